@@ -1,0 +1,45 @@
+"""Quality gates. Sessions run in the current environment, which the README's install made.
+
+`nox` runs them all; `nox -s tests` (or lint, typecheck, architecture, migrations) one.
+"""
+
+from __future__ import annotations
+
+import nox
+
+nox.options.default_venv_backend = "none"
+nox.options.sessions = ["lint", "typecheck", "architecture", "migrations", "tests"]
+nox.options.error_on_missing_interpreters = True
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """ruff: lint rules and formatting."""
+    session.run("ruff", "check", "src", "tests", "alembic", "benchmarks", "examples", "noxfile.py")
+    session.run(
+        "ruff", "format", "--check", "src", "tests", "alembic", "benchmarks", "examples", "noxfile.py"
+    )
+
+
+@nox.session
+def typecheck(session: nox.Session) -> None:
+    """mypy --strict on src/."""
+    session.run("mypy", "--strict", "src")
+
+
+@nox.session
+def architecture(session: nox.Session) -> None:
+    """import-linter: the hexagon's import rules (DESIGN.md §1)."""
+    session.run("lint-imports", env={"PYTHONPATH": "src"})
+
+
+@nox.session
+def migrations(session: nox.Session) -> None:
+    """Upgrade to head, downgrade to base, upgrade again, then no drift, on every database."""
+    session.run("pytest", "-q", "tests/integration/persistence/test_migrations.py", *session.posargs)
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """Unit and integration tests (integration on SQLite, PostgreSQL and MariaDB)."""
+    session.run("pytest", "-q", "-p", "no:cacheprovider", *session.posargs)

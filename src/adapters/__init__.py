@@ -1,0 +1,1 @@
+"""Adapters: technology plugged into the core's ports, one port each."""

@@ -1,0 +1,1 @@
+"""In-memory fakes of the storage ports: they pass the same contract suites as SQL."""

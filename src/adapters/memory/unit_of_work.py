@@ -1,0 +1,61 @@
+"""The in-memory unit of work: it satisfies every context's unit-of-work port."""
+
+from __future__ import annotations
+
+import copy
+from types import TracebackType
+from typing import Self
+
+from adapters.memory.database import InMemoryDatabase, State
+from adapters.memory.feedback import (
+    InMemoryClaimRepository,
+    InMemoryContactMessageRepository,
+    InMemoryTestimonialRepository,
+)
+from adapters.memory.identity import (
+    InMemoryAuditEventRepository,
+    InMemoryRefreshTokenRepository,
+    InMemorySessionRepository,
+    InMemoryUserRepository,
+)
+from adapters.memory.kernel import InMemoryOutbox, InMemorySequences
+
+
+class InMemoryUnitOfWork:
+    def __init__(self, database: InMemoryDatabase) -> None:
+        self._database = database
+        self._working: State | None = None
+        self.sequences = InMemorySequences(self._state)
+        self.outbox = InMemoryOutbox(self._state)
+        self.contact_messages = InMemoryContactMessageRepository(self._state)
+        self.claims = InMemoryClaimRepository(self._state)
+        self.testimonials = InMemoryTestimonialRepository(self._state)
+        self.users = InMemoryUserRepository(self._state)
+        self.sessions = InMemorySessionRepository(self._state)
+        self.refresh_tokens = InMemoryRefreshTokenRepository(self._state)
+        self.audit_events = InMemoryAuditEventRepository(self._state)
+
+    def _state(self) -> State:
+        if self._working is None:
+            raise RuntimeError("the unit of work is used outside its 'async with' block")
+        return self._working
+
+    async def __aenter__(self) -> Self:
+        await self._database.lock.acquire()
+        self._working = copy.deepcopy(self._database.committed)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._working = None
+        self._database.lock.release()
+
+    async def commit(self) -> None:
+        self._database.committed = copy.deepcopy(self._state())
+
+    async def rollback(self) -> None:
+        self._working = copy.deepcopy(self._database.committed)

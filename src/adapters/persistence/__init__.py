@@ -1,0 +1,1 @@
+"""SQLAlchemy 2 (async, Core) persistence for SQLite, PostgreSQL and MySQL/MariaDB."""

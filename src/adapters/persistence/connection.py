@@ -1,0 +1,58 @@
+"""One transaction's connection, translating driver errors into core errors at the edge."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy import exc
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql import Executable
+
+from talia_core.shared.errors import Conflict, ExternalServiceUnavailable
+from talia_core.shared.pagination import Page, PageRequest
+
+T = TypeVar("T")
+
+
+def translate(error: exc.DBAPIError) -> Exception:
+    if isinstance(error, exc.IntegrityError):
+        return Conflict("a record with the same unique key already exists")
+    if isinstance(error, exc.OperationalError | exc.InterfaceError) or error.connection_invalidated:
+        return ExternalServiceUnavailable("database", type(error.orig).__name__)
+    return error
+
+
+class Transaction:
+    """What repositories run their statements through; they never commit."""
+
+    def __init__(self, connection: AsyncConnection) -> None:
+        self.connection = connection
+
+    @property
+    def dialect(self) -> str:
+        return self.connection.dialect.name
+
+    async def execute(self, statement: Executable, parameters: Any = None) -> sa.CursorResult[Any]:
+        try:
+            return await self.connection.execute(statement, parameters)
+        except exc.DBAPIError as error:
+            raise translate(error) from error
+
+    async def one_or_none(self, statement: Executable) -> sa.Row[Any] | None:
+        return (await self.execute(statement)).first()
+
+    async def page(
+        self,
+        statement: sa.Select[Any],
+        page: PageRequest,
+        order_by: Sequence[sa.ColumnElement[Any]],
+        mapper: Callable[[sa.Row[Any]], T],
+    ) -> Page[T]:
+        counted = sa.select(sa.func.count()).select_from(statement.order_by(None).subquery())
+        total = (await self.execute(counted)).scalar_one()
+        rows = await self.execute(statement.order_by(*order_by).limit(page.limit).offset(page.offset))
+        return Page(
+            items=[mapper(row) for row in rows], total=total, limit=page.limit, offset=page.offset
+        )

@@ -1,0 +1,215 @@
+"""Tables, row mappers and repositories of the feedback context."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+from adapters.persistence.connection import Transaction
+from adapters.persistence.mapping import as_row
+from adapters.persistence.metadata import UtcDateTime, id_column, metadata
+from talia_core.feedback.model import (
+    Claim,
+    ClaimKind,
+    ClaimStatus,
+    ContactMessage,
+    Testimonial,
+    TestimonialStatus,
+)
+from talia_core.shared.errors import NotFound
+from talia_core.shared.pagination import Page, PageRequest
+
+contact_messages = sa.Table(
+    "contact_messages",
+    metadata,
+    id_column(primary_key=True),
+    sa.Column("name", sa.String(120), nullable=False),
+    sa.Column("email", sa.String(254), nullable=False),
+    sa.Column("subject", sa.String(200)),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("received_at", UtcDateTime, nullable=False, index=True),
+    sa.Column("read_at", UtcDateTime),
+    id_column("read_by"),
+)
+
+claims = sa.Table(
+    "claims",
+    metadata,
+    id_column(primary_key=True),
+    sa.Column("number", sa.Integer, nullable=False, unique=True),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False, index=True),
+    sa.Column("customer_name", sa.String(120), nullable=False),
+    sa.Column("customer_email", sa.String(254), nullable=False),
+    sa.Column("customer_phone", sa.String(32)),
+    sa.Column("customer_document", sa.String(32)),
+    sa.Column("subject", sa.String(200), nullable=False),
+    sa.Column("description", sa.Text, nullable=False),
+    sa.Column("request", sa.Text, nullable=False),
+    sa.Column("filed_at", UtcDateTime, nullable=False),
+    sa.Column("answer", sa.Text),
+    sa.Column("answered_at", UtcDateTime),
+    id_column("answered_by"),
+)
+
+testimonials = sa.Table(
+    "testimonials",
+    metadata,
+    id_column(primary_key=True),
+    id_column("author_id", nullable=False),
+    sa.Column("author_name", sa.String(120), nullable=False),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("rating", sa.SmallInteger, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("submitted_at", UtcDateTime, nullable=False),
+    sa.Column("approved_at", UtcDateTime),
+    id_column("approved_by"),
+    sa.Index("ix_testimonials_status_submitted_at", "status", "submitted_at"),
+)
+
+
+def _contact_message(row: sa.Row[Any]) -> ContactMessage:
+    return ContactMessage(
+        id=row.id,
+        name=row.name,
+        email=row.email,
+        subject=row.subject,
+        body=row.body,
+        received_at=row.received_at,
+        read_at=row.read_at,
+        read_by=row.read_by,
+    )
+
+
+def _claim(row: sa.Row[Any]) -> Claim:
+    return Claim(
+        id=row.id,
+        number=row.number,
+        kind=ClaimKind(row.kind),
+        status=ClaimStatus(row.status),
+        customer_name=row.customer_name,
+        customer_email=row.customer_email,
+        customer_phone=row.customer_phone,
+        customer_document=row.customer_document,
+        subject=row.subject,
+        description=row.description,
+        request=row.request,
+        filed_at=row.filed_at,
+        answer=row.answer,
+        answered_at=row.answered_at,
+        answered_by=row.answered_by,
+    )
+
+
+def _testimonial(row: sa.Row[Any]) -> Testimonial:
+    return Testimonial(
+        id=row.id,
+        author_id=row.author_id,
+        author_name=row.author_name,
+        body=row.body,
+        rating=row.rating,
+        status=TestimonialStatus(row.status),
+        submitted_at=row.submitted_at,
+        approved_at=row.approved_at,
+        approved_by=row.approved_by,
+    )
+
+
+class SqlAlchemyContactMessageRepository:
+    def __init__(self, tx: Transaction) -> None:
+        self._tx = tx
+
+    async def add(self, message: ContactMessage) -> None:
+        await self._tx.execute(contact_messages.insert().values(as_row(message)))
+
+    async def get(self, message_id: str) -> ContactMessage:
+        row = await self._tx.one_or_none(
+            contact_messages.select().where(contact_messages.c.id == message_id)
+        )
+        if row is None:
+            raise NotFound("contact message", message_id)
+        return _contact_message(row)
+
+    async def update(self, message: ContactMessage) -> None:
+        await self._tx.execute(
+            contact_messages.update()
+            .where(contact_messages.c.id == message.id)
+            .values(read_at=message.read_at, read_by=message.read_by)
+        )
+
+    async def find(self, page: PageRequest, *, unread_only: bool) -> Page[ContactMessage]:
+        query = contact_messages.select()
+        if unread_only:
+            query = query.where(contact_messages.c.read_at.is_(None))
+        order = [contact_messages.c.received_at.desc(), contact_messages.c.id.desc()]
+        return await self._tx.page(query, page, order, _contact_message)
+
+
+class SqlAlchemyClaimRepository:
+    def __init__(self, tx: Transaction) -> None:
+        self._tx = tx
+
+    async def add(self, claim: Claim) -> None:
+        await self._tx.execute(claims.insert().values(as_row(claim)))
+
+    async def get(self, claim_id: str) -> Claim:
+        row = await self._tx.one_or_none(claims.select().where(claims.c.id == claim_id))
+        if row is None:
+            raise NotFound("claim", claim_id)
+        return _claim(row)
+
+    async def update(self, claim: Claim) -> None:
+        await self._tx.execute(
+            claims.update()
+            .where(claims.c.id == claim.id)
+            .values(
+                status=claim.status.value,
+                answer=claim.answer,
+                answered_at=claim.answered_at,
+                answered_by=claim.answered_by,
+            )
+        )
+
+    async def find(self, page: PageRequest, *, status: ClaimStatus | None) -> Page[Claim]:
+        query = claims.select()
+        if status is not None:
+            query = query.where(claims.c.status == status.value)
+        return await self._tx.page(query, page, [claims.c.number.desc()], _claim)
+
+
+class SqlAlchemyTestimonialRepository:
+    def __init__(self, tx: Transaction) -> None:
+        self._tx = tx
+
+    async def add(self, testimonial: Testimonial) -> None:
+        await self._tx.execute(testimonials.insert().values(as_row(testimonial)))
+
+    async def get(self, testimonial_id: str) -> Testimonial:
+        row = await self._tx.one_or_none(
+            testimonials.select().where(testimonials.c.id == testimonial_id)
+        )
+        if row is None:
+            raise NotFound("testimonial", testimonial_id)
+        return _testimonial(row)
+
+    async def update(self, testimonial: Testimonial) -> None:
+        await self._tx.execute(
+            testimonials.update()
+            .where(testimonials.c.id == testimonial.id)
+            .values(
+                status=testimonial.status.value,
+                approved_at=testimonial.approved_at,
+                approved_by=testimonial.approved_by,
+            )
+        )
+
+    async def find(
+        self, page: PageRequest, *, status: TestimonialStatus | None
+    ) -> Page[Testimonial]:
+        query = testimonials.select()
+        if status is not None:
+            query = query.where(testimonials.c.status == status.value)
+        order = [testimonials.c.submitted_at.desc(), testimonials.c.id.desc()]
+        return await self._tx.page(query, page, order, _testimonial)
+

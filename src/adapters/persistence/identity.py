@@ -1,0 +1,289 @@
+"""Tables, row mappers and repositories of the identity context."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from adapters.persistence.connection import Transaction
+from adapters.persistence.mapping import as_row
+from adapters.persistence.metadata import UtcDateTime, id_column, metadata
+from talia_core.identity.model import (
+    AuditEvent,
+    RefreshToken,
+    RevocationReason,
+    Role,
+    Session,
+    User,
+)
+from talia_core.shared.errors import NotFound
+from talia_core.shared.pagination import Page, PageRequest
+
+users = sa.Table(
+    "users",
+    metadata,
+    id_column(primary_key=True),
+    sa.Column("email", sa.String(254), nullable=False, unique=True),
+    sa.Column("name", sa.String(120), nullable=False),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("password_hash", sa.String(255), nullable=False),
+    sa.Column("active", sa.Boolean, nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False, index=True),
+    sa.Column("updated_at", UtcDateTime, nullable=False),
+)
+
+sessions = sa.Table(
+    "sessions",
+    metadata,
+    id_column(primary_key=True),
+    id_column("user_id", nullable=False, index=True),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("expires_at", UtcDateTime, nullable=False),
+    sa.Column("revoked_at", UtcDateTime),
+    sa.Column("revoked_reason", sa.String(32)),
+    sa.Column("ip", sa.String(45)),
+    sa.Column("user_agent", sa.String(512)),
+    sa.Column("last_used_at", UtcDateTime, nullable=False),
+    sa.ForeignKeyConstraint(["user_id"], ["users.id"]),
+)
+
+refresh_tokens = sa.Table(
+    "refresh_tokens",
+    metadata,
+    id_column(primary_key=True),
+    id_column("session_id", nullable=False, index=True),
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("issued_at", UtcDateTime, nullable=False),
+    sa.Column("expires_at", UtcDateTime, nullable=False),
+    sa.Column("spent_at", UtcDateTime),
+    sa.ForeignKeyConstraint(["session_id"], ["sessions.id"]),
+)
+
+audit_events = sa.Table(
+    "audit_events",
+    metadata,
+    id_column(primary_key=True),
+    sa.Column("occurred_at", UtcDateTime, nullable=False, index=True),
+    id_column("actor_id", index=True),
+    sa.Column("actor_email", sa.String(254)),
+    sa.Column("action", sa.String(64), nullable=False, index=True),
+    sa.Column("target", sa.String(200)),
+    sa.Column("ip", sa.String(45)),
+    sa.Column("user_agent", sa.String(512)),
+    sa.Column("details", sa.JSON, nullable=False),
+)
+
+_USER_PREFIX = "user__"
+
+
+def _user(values: sa.RowMapping, prefix: str = "") -> User:
+    return User(
+        id=values[prefix + "id"],
+        email=values[prefix + "email"],
+        name=values[prefix + "name"],
+        role=Role(values[prefix + "role"]),
+        password_hash=values[prefix + "password_hash"],
+        active=bool(values[prefix + "active"]),
+        created_at=values[prefix + "created_at"],
+        updated_at=values[prefix + "updated_at"],
+    )
+
+
+def _session(row: sa.Row[Any]) -> Session:
+    return Session(
+        id=row.id,
+        user_id=row.user_id,
+        created_at=row.created_at,
+        expires_at=row.expires_at,
+        last_used_at=row.last_used_at,
+        ip=row.ip,
+        user_agent=row.user_agent,
+        revoked_at=row.revoked_at,
+        revoked_reason=RevocationReason(row.revoked_reason) if row.revoked_reason else None,
+    )
+
+
+def _refresh_token(row: sa.Row[Any]) -> RefreshToken:
+    return RefreshToken(
+        id=row.id,
+        session_id=row.session_id,
+        token_hash=row.token_hash,
+        issued_at=row.issued_at,
+        expires_at=row.expires_at,
+        spent_at=row.spent_at,
+    )
+
+
+def _audit_event(row: sa.Row[Any]) -> AuditEvent:
+    return AuditEvent(
+        id=row.id,
+        occurred_at=row.occurred_at,
+        actor_id=row.actor_id,
+        actor_email=row.actor_email,
+        action=row.action,
+        target=row.target,
+        ip=row.ip,
+        user_agent=row.user_agent,
+        details=row.details,
+    )
+
+
+class SqlAlchemyUserRepository:
+    def __init__(self, tx: Transaction) -> None:
+        self._tx = tx
+
+    async def add(self, user: User) -> None:
+        await self._tx.execute(users.insert().values(as_row(user)))
+
+    async def get(self, user_id: str) -> User:
+        row = await self._tx.one_or_none(users.select().where(users.c.id == user_id))
+        if row is None:
+            raise NotFound("user", user_id)
+        return _user(row._mapping)
+
+    async def update(self, user: User) -> None:
+        await self._tx.execute(
+            users.update()
+            .where(users.c.id == user.id)
+            .values(
+                name=user.name,
+                role=user.role.value,
+                password_hash=user.password_hash,
+                active=user.active,
+                updated_at=user.updated_at,
+            )
+        )
+
+    async def find_by_email(self, email: str) -> User | None:
+        row = await self._tx.one_or_none(users.select().where(users.c.email == email))
+        return None if row is None else _user(row._mapping)
+
+    async def find(self, page: PageRequest, *, role: Role | None, text: str | None) -> Page[User]:
+        query = users.select()
+        if role is not None:
+            query = query.where(users.c.role == role.value)
+        if text:
+            needle = text.lower()
+            query = query.where(
+                sa.or_(
+                    users.c.email.contains(needle, autoescape=True),
+                    sa.func.lower(users.c.name).contains(needle, autoescape=True),
+                )
+            )
+        order = [users.c.created_at.desc(), users.c.id.desc()]
+        return await self._tx.page(query, page, order, lambda row: _user(row._mapping))
+
+    async def active_admin_ids(self) -> list[str]:
+        query = (
+            sa.select(users.c.id)
+            .where(users.c.role == Role.ADMIN.value, users.c.active.is_(True))
+            .with_for_update()
+        )
+        return list((await self._tx.execute(query)).scalars())
+
+
+class SqlAlchemySessionRepository:
+    def __init__(self, tx: Transaction) -> None:
+        self._tx = tx
+
+    async def add(self, session: Session) -> None:
+        await self._tx.execute(sessions.insert().values(as_row(session)))
+
+    async def get(self, session_id: str) -> Session:
+        row = await self._tx.one_or_none(sessions.select().where(sessions.c.id == session_id))
+        if row is None:
+            raise NotFound("session", session_id)
+        return _session(row)
+
+    async def get_with_user(self, session_id: str) -> tuple[Session, User]:
+        query = (
+            sa.select(sessions, *(c.label(_USER_PREFIX + c.name) for c in users.c))
+            .join_from(sessions, users, sessions.c.user_id == users.c.id)
+            .where(sessions.c.id == session_id)
+        )
+        row = await self._tx.one_or_none(query)
+        if row is None:
+            raise NotFound("session", session_id)
+        return _session(row), _user(row._mapping, _USER_PREFIX)
+
+    async def update(self, session: Session) -> None:
+        await self._tx.execute(
+            sessions.update()
+            .where(sessions.c.id == session.id)
+            .values(
+                revoked_at=session.revoked_at,
+                revoked_reason=session.revoked_reason.value if session.revoked_reason else None,
+                ip=session.ip,
+                user_agent=session.user_agent,
+                last_used_at=session.last_used_at,
+            )
+        )
+
+    async def revoke_all(self, user_id: str, reason: RevocationReason, *, at: datetime) -> int:
+        result = await self._tx.execute(
+            sessions.update()
+            .where(sessions.c.user_id == user_id, sessions.c.revoked_at.is_(None))
+            .values(revoked_at=at, revoked_reason=reason.value)
+        )
+        return result.rowcount
+
+    async def find(self, page: PageRequest, *, user_id: str, live_at: datetime) -> Page[Session]:
+        query = sessions.select().where(
+            sessions.c.user_id == user_id,
+            sessions.c.revoked_at.is_(None),
+            sessions.c.expires_at > live_at,
+        )
+        order = [sessions.c.created_at.desc(), sessions.c.id.desc()]
+        return await self._tx.page(query, page, order, _session)
+
+
+class SqlAlchemyRefreshTokenRepository:
+    def __init__(self, tx: Transaction) -> None:
+        self._tx = tx
+
+    async def add(self, token: RefreshToken) -> None:
+        await self._tx.execute(refresh_tokens.insert().values(as_row(token)))
+
+    async def get_by_hash(self, token_hash: str) -> RefreshToken:
+        row = await self._tx.one_or_none(
+            refresh_tokens.select().where(refresh_tokens.c.token_hash == token_hash)
+        )
+        if row is None:
+            raise NotFound("refresh token", token_hash[:8])
+        return _refresh_token(row)
+
+    async def spend(self, token_id: str, *, at: datetime) -> bool:
+        result = await self._tx.execute(
+            refresh_tokens.update()
+            .where(refresh_tokens.c.id == token_id, refresh_tokens.c.spent_at.is_(None))
+            .values(spent_at=at)
+        )
+        return result.rowcount == 1
+
+
+class SqlAlchemyAuditEventRepository:
+    def __init__(self, tx: Transaction) -> None:
+        self._tx = tx
+
+    async def add(self, event: AuditEvent) -> None:
+        await self._tx.execute(audit_events.insert().values(as_row(event)))
+
+    async def find(
+        self,
+        page: PageRequest,
+        *,
+        actor_id: str | None,
+        action: str | None,
+        since: datetime | None,
+    ) -> Page[AuditEvent]:
+        query = audit_events.select()
+        if actor_id is not None:
+            query = query.where(audit_events.c.actor_id == actor_id)
+        if action is not None:
+            query = query.where(audit_events.c.action == action)
+        if since is not None:
+            query = query.where(audit_events.c.occurred_at >= since)
+        order = [audit_events.c.occurred_at.desc(), audit_events.c.id.desc()]
+        return await self._tx.page(query, page, order, _audit_event)

@@ -1,0 +1,95 @@
+"""The SQL unit of work: one connection, one transaction, every repository bound to it."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Self
+
+from sqlalchemy import exc
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from adapters.persistence.connection import Transaction, translate
+from adapters.persistence.engine import READ_ONLY
+from adapters.persistence.feedback import (
+    SqlAlchemyClaimRepository,
+    SqlAlchemyContactMessageRepository,
+    SqlAlchemyTestimonialRepository,
+)
+from adapters.persistence.identity import (
+    SqlAlchemyAuditEventRepository,
+    SqlAlchemyRefreshTokenRepository,
+    SqlAlchemySessionRepository,
+    SqlAlchemyUserRepository,
+)
+from adapters.persistence.kernel import SqlAlchemyOutbox, SqlAlchemySequences
+
+
+class SqlAlchemyUnitOfWork:
+    """Satisfies every context's unit-of-work port; repositories never commit."""
+
+    sequences: SqlAlchemySequences
+    outbox: SqlAlchemyOutbox
+    contact_messages: SqlAlchemyContactMessageRepository
+    claims: SqlAlchemyClaimRepository
+    testimonials: SqlAlchemyTestimonialRepository
+    users: SqlAlchemyUserRepository
+    sessions: SqlAlchemySessionRepository
+    refresh_tokens: SqlAlchemyRefreshTokenRepository
+    audit_events: SqlAlchemyAuditEventRepository
+
+    def __init__(self, engine: AsyncEngine, *, read_only: bool = False) -> None:
+        self._engine = engine
+        self._read_only = read_only
+        self._connection: AsyncConnection | None = None
+
+    async def __aenter__(self) -> Self:
+        try:
+            connection = await self._engine.connect()
+            if self._read_only:
+                connection = await connection.execution_options(**{READ_ONLY: True})
+            await connection.begin()
+        except exc.DBAPIError as error:
+            raise translate(error) from error
+        self._connection = connection
+        tx = Transaction(connection)
+        self.sequences = SqlAlchemySequences(tx)
+        self.outbox = SqlAlchemyOutbox(tx)
+        self.contact_messages = SqlAlchemyContactMessageRepository(tx)
+        self.claims = SqlAlchemyClaimRepository(tx)
+        self.testimonials = SqlAlchemyTestimonialRepository(tx)
+        self.users = SqlAlchemyUserRepository(tx)
+        self.sessions = SqlAlchemySessionRepository(tx)
+        self.refresh_tokens = SqlAlchemyRefreshTokenRepository(tx)
+        self.audit_events = SqlAlchemyAuditEventRepository(tx)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc_value: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        connection, self._connection = self._connection, None
+        if connection is None:
+            return
+        try:
+            if connection.in_transaction():
+                await connection.rollback()
+        finally:
+            await connection.close()
+
+    async def commit(self) -> None:
+        try:
+            await self._live().commit()
+        except exc.DBAPIError as error:
+            raise translate(error) from error
+        await self._live().begin()
+
+    async def rollback(self) -> None:
+        await self._live().rollback()
+        await self._live().begin()
+
+    def _live(self) -> AsyncConnection:
+        if self._connection is None:
+            raise RuntimeError("the unit of work is used outside its 'async with' block")
+        return self._connection

@@ -1,0 +1,1 @@
+"""Attempt counters for login throttling: in-process, or shared through Redis."""

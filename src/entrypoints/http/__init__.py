@@ -1,0 +1,1 @@
+"""The Litestar HTTP entrypoint: thin controllers over the core's use cases."""

@@ -1,0 +1,148 @@
+"""Who is calling: bearer-token authentication, route guards and the admin-write audit."""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from litestar.connection import ASGIConnection
+from litestar.enums import ScopeType
+from litestar.handlers.base import BaseRouteHandler
+from litestar.middleware import ASGIMiddleware
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+from talia_core.identity.model import Principal, Role
+from talia_core.shared.errors import Forbidden, Unauthorized
+
+logger = logging.getLogger("talia.http")
+
+Authenticate = Callable[[str], Awaitable[Principal]]
+RecordAdminWrite = Callable[[Principal, str, str, str, str], Awaitable[None]]
+Guard = Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], None]
+
+MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def bearer_token(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
+    header = connection.headers.get("authorization")
+    if header is None:
+        # Browsers cannot set headers on a WebSocket handshake.
+        if connection.scope["type"] == ScopeType.WEBSOCKET:
+            return connection.query_params.get("access_token")
+        return None
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("the Authorization header must be 'Bearer <access token>'")
+    return token.strip()
+
+
+def client_address(scope: Scope, trusted_proxies: frozenset[str]) -> str:
+    """The peer address, or the first X-Forwarded-For hop when the peer is a trusted proxy."""
+    peer = scope["client"][0] if scope.get("client") else "unknown"
+    if peer in trusted_proxies:
+        for name, value in scope["headers"]:
+            if name == b"x-forwarded-for":
+                first = value.decode("latin-1").split(",")[0].strip()
+                try:
+                    return str(ipaddress.ip_address(first))
+                except ValueError:
+                    break
+    return peer
+
+
+def user_agent(scope: Scope) -> str:
+    for name, value in scope["headers"]:
+        if name == b"user-agent":
+            return value.decode("latin-1")[:255]
+    return ""
+
+
+class AuthenticationMiddleware(ASGIMiddleware):
+    """Puts the caller's ``Principal`` (or ``None``) in ``scope["user"]``.
+
+    Anonymous calls pass through; guards decide. After a successful write by an admin
+    the request is recorded in the audit log.
+    """
+
+    scopes = (ScopeType.HTTP, ScopeType.WEBSOCKET)
+
+    def __init__(
+        self,
+        authenticate: Authenticate,
+        record_admin_write: RecordAdminWrite,
+        trusted_proxies: frozenset[str],
+    ) -> None:
+        self._authenticate = authenticate
+        self._record = record_admin_write
+        self._trusted = trusted_proxies
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
+        token = bearer_token(ASGIConnection(scope))
+        principal = await self._authenticate(token) if token else None
+        scope["user"] = principal
+        scope["auth"] = token
+        if principal is None or not principal.is_admin or scope.get("method") not in MUTATING:
+            await next_app(scope, receive, send)
+            return
+
+        status = 0
+
+        async def remember_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        await next_app(scope, receive, remember_status)
+        if 200 <= status < 400:
+            action = f"{scope['method']} {scope.get('path_template', scope['path'])}"
+            try:
+                await self._record(
+                    principal,
+                    action,
+                    scope["path"],
+                    client_address(scope, self._trusted),
+                    user_agent(scope),
+                )
+            except Exception:  # the write itself succeeded; the audit gap is logged loudly
+                logger.exception("could not record an admin write in the audit log")
+
+
+def principal_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:
+    principal = connection.scope.get("user")
+    if not isinstance(principal, Principal):
+        raise Unauthorized("this route needs a bearer access token")
+    return principal
+
+
+def public(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """Anyone may call the route, signed in or not."""
+
+
+def signed_in(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    principal_of(connection)
+
+
+def allow(*roles: Role) -> Guard:
+    """Only callers with one of ``roles`` may call the route."""
+    allowed = frozenset(roles)
+
+    def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+        if principal_of(connection).role not in allowed:
+            names = ", ".join(sorted(role.value for role in allowed))
+            raise Forbidden(f"this route is for: {names}")
+
+    guard.__name__ = f"allow_{'_'.join(sorted(r.value for r in allowed))}"
+    return guard
+
+
+admin_only = allow(Role.ADMIN)
+staff = allow(Role.ADMIN, Role.AGENT)
+customers = allow(Role.CUSTOMER, Role.ADMIN)
+
+
+async def provide_principal(request: Any) -> Principal:
+    """The signed-in caller; a route using it is guarded, so it is always there."""
+    return principal_of(request)

@@ -1,0 +1,258 @@
+"""Feedback routes: contact messages, the claims book and testimonials."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from litestar import Controller, get, post
+from litestar.params import Parameter
+from pydantic import EmailStr, Field
+
+from entrypoints.http.auth import admin_only, customers, public
+from entrypoints.http.errors import problems
+from entrypoints.http.schemas import Limit, Offset, PageOut, Schema, page_out, page_request
+from talia_core.feedback.model import (
+    Claim,
+    ClaimKind,
+    ClaimStatus,
+    ContactMessage,
+    Testimonial,
+    TestimonialStatus,
+)
+from talia_core.feedback.services import FeedbackService
+from talia_core.identity.model import Principal
+
+Id = Annotated[str, Parameter(max_length=36, description="Resource id.")]
+
+
+class ContactMessageIn(Schema):
+    name: str = Field(min_length=1, max_length=120)
+    email: EmailStr
+    subject: str | None = Field(None, max_length=200)
+    body: str = Field(min_length=1, max_length=5000)
+
+
+class ContactMessageOut(Schema):
+    id: str
+    name: str
+    email: str
+    subject: str | None
+    body: str
+    received_at: datetime
+    read_at: datetime | None
+    read_by: str | None
+
+    @classmethod
+    def of(cls, m: ContactMessage) -> ContactMessageOut:
+        return cls(
+            id=m.id,
+            name=m.name,
+            email=m.email,
+            subject=m.subject,
+            body=m.body,
+            received_at=m.received_at,
+            read_at=m.read_at,
+            read_by=m.read_by,
+        )
+
+
+class ClaimIn(Schema):
+    kind: ClaimKind
+    customer_name: str = Field(min_length=1, max_length=120)
+    customer_email: EmailStr
+    customer_phone: str | None = Field(None, max_length=32)
+    customer_document: str | None = Field(None, max_length=32)
+    subject: str = Field(min_length=1, max_length=200)
+    description: str = Field(min_length=1, max_length=5000)
+    request: str = Field(min_length=1, max_length=2000)
+
+
+class ClaimAnswerIn(Schema):
+    answer: str = Field(min_length=1, max_length=5000)
+
+
+class ClaimOut(Schema):
+    id: str
+    number: int
+    kind: ClaimKind
+    status: ClaimStatus
+    customer_name: str
+    customer_email: str
+    customer_phone: str | None
+    customer_document: str | None
+    subject: str
+    description: str
+    request: str
+    filed_at: datetime
+    answer: str | None
+    answered_at: datetime | None
+
+    @classmethod
+    def of(cls, c: Claim) -> ClaimOut:
+        return cls(
+            id=c.id,
+            number=c.number,
+            kind=c.kind,
+            status=c.status,
+            customer_name=c.customer_name,
+            customer_email=c.customer_email,
+            customer_phone=c.customer_phone,
+            customer_document=c.customer_document,
+            subject=c.subject,
+            description=c.description,
+            request=c.request,
+            filed_at=c.filed_at,
+            answer=c.answer,
+            answered_at=c.answered_at,
+        )
+
+
+class TestimonialIn(Schema):
+    body: str = Field(min_length=1, max_length=2000)
+    rating: int = Field(ge=1, le=5)
+
+
+class TestimonialOut(Schema):
+    id: str
+    author_name: str
+    body: str
+    rating: int
+    status: TestimonialStatus
+    submitted_at: datetime
+    approved_at: datetime | None
+
+    @classmethod
+    def of(cls, t: Testimonial) -> TestimonialOut:
+        return cls(
+            id=t.id,
+            author_name=t.author_name,
+            body=t.body,
+            rating=t.rating,
+            status=t.status,
+            submitted_at=t.submitted_at,
+            approved_at=t.approved_at,
+        )
+
+
+class ContactMessageController(Controller):
+    path = "/api/contact-messages"
+    tags = ["feedback"]
+
+    @post("/", guards=[public], responses=problems(400, 422, 413))
+    async def send(self, data: ContactMessageIn, feedback: FeedbackService) -> ContactMessageOut:
+        """Send a message to the business."""
+        message = await feedback.send_contact_message(
+            name=data.name, email=str(data.email), subject=data.subject, body=data.body
+        )
+        return ContactMessageOut.of(message)
+
+    @get("/", guards=[admin_only], responses=problems(400, 401, 403))
+    async def list_messages(
+        self, feedback: FeedbackService, limit: Limit = 50, offset: Offset = 0, unread: bool = False
+    ) -> PageOut[ContactMessageOut]:
+        """Contact messages, newest first."""
+        page = await feedback.list_contact_messages(
+            page_request(limit, offset), unread_only=unread
+        )
+        return page_out(page, ContactMessageOut.of)
+
+    @post("/{message_id:str}/read", guards=[admin_only], status_code=200,
+          responses=problems(401, 403, 404))
+    async def mark_read(
+        self, message_id: Id, feedback: FeedbackService, principal: Principal
+    ) -> ContactMessageOut:
+        """Mark a contact message as read by the caller."""
+        message = await feedback.mark_contact_message_read(message_id, by=principal.user_id)
+        return ContactMessageOut.of(message)
+
+
+class ClaimController(Controller):
+    path = "/api/claims"
+    tags = ["feedback"]
+
+    @post("/", guards=[public], responses=problems(400, 422, 413))
+    async def file(self, data: ClaimIn, feedback: FeedbackService) -> ClaimOut:
+        """File a claim or complaint in the claims book; the answer carries its number."""
+        claim = await feedback.file_claim(
+            kind=data.kind,
+            customer_name=data.customer_name,
+            customer_email=str(data.customer_email),
+            customer_phone=data.customer_phone,
+            customer_document=data.customer_document,
+            subject=data.subject,
+            description=data.description,
+            request=data.request,
+        )
+        return ClaimOut.of(claim)
+
+    @get("/", guards=[admin_only], responses=problems(400, 401, 403))
+    async def list_claims(
+        self,
+        feedback: FeedbackService,
+        limit: Limit = 50,
+        offset: Offset = 0,
+        status: ClaimStatus | None = None,
+    ) -> PageOut[ClaimOut]:
+        """The claims book, highest number first."""
+        page = await feedback.list_claims(page_request(limit, offset), status=status)
+        return page_out(page, ClaimOut.of)
+
+    @post("/{claim_id:str}/answer", guards=[admin_only], status_code=200,
+          responses=problems(400, 401, 403, 404, 409, 422))
+    async def answer(
+        self, claim_id: Id, data: ClaimAnswerIn, feedback: FeedbackService, principal: Principal
+    ) -> ClaimOut:
+        """Answer a claim; a claim is answered once."""
+        claim = await feedback.answer_claim(claim_id, answer=data.answer, by=principal.user_id)
+        return ClaimOut.of(claim)
+
+
+class TestimonialController(Controller):
+    path = "/api/testimonials"
+    tags = ["feedback"]
+
+    @get("/", guards=[public], responses=problems(400))
+    async def list_approved(
+        self, feedback: FeedbackService, limit: Limit = 50, offset: Offset = 0
+    ) -> PageOut[TestimonialOut]:
+        """Approved testimonials, newest first."""
+        page = await feedback.list_testimonials(
+            page_request(limit, offset), status=TestimonialStatus.APPROVED
+        )
+        return page_out(page, TestimonialOut.of)
+
+    @get("/pending", guards=[admin_only], responses=problems(400, 401, 403))
+    async def list_pending(
+        self, feedback: FeedbackService, limit: Limit = 50, offset: Offset = 0
+    ) -> PageOut[TestimonialOut]:
+        """Testimonials waiting for approval, newest first."""
+        page = await feedback.list_testimonials(
+            page_request(limit, offset), status=TestimonialStatus.PENDING
+        )
+        return page_out(page, TestimonialOut.of)
+
+    @post("/", guards=[customers], responses=problems(400, 401, 403, 422))
+    async def submit(
+        self, data: TestimonialIn, feedback: FeedbackService, principal: Principal
+    ) -> TestimonialOut:
+        """Submit a testimonial; it is public once an admin approves it."""
+        testimonial = await feedback.submit_testimonial(
+            author_id=principal.user_id,
+            author_name=principal.name,
+            body=data.body,
+            rating=data.rating,
+        )
+        return TestimonialOut.of(testimonial)
+
+    @post("/{testimonial_id:str}/approve", guards=[admin_only], status_code=200,
+          responses=problems(401, 403, 404, 409))
+    async def approve(
+        self, testimonial_id: Id, feedback: FeedbackService, principal: Principal
+    ) -> TestimonialOut:
+        """Approve a pending testimonial."""
+        testimonial = await feedback.approve_testimonial(testimonial_id, by=principal.user_id)
+        return TestimonialOut.of(testimonial)
+
+
+CONTROLLERS = [ContactMessageController, ClaimController, TestimonialController]

@@ -1,0 +1,99 @@
+"""Liveness, readiness (every dependency and circuit breaker) and their schemas."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Mapping, Sequence
+from typing import Literal, Protocol
+
+from litestar import Controller, Response, get
+from litestar.openapi.datastructures import ResponseSpec
+from pydantic import BaseModel
+
+from entrypoints.http.auth import public
+from talia_core.resilience.model import BreakerSnapshot
+
+PROBE_TIMEOUT_SECONDS = 2.0
+
+
+class Probe(Protocol):
+    """A dependency readiness check; ``critical`` ones make the service unready."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def critical(self) -> bool: ...
+
+    async def check(self) -> None: ...
+
+
+class Liveness(BaseModel):
+    status: Literal["ok"] = "ok"
+
+
+class DependencyState(BaseModel):
+    name: str
+    status: Literal["up", "down"]
+    critical: bool
+    detail: str | None = None
+
+
+class BreakerState(BaseModel):
+    name: str
+    state: str
+    consecutive_failures: int
+    retry_after_seconds: float
+
+
+class Readiness(BaseModel):
+    status: Literal["ready", "unready"]
+    dependencies: list[DependencyState]
+    circuit_breakers: list[BreakerState]
+
+
+UNREADY = ResponseSpec(data_container=Readiness, description="A critical dependency is down")
+
+
+async def _probe(probe: Probe) -> DependencyState:
+    try:
+        await asyncio.wait_for(probe.check(), PROBE_TIMEOUT_SECONDS)
+    except Exception as error:  # any failure means the dependency is down
+        detail = str(error) or type(error).__name__
+        return DependencyState(name=probe.name, status="down", critical=probe.critical, detail=detail)
+    return DependencyState(name=probe.name, status="up", critical=probe.critical)
+
+
+def health_controller(
+    probes: Sequence[Probe], breakers: Callable[[], Mapping[str, BreakerSnapshot]]
+) -> type[Controller]:
+    class HealthController(Controller):
+        path = "/health"
+        tags = ["health"]
+
+        @get("/", guards=[public], sync_to_thread=False)
+        def live(self) -> Liveness:
+            """The process is up."""
+            return Liveness()
+
+        @get("/ready", guards=[public], responses={503: UNREADY})
+        async def ready(self) -> Response[Readiness]:
+            """Every dependency and circuit breaker; 503 while a critical dependency is down."""
+            states = list(await asyncio.gather(*(_probe(p) for p in probes)))
+            unready = any(s.status == "down" and s.critical for s in states)
+            body = Readiness(
+                status="unready" if unready else "ready",
+                dependencies=states,
+                circuit_breakers=[
+                    BreakerState(
+                        name=name,
+                        state=b.state.value,
+                        consecutive_failures=b.consecutive_failures,
+                        retry_after_seconds=b.retry_after_seconds,
+                    )
+                    for name, b in breakers().items()
+                ],
+            )
+            return Response(body, status_code=503 if unready else 200)
+
+    return HealthController

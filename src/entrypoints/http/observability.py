@@ -1,0 +1,121 @@
+"""Request ids, one structured log line per request, and Prometheus metrics."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Callable, Iterable, Mapping
+
+from litestar import Response, get
+from litestar.enums import ScopeType
+from litestar.middleware import ASGIMiddleware
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.exposition import generate_latest
+from prometheus_client.registry import Collector
+
+from entrypoints.http.auth import public
+from entrypoints.logs import request_id
+from talia_core.resilience.model import BreakerSnapshot
+from talia_core.shared.ids import new_id
+
+logger = logging.getLogger("talia.http")
+_VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+BREAKER_STATES = ("closed", "half_open", "open")
+
+
+class Metrics:
+    """The app's own registry, so several apps in one process never collide."""
+
+    def __init__(self, breakers: Callable[[], Mapping[str, BreakerSnapshot]]) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "talia_http_requests",
+            "HTTP requests handled",
+            ["method", "route", "status"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "talia_http_request_duration_seconds",
+            "Time to answer an HTTP request",
+            ["method", "route"],
+            registry=self.registry,
+            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+        )
+        self.registry.register(_BreakerCollector(breakers))
+
+
+class _BreakerCollector(Collector):
+    def __init__(self, breakers: Callable[[], Mapping[str, BreakerSnapshot]]) -> None:
+        self._breakers = breakers
+
+    def collect(self) -> Iterable[Metric]:
+        state = GaugeMetricFamily(
+            "talia_circuit_breaker_state",
+            "1 for the state each outbound dependency's circuit breaker is in",
+            labels=["dependency", "state"],
+        )
+        failures = GaugeMetricFamily(
+            "talia_circuit_breaker_consecutive_failures",
+            "Consecutive failures counted by each circuit breaker",
+            labels=["dependency"],
+        )
+        for dependency, snapshot in self._breakers().items():
+            for name in BREAKER_STATES:
+                state.add_metric([dependency, name], float(snapshot.state.value == name))
+            failures.add_metric([dependency], float(snapshot.consecutive_failures))
+        yield state
+        yield failures
+
+
+class ObservabilityMiddleware(ASGIMiddleware):
+    scopes = (ScopeType.HTTP,)
+
+    def __init__(self, metrics: Metrics) -> None:
+        self._metrics = metrics
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
+        incoming = next(
+            (v.decode("latin-1") for k, v in scope["headers"] if k == b"x-request-id"), ""
+        )
+        rid = incoming if _VALID_REQUEST_ID.match(incoming) else new_id()
+        token = request_id.set(rid)
+        started = time.perf_counter()
+        status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [*message.get("headers", []), (b"x-request-id", rid.encode())]
+            await send(message)
+
+        try:
+            await next_app(scope, receive, send_with_id)
+        finally:
+            elapsed = time.perf_counter() - started
+            route = scope.get("path_template") or scope["path"]
+            method = scope.get("method", "GET")
+            self._metrics.requests.labels(method, route, str(status)).inc()
+            self._metrics.latency.labels(method, route).observe(elapsed)
+            logger.info(
+                "request",
+                extra={
+                    "method": method,
+                    "path": scope["path"],
+                    "status": status,
+                    "duration_ms": round(elapsed * 1000, 2),
+                },
+            )
+            request_id.reset(token)
+
+
+def metrics_route(metrics: Metrics) -> object:
+    @get("/metrics", guards=[public], include_in_schema=True, tags=["health"], sync_to_thread=False)
+    def prometheus() -> Response[bytes]:
+        """Prometheus text exposition."""
+        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    return prometheus

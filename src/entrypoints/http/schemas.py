@@ -1,0 +1,44 @@
+"""Schema pieces every controller shares: pages and pagination parameters."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Generic, TypeVar
+
+from litestar.params import Parameter
+from pydantic import BaseModel, ConfigDict
+
+from talia_core.shared.pagination import MAX_LIMIT, Page, PageRequest
+
+T = TypeVar("T")
+E = TypeVar("E")
+
+
+class Schema(BaseModel):
+    """Request bodies refuse unknown fields, so a typo is a 400, not a silent default."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class PageOut(BaseModel, Generic[T]):
+    items: list[T]
+    total: int
+    limit: int
+    offset: int
+
+
+Limit = Annotated[int, Parameter(ge=1, le=MAX_LIMIT, description="Page size.")]
+Offset = Annotated[int, Parameter(ge=0, le=1_000_000, description="Items to skip.")]
+
+
+def page_request(limit: int, offset: int) -> PageRequest:
+    return PageRequest(limit=limit, offset=offset)
+
+
+def page_out(page: Page[E], convert: Callable[[E], T]) -> PageOut[T]:
+    return PageOut(
+        items=[convert(item) for item in page.items],
+        total=page.total,
+        limit=page.limit,
+        offset=page.offset,
+    )

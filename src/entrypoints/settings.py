@@ -1,0 +1,123 @@
+"""One settings tree, read from ``TALIA_*`` variables and ``.env``, validated at start."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEMO_JWT_SECRET = "change-me-this-is-the-embedded-demo-secret"  # noqa: S105
+
+
+class DatabaseSettings(BaseModel):
+    url: str = Field(
+        "sqlite+aiosqlite:///./talia.db",
+        description="SQLAlchemy async URL: sqlite+aiosqlite, postgresql+asyncpg or mysql+asyncmy.",
+    )
+    pool_size: Annotated[int, Field(ge=1, le=200)] = 10
+    echo: bool = False
+
+    @field_validator("url")
+    @classmethod
+    def _supported(cls, value: str) -> str:
+        drivers = ("sqlite+aiosqlite://", "postgresql+asyncpg://", "mysql+asyncmy://")
+        if not value.startswith(drivers):
+            raise ValueError(f"must start with one of {', '.join(drivers)}")
+        return value
+
+
+class ThrottleBackend(StrEnum):
+    MEMORY = "memory"
+    REDIS = "redis"
+
+
+class AuthSettings(BaseModel):
+    jwt_secret: SecretStr = SecretStr(DEMO_JWT_SECRET)
+    jwt_algorithm: str = Field("HS256", pattern="^HS(256|384|512)$")
+    jwt_issuer: str = "talia"
+    access_token_minutes: Annotated[int, Field(ge=1, le=60)] = 15
+    refresh_token_days: Annotated[int, Field(ge=1, le=90)] = 7
+    session_max_days: Annotated[int, Field(ge=1, le=365)] = 30
+    argon2_time_cost: Annotated[int, Field(ge=1, le=10)] = 3
+    argon2_memory_kib: Annotated[int, Field(ge=8, le=1_048_576)] = 65_536
+    login_max_failures_per_account: Annotated[int, Field(ge=1)] = 5
+    login_max_failures_per_address: Annotated[int, Field(ge=1)] = 20
+    login_window_seconds: Annotated[int, Field(ge=1)] = 900
+    throttle_backend: ThrottleBackend = ThrottleBackend.MEMORY
+
+
+class RedisSettings(BaseModel):
+    url: str = "redis://127.0.0.1:6379/0"
+
+
+class PolicySettings(BaseModel):
+    """The resilience policy every outbound adapter runs under."""
+
+    timeout_seconds: Annotated[float, Field(gt=0, le=120)] = 10.0
+    retry_attempts: Annotated[int, Field(ge=1, le=10)] = 3
+    retry_base_delay_seconds: Annotated[float, Field(gt=0)] = 0.2
+    retry_max_delay_seconds: Annotated[float, Field(gt=0)] = 5.0
+    retry_max_retry_after_seconds: Annotated[float, Field(ge=0)] = 30.0
+    breaker_failure_threshold: Annotated[int, Field(ge=1)] = 5
+    breaker_open_seconds: Annotated[float, Field(gt=0)] = 30.0
+    breaker_half_open_probes: Annotated[int, Field(ge=1)] = 1
+    bulkhead_max_concurrent: Annotated[int, Field(ge=1)] = 32
+    bulkhead_max_wait_seconds: Annotated[float, Field(ge=0)] = 2.0
+
+
+class HttpSettings(BaseModel):
+    host: str = "127.0.0.1"
+    port: Annotated[int, Field(ge=1, le=65535)] = 8000
+    cors_origins: list[str] = Field(default_factory=list)
+    max_body_bytes: Annotated[int, Field(ge=1024)] = 1_048_576
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description="Addresses whose X-Forwarded-For is believed for the client address.",
+    )
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="TALIA_",
+        env_nested_delimiter="__",
+        env_file=".env",
+        extra="forbid",
+    )
+
+    environment: str = Field("development", pattern="^(development|test|production)$")
+    log_level: str = Field("INFO", pattern="^(DEBUG|INFO|WARNING|ERROR)$")
+    demo_data: bool = Field(True, description="Seed demo data into an empty database.")
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    redis: RedisSettings = Field(default_factory=RedisSettings)
+    auth: AuthSettings = Field(default_factory=AuthSettings)
+    http: HttpSettings = Field(default_factory=HttpSettings)
+    resilience: PolicySettings = Field(default_factory=PolicySettings)
+
+    def production_problems(self) -> list[str]:
+        """What must not reach production as it is."""
+        problems = []
+        if self.auth.jwt_secret.get_secret_value() == DEMO_JWT_SECRET:
+            problems.append("TALIA_AUTH__JWT_SECRET is the demo secret")
+        if len(self.auth.jwt_secret.get_secret_value()) < 32:
+            problems.append("TALIA_AUTH__JWT_SECRET must be at least 32 characters")
+        return problems
+
+
+class SettingsError(Exception):
+    """Start-up stops with this: every line names the variable and what is wrong with it."""
+
+
+def load_settings(**overrides: object) -> Settings:
+    try:
+        settings = Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as error:
+        lines = []
+        for problem in error.errors():
+            variable = "TALIA_" + "__".join(str(part) for part in problem["loc"]).upper()
+            lines.append(f"{variable}: {problem['msg']}")
+        raise SettingsError("invalid configuration:\n  " + "\n  ".join(lines)) from None
+    if settings.environment == "production" and (problems := settings.production_problems()):
+        raise SettingsError("invalid configuration:\n  " + "\n  ".join(problems))
+    return settings

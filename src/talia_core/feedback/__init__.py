@@ -1,0 +1,1 @@
+"""Feedback: contact messages, the claims book and testimonials."""

@@ -1,0 +1,1 @@
+"""Identity: users, roles, sessions (refresh-token families), throttling and the audit log."""

@@ -1,0 +1,157 @@
+"""What the identity context needs from storage, cryptography and a shared counter store."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Protocol
+
+import attrs
+
+from talia_core.identity.model import (
+    AccessClaims,
+    AuditEvent,
+    Principal,
+    RefreshToken,
+    RevocationReason,
+    Role,
+    Session,
+    User,
+)
+from talia_core.shared.pagination import Page, PageRequest
+from talia_core.shared.ports import UnitOfWork
+
+
+class UserRepository(Protocol):
+    async def add(self, user: User) -> None:
+        """Raises ``Conflict`` when the e-mail is taken."""
+        ...
+
+    async def get(self, user_id: str) -> User:
+        """Raises ``NotFound`` when there is no such user."""
+        ...
+
+    async def update(self, user: User) -> None: ...
+
+    async def find_by_email(self, email: str) -> User | None:
+        """``email`` is already lower-cased."""
+        ...
+
+    async def find(self, page: PageRequest, *, role: Role | None, text: str | None) -> Page[User]:
+        """Newest first; ``text`` matches part of the e-mail or name, ignoring case."""
+        ...
+
+    async def active_admin_ids(self) -> list[str]:
+        """Held until the transaction ends, so two demotions cannot both see a spare admin."""
+        ...
+
+
+class SessionRepository(Protocol):
+    async def add(self, session: Session) -> None: ...
+
+    async def get(self, session_id: str) -> Session:
+        """Raises ``NotFound`` when there is no such session."""
+        ...
+
+    async def get_with_user(self, session_id: str) -> tuple[Session, User]:
+        """The session and its user in one read. Raises ``NotFound``."""
+        ...
+
+    async def update(self, session: Session) -> None: ...
+
+    async def revoke_all(self, user_id: str, reason: RevocationReason, *, at: datetime) -> int:
+        """Revoke every session of the user not yet revoked; return how many."""
+        ...
+
+    async def find(self, page: PageRequest, *, user_id: str, live_at: datetime) -> Page[Session]:
+        """The user's sessions neither revoked nor expired at ``live_at``, newest first."""
+        ...
+
+
+class RefreshTokenRepository(Protocol):
+    async def add(self, token: RefreshToken) -> None: ...
+
+    async def get_by_hash(self, token_hash: str) -> RefreshToken:
+        """Raises ``NotFound`` when no token has this hash."""
+        ...
+
+    async def spend(self, token_id: str, *, at: datetime) -> bool:
+        """Mark the token spent only if it is not yet; tell whether this call spent it.
+
+        Two concurrent callers cannot both get ``True``.
+        """
+        ...
+
+
+class AuditEventRepository(Protocol):
+    async def add(self, event: AuditEvent) -> None: ...
+
+    async def find(
+        self,
+        page: PageRequest,
+        *,
+        actor_id: str | None,
+        action: str | None,
+        since: datetime | None,
+    ) -> Page[AuditEvent]:
+        """Newest first."""
+        ...
+
+
+class IdentityUnitOfWork(UnitOfWork, Protocol):
+    @property
+    def users(self) -> UserRepository: ...
+
+    @property
+    def sessions(self) -> SessionRepository: ...
+
+    @property
+    def refresh_tokens(self) -> RefreshTokenRepository: ...
+
+    @property
+    def audit_events(self) -> AuditEventRepository: ...
+
+
+class PasswordHasher(Protocol):
+    """Slow on purpose; implementations keep that work off the event loop."""
+
+    async def hash(self, password: str) -> str: ...
+
+    async def verify(self, password_hash: str, password: str) -> bool:
+        """False for a wrong password and for a hash it cannot read; never raises."""
+        ...
+
+    def needs_rehash(self, password_hash: str) -> bool:
+        """True when the hash was made with weaker parameters than the current ones."""
+        ...
+
+
+class AccessTokens(Protocol):
+    """Short-lived signed bearer tokens naming the user, the session and the role."""
+
+    def issue(self, principal: Principal, *, now: datetime, lifetime: timedelta) -> str: ...
+
+    def read(self, token: str, *, now: datetime) -> AccessClaims:
+        """Raises ``Unauthorized`` for anything but a valid, unexpired access token."""
+        ...
+
+
+@attrs.frozen
+class AttemptWindow:
+    """The attempts counted under a key, and when that count starts again from zero."""
+
+    count: int
+    resets_in_seconds: int
+
+
+class AttemptStore(Protocol):
+    """Counters in fixed windows, shared by every worker of the deployment."""
+
+    async def current(self, key: str) -> AttemptWindow:
+        """A count of 0 when no window is open for the key."""
+        ...
+
+    async def hit(self, key: str, *, window_seconds: int) -> AttemptWindow:
+        """Count one attempt, opening a window of ``window_seconds`` if none is open."""
+        ...
+
+    async def clear(self, key: str) -> None: ...

@@ -1,0 +1,1 @@
+"""Resilience: how outbound calls are bounded, retried, broken off and replaced."""

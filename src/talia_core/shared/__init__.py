@@ -1,0 +1,1 @@
+"""Shared kernel: ids, time, money, errors, events, pagination and the unit of work."""

@@ -1,0 +1,45 @@
+"""Ports of the shared kernel: the unit of work and what every unit of work carries."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Protocol, Self
+
+from talia_core.shared.events import DomainEvent
+
+
+class Sequences(Protocol):
+    """Gap-free counters (claim numbers, order numbers), safe under concurrent writers."""
+
+    async def next_value(self, name: str) -> int:
+        """Take the next value of the named counter inside the current transaction."""
+        ...
+
+
+class Outbox(Protocol):
+    """Domain events stored in the same transaction as the change that raised them."""
+
+    async def add(self, event: DomainEvent) -> None: ...
+
+
+class UnitOfWork(Protocol):
+    """One transaction. Leaving the block without ``commit`` rolls everything back."""
+
+    @property
+    def sequences(self) -> Sequences: ...
+
+    @property
+    def outbox(self) -> Outbox: ...
+
+    async def __aenter__(self) -> Self: ...
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+    async def commit(self) -> None: ...
+
+    async def rollback(self) -> None: ...

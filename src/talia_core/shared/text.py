@@ -1,0 +1,33 @@
+"""Checks on free text and e-mail addresses that every context applies the same way."""
+
+import re
+
+from talia_core.shared.errors import RuleViolated
+
+_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
+
+
+def required_text(field: str, value: str, max_length: int) -> str:
+    """Return ``value`` stripped, refusing it when blank or longer than ``max_length``."""
+    cleaned = value.strip()
+    if not cleaned:
+        raise RuleViolated(f"{field} must not be blank", {field: "blank"})
+    if len(cleaned) > max_length:
+        raise RuleViolated(
+            f"{field} must be at most {max_length} characters", {field: "too long"}
+        )
+    return cleaned
+
+
+def optional_text(field: str, value: str | None, max_length: int) -> str | None:
+    if value is None or not value.strip():
+        return None
+    return required_text(field, value, max_length)
+
+
+def email_address(field: str, value: str) -> str:
+    """Return the address lower-cased, refusing anything that is not shaped like one."""
+    cleaned = value.strip().lower()
+    if len(cleaned) > 254 or not _EMAIL.match(cleaned):
+        raise RuleViolated(f"{field} is not a valid e-mail address", {field: "invalid"})
+    return cleaned

@@ -1,0 +1,79 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from adapters.memory.database import InMemoryDatabase
+from adapters.memory.unit_of_work import InMemoryUnitOfWork
+from adapters.security.passwords import FakePasswordHasher
+from adapters.security.tokens import JwtAccessTokens
+from adapters.throttle.memory import InMemoryAttemptStore
+from talia_core.identity.model import Principal, Role
+from talia_core.identity.services import AuthService, LoginThrottle, UserAdminService
+from talia_core.shared.clock import FakeClock
+
+SECRET = "unit-test-secret-" + "x" * 64
+PASSWORD = "correct horse 42"
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def uow() -> Callable[[], InMemoryUnitOfWork]:
+    database = InMemoryDatabase()
+    return lambda: InMemoryUnitOfWork(database)
+
+
+@pytest.fixture
+def hasher() -> FakePasswordHasher:
+    return FakePasswordHasher()
+
+
+@pytest.fixture
+def tokens() -> JwtAccessTokens:
+    return JwtAccessTokens(SECRET, issuer="talia-test")
+
+
+@pytest.fixture
+def attempts(clock: FakeClock) -> InMemoryAttemptStore:
+    return InMemoryAttemptStore(clock)
+
+
+@pytest.fixture
+def auth(
+    uow: Callable[[], InMemoryUnitOfWork],
+    clock: FakeClock,
+    hasher: FakePasswordHasher,
+    tokens: JwtAccessTokens,
+    attempts: InMemoryAttemptStore,
+) -> AuthService:
+    return AuthService(
+        uow,
+        clock,
+        hasher=hasher,
+        tokens=tokens,
+        throttle=LoginThrottle(attempts, account_failures=5, address_failures=20),
+    )
+
+
+@pytest.fixture
+def admin_service(
+    uow: Callable[[], InMemoryUnitOfWork], clock: FakeClock, hasher: FakePasswordHasher
+) -> UserAdminService:
+    return UserAdminService(uow, clock, hasher=hasher)
+
+
+@pytest.fixture
+async def admin(admin_service: UserAdminService, auth: AuthService) -> Principal:
+    """The first admin, created from the command line and signed in."""
+    await admin_service.create_admin(email="root@talia.test", name="Root", password=PASSWORD)
+    signed_in = await auth.login(
+        email="root@talia.test", password=PASSWORD, ip="10.0.0.1", user_agent="tests"
+    )
+    principal = await auth.authenticate(signed_in.access_token)
+    assert principal.role is Role.ADMIN
+    return principal

@@ -1,0 +1,99 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+
+import pytest
+
+from adapters.memory.unit_of_work import InMemoryUnitOfWork
+from adapters.security.passwords import FakePasswordHasher
+from adapters.security.tokens import JwtAccessTokens
+from adapters.throttle.memory import InMemoryAttemptStore
+from talia_core.identity.services import AuthService, LoginThrottle
+from talia_core.shared.clock import FakeClock
+from talia_core.shared.errors import RateLimited, Unauthorized
+from tests.unit.identity.conftest import PASSWORD
+
+EMAIL = "ana@example.com"
+Uow = Callable[[], InMemoryUnitOfWork]
+
+
+async def _fail(auth: AuthService, email: str = EMAIL, ip: str = "10.0.0.1") -> None:
+    with pytest.raises(Unauthorized):
+        await auth.login(email=email, password="wrong password 9", ip=ip, user_agent=None)
+
+
+@pytest.fixture
+async def registered(auth: AuthService) -> AuthService:
+    await auth.register(email=EMAIL, password=PASSWORD, name="Ana")
+    return auth
+
+
+async def test_five_failures_lock_the_account_with_a_retry_after(
+    registered: AuthService, clock: FakeClock
+) -> None:
+    for _ in range(5):
+        await _fail(registered)
+    clock.advance(timedelta(minutes=5))
+    with pytest.raises(RateLimited) as limited:
+        await registered.login(email=EMAIL, password=PASSWORD, ip="10.0.0.2", user_agent=None)
+    assert limited.value.retry_after_seconds == 10 * 60
+
+
+class CountingHasher(FakePasswordHasher):
+    def __init__(self) -> None:
+        super().__init__()
+        self.verified = 0
+
+    async def verify(self, password_hash: str, password: str) -> bool:
+        self.verified += 1
+        return await super().verify(password_hash, password)
+
+
+async def test_the_lock_is_checked_before_the_password_is_looked_at(
+    uow: Uow, clock: FakeClock, tokens: JwtAccessTokens, attempts: InMemoryAttemptStore
+) -> None:
+    hasher = CountingHasher()
+    auth = AuthService(uow, clock, hasher=hasher, tokens=tokens, throttle=LoginThrottle(attempts))
+    await auth.register(email=EMAIL, password=PASSWORD, name="Ana")
+    for _ in range(5):
+        await _fail(auth)
+    verified = hasher.verified
+    with pytest.raises(RateLimited):
+        await auth.login(email="ANA@example.com", password=PASSWORD, ip=None, user_agent=None)
+    assert hasher.verified == verified
+
+
+async def test_the_account_opens_again_when_the_window_ends(
+    registered: AuthService, clock: FakeClock
+) -> None:
+    for _ in range(5):
+        await _fail(registered)
+    clock.advance(timedelta(minutes=15))
+    await registered.login(email=EMAIL, password=PASSWORD, ip=None, user_agent=None)
+
+
+async def test_a_success_clears_the_account_count(registered: AuthService) -> None:
+    for _ in range(4):
+        await _fail(registered)
+    await registered.login(email=EMAIL, password=PASSWORD, ip="10.0.0.1", user_agent=None)
+    for _ in range(4):
+        await _fail(registered)
+    await registered.login(email=EMAIL, password=PASSWORD, ip="10.0.0.1", user_agent=None)
+
+
+async def test_twenty_failures_from_one_address_lock_it_for_every_account(
+    registered: AuthService,
+) -> None:
+    for n in range(20):
+        await _fail(registered, email=f"guess{n}@example.com", ip="6.6.6.6")
+    with pytest.raises(RateLimited):
+        await registered.login(email=EMAIL, password=PASSWORD, ip="6.6.6.6", user_agent=None)
+    await registered.login(email=EMAIL, password=PASSWORD, ip="10.0.0.1", user_agent=None)
+
+
+async def test_unknown_accounts_are_throttled_like_real_ones(auth: AuthService) -> None:
+    for _ in range(5):
+        await _fail(auth, email="nobody@example.com")
+    with pytest.raises(RateLimited):
+        await auth.login(email="nobody@example.com", password=PASSWORD, ip=None, user_agent=None)
