@@ -8,7 +8,7 @@ from typing import Annotated
 from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEMO_JWT_SECRET = "change-me-this-is-the-embedded-demo-secret"  # noqa: S105
+DEMO_JWT_SECRET = "change-me-this-is-the-embedded-demo-secret"
 
 
 class DatabaseSettings(BaseModel):

@@ -52,7 +52,9 @@ class Transaction:
     ) -> Page[T]:
         counted = sa.select(sa.func.count()).select_from(statement.order_by(None).subquery())
         total = (await self.execute(counted)).scalar_one()
-        rows = await self.execute(statement.order_by(*order_by).limit(page.limit).offset(page.offset))
+        rows = await self.execute(
+            statement.order_by(*order_by).limit(page.limit).offset(page.offset)
+        )
         return Page(
             items=[mapper(row) for row in rows], total=total, limit=page.limit, offset=page.offset
         )

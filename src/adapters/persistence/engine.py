@@ -16,7 +16,11 @@ def create_database_engine(url: str, *, pool_size: int = 10, echo: bool = False)
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(url, echo=echo)
     return create_async_engine(
-        url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True,
+        url,
+        echo=echo,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=True,
         pool_recycle=1800,
     )
 

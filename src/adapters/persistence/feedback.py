@@ -212,4 +212,3 @@ class SqlAlchemyTestimonialRepository:
             query = query.where(testimonials.c.status == status.value)
         order = [testimonials.c.submitted_at.desc(), testimonials.c.id.desc()]
         return await self._tx.page(query, page, order, _testimonial)
-

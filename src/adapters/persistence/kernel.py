@@ -37,9 +37,7 @@ class SqlAlchemySequences:
         values = {"name": name, "value": 1}
         if self._tx.dialect in ("mysql", "mariadb"):
             upsert = mysql.insert(sequences).values(values)
-            await self._tx.execute(
-                upsert.on_duplicate_key_update(value=sequences.c.value + 1)
-            )
+            await self._tx.execute(upsert.on_duplicate_key_update(value=sequences.c.value + 1))
             current = sa.select(sequences.c.value).where(sequences.c.name == name)
             return int((await self._tx.execute(current)).scalar_one())
         insert = (postgresql if self._tx.dialect == "postgresql" else sqlite).insert

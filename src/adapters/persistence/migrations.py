@@ -9,6 +9,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -56,3 +57,8 @@ async def _run(engine: AsyncEngine, action: Any, revision: str) -> None:
 
     async with engine.begin() as connection:
         await connection.run_sync(run)
+
+
+async def is_at_head(engine: AsyncEngine) -> bool:
+    heads = set(ScriptDirectory.from_config(alembic_config()).get_heads())
+    return await current_revision(engine) in heads

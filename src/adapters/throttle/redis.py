@@ -52,3 +52,19 @@ class RedisAttemptStore:
             await self._client.delete(self._prefix + key)
         except RedisError as error:
             raise ExternalServiceUnavailable("redis", type(error).__name__) from error
+
+
+class RedisProbe:
+    """Readiness of the Redis server the attempt counters live in."""
+
+    name = "redis"
+    critical = True
+
+    def __init__(self, client: Redis) -> None:
+        self._client = client
+
+    async def check(self) -> None:
+        try:
+            await self._client.ping()
+        except RedisError as error:
+            raise ExternalServiceUnavailable("redis", type(error).__name__) from error

@@ -12,13 +12,14 @@ from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 
-from entrypoints.container import Container
+from entrypoints.container import Container, close_resources, open_resources
 from entrypoints.http import feedback, identity
-from entrypoints.http.auth import AuthenticationMiddleware, provide_principal
+from entrypoints.http.auth import AuthenticationMiddleware, client_provider, provide_principal
 from entrypoints.http.errors import EXCEPTION_HANDLERS
 from entrypoints.http.health import health_controller
 from entrypoints.http.observability import Metrics, ObservabilityMiddleware, metrics_route
 from talia_core.identity.model import Principal
+from talia_core.identity.services import AuthService, UserAdminService
 
 
 def create_app(container: Container) -> Litestar:
@@ -27,22 +28,25 @@ def create_app(container: Container) -> Litestar:
     board = container.gateways.breakers()
     metrics = Metrics(board.snapshots)
     use_cases = container.use_cases
+    trusted = frozenset(settings.http.trusted_proxies)
 
     @asynccontextmanager
     async def lifespan(_: Litestar) -> AsyncIterator[None]:
-        await container.init_resources()
+        await open_resources(container)
         try:
             yield
         finally:
-            await container.shutdown_resources()
+            await close_resources(container)
 
     async def authenticate(token: str) -> Principal:
-        return await use_cases.auth().authenticate(token)
+        auth: AuthService = use_cases.auth()
+        return await auth.authenticate(token)
 
     async def record_admin_write(
         principal: Principal, action: str, target: str, ip: str, agent: str
     ) -> None:
-        await use_cases.users().record_admin_write(
+        users: UserAdminService = use_cases.users()
+        await users.record_admin_write(
             principal, action=action, target=target, ip=ip, user_agent=agent
         )
 
@@ -52,6 +56,7 @@ def create_app(container: Container) -> Litestar:
 
     dependencies: dict[str, Any] = {
         "principal": Provide(provide_principal),
+        "client": Provide(client_provider(trusted), sync_to_thread=False),
         "feedback": provide("feedback"),
         "auth": provide("auth"),
         "users": provide("users"),
@@ -69,7 +74,7 @@ def create_app(container: Container) -> Litestar:
             AuthenticationMiddleware(
                 authenticate,
                 record_admin_write,
-                frozenset(settings.http.trusted_proxies),
+                trusted,
             ),
         ],
         exception_handlers=EXCEPTION_HANDLERS,
@@ -95,5 +100,6 @@ def create_app(container: Container) -> Litestar:
             ),
             security=[{"bearer": []}],
         ),
+        logging_config=None,
         debug=False,
     )

@@ -7,6 +7,8 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import attrs
+from litestar import Request
 from litestar.connection import ASGIConnection
 from litestar.enums import ScopeType
 from litestar.handlers.base import BaseRouteHandler
@@ -40,7 +42,8 @@ def bearer_token(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
 
 def client_address(scope: Scope, trusted_proxies: frozenset[str]) -> str:
     """The peer address, or the first X-Forwarded-For hop when the peer is a trusted proxy."""
-    peer = scope["client"][0] if scope.get("client") else "unknown"
+    client = scope.get("client")
+    peer = client[0] if client else "unknown"
     if peer in trusted_proxies:
         for name, value in scope["headers"]:
             if name == b"x-forwarded-for":
@@ -50,6 +53,23 @@ def client_address(scope: Scope, trusted_proxies: frozenset[str]) -> str:
                 except ValueError:
                     break
     return peer
+
+
+@attrs.frozen
+class Client:
+    """Where a request comes from, for sessions, throttling and the audit log."""
+
+    ip: str
+    user_agent: str
+
+
+def client_provider(trusted_proxies: frozenset[str]) -> Callable[[Request[Any, Any, Any]], Client]:
+    def provide_client(request: Request[Any, Any, Any]) -> Client:
+        return Client(
+            ip=client_address(request.scope, trusted_proxies), user_agent=user_agent(request.scope)
+        )
+
+    return provide_client
 
 
 def user_agent(scope: Scope) -> str:
@@ -83,7 +103,8 @@ class AuthenticationMiddleware(ASGIMiddleware):
         principal = await self._authenticate(token) if token else None
         scope["user"] = principal
         scope["auth"] = token
-        if principal is None or not principal.is_admin or scope.get("method") not in MUTATING:
+        method = scope["method"] if scope["type"] == ScopeType.HTTP else "GET"
+        if principal is None or not principal.is_admin or method not in MUTATING:
             await next_app(scope, receive, send)
             return
 
@@ -97,7 +118,7 @@ class AuthenticationMiddleware(ASGIMiddleware):
 
         await next_app(scope, receive, remember_status)
         if 200 <= status < 400:
-            action = f"{scope['method']} {scope.get('path_template', scope['path'])}"
+            action = f"{method} {scope.get('path_template', scope['path'])}"
             try:
                 await self._record(
                     principal,

@@ -152,13 +152,15 @@ class ContactMessageController(Controller):
         self, feedback: FeedbackService, limit: Limit = 50, offset: Offset = 0, unread: bool = False
     ) -> PageOut[ContactMessageOut]:
         """Contact messages, newest first."""
-        page = await feedback.list_contact_messages(
-            page_request(limit, offset), unread_only=unread
-        )
+        page = await feedback.list_contact_messages(page_request(limit, offset), unread_only=unread)
         return page_out(page, ContactMessageOut.of)
 
-    @post("/{message_id:str}/read", guards=[admin_only], status_code=200,
-          responses=problems(401, 403, 404))
+    @post(
+        "/{message_id:str}/read",
+        guards=[admin_only],
+        status_code=200,
+        responses=problems(401, 403, 404),
+    )
     async def mark_read(
         self, message_id: Id, feedback: FeedbackService, principal: Principal
     ) -> ContactMessageOut:
@@ -198,8 +200,12 @@ class ClaimController(Controller):
         page = await feedback.list_claims(page_request(limit, offset), status=status)
         return page_out(page, ClaimOut.of)
 
-    @post("/{claim_id:str}/answer", guards=[admin_only], status_code=200,
-          responses=problems(400, 401, 403, 404, 409, 422))
+    @post(
+        "/{claim_id:str}/answer",
+        guards=[admin_only],
+        status_code=200,
+        responses=problems(400, 401, 403, 404, 409, 422),
+    )
     async def answer(
         self, claim_id: Id, data: ClaimAnswerIn, feedback: FeedbackService, principal: Principal
     ) -> ClaimOut:
@@ -245,8 +251,12 @@ class TestimonialController(Controller):
         )
         return TestimonialOut.of(testimonial)
 
-    @post("/{testimonial_id:str}/approve", guards=[admin_only], status_code=200,
-          responses=problems(401, 403, 404, 409))
+    @post(
+        "/{testimonial_id:str}/approve",
+        guards=[admin_only],
+        status_code=200,
+        responses=problems(401, 403, 404, 409),
+    )
     async def approve(
         self, testimonial_id: Id, feedback: FeedbackService, principal: Principal
     ) -> TestimonialOut:

@@ -60,7 +60,9 @@ async def _probe(probe: Probe) -> DependencyState:
         await asyncio.wait_for(probe.check(), PROBE_TIMEOUT_SECONDS)
     except Exception as error:  # any failure means the dependency is down
         detail = str(error) or type(error).__name__
-        return DependencyState(name=probe.name, status="down", critical=probe.critical, detail=detail)
+        return DependencyState(
+            name=probe.name, status="down", critical=probe.critical, detail=detail
+        )
     return DependencyState(name=probe.name, status="up", critical=probe.critical)
 
 

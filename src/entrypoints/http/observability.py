@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable, Mapping
 
 from litestar import Response, get
 from litestar.enums import ScopeType
+from litestar.handlers import HTTPRouteHandler
 from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram
@@ -112,7 +113,7 @@ class ObservabilityMiddleware(ASGIMiddleware):
             request_id.reset(token)
 
 
-def metrics_route(metrics: Metrics) -> object:
+def metrics_route(metrics: Metrics) -> HTTPRouteHandler:
     @get("/metrics", guards=[public], include_in_schema=True, tags=["health"], sync_to_thread=False)
     def prometheus() -> Response[bytes]:
         """Prometheus text exposition."""

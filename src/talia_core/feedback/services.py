@@ -29,9 +29,7 @@ class FeedbackService:
         self, *, name: str, email: str, subject: str | None, body: str
     ) -> ContactMessage:
         now = self._clock.now()
-        message = ContactMessage.receive(
-            name=name, email=email, subject=subject, body=body, at=now
-        )
+        message = ContactMessage.receive(name=name, email=email, subject=subject, body=body, at=now)
         async with self._uow() as uow:
             await uow.contact_messages.add(message)
             await uow.outbox.add(

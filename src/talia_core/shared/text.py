@@ -13,9 +13,7 @@ def required_text(field: str, value: str, max_length: int) -> str:
     if not cleaned:
         raise RuleViolated(f"{field} must not be blank", {field: "blank"})
     if len(cleaned) > max_length:
-        raise RuleViolated(
-            f"{field} must be at most {max_length} characters", {field: "too long"}
-        )
+        raise RuleViolated(f"{field} must be at most {max_length} characters", {field: "too long"})
     return cleaned
 
 

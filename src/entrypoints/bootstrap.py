@@ -1,0 +1,42 @@
+"""The library in-process: a batch job opens Talia with a settings object and calls use cases.
+
+async with open_talia(load_settings()) as talia:
+    page = await talia.feedback.list_claims(PageRequest(limit=10))
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import attrs
+
+from entrypoints.container import Container, build_container, close_resources, open_resources
+from entrypoints.settings import Settings, load_settings
+from talia_core.feedback.services import FeedbackService
+from talia_core.identity.services import AuthService, UserAdminService
+
+
+@attrs.frozen
+class Talia:
+    """The use cases of every context, wired for one settings object."""
+
+    feedback: FeedbackService
+    auth: AuthService
+    users: UserAdminService
+
+    @classmethod
+    def of(cls, container: Container) -> Talia:
+        use_cases = container.use_cases
+        return cls(feedback=use_cases.feedback(), auth=use_cases.auth(), users=use_cases.users())
+
+
+@asynccontextmanager
+async def open_talia(settings: Settings | None = None) -> AsyncIterator[Talia]:
+    """Open the database and clients, hand over the use cases, close everything on exit."""
+    container = build_container(settings or load_settings())
+    await open_resources(container)
+    try:
+        yield Talia.of(container)
+    finally:
+        await close_resources(container)

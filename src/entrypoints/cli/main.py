@@ -1,0 +1,129 @@
+"""``talia serve | migrate | seed | create-admin``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import logging
+import os
+import sys
+from collections.abc import Sequence
+
+from sqlalchemy.engine import make_url
+
+from adapters.persistence import migrations
+from adapters.persistence.engine import create_database_engine
+from entrypoints.bootstrap import open_talia
+from entrypoints.logs import configure_logging
+from entrypoints.seed import DEMO_ADMIN, DEMO_PASSWORD, seed_demo_data
+from entrypoints.settings import Settings, SettingsError, load_settings
+from talia_core.shared.errors import TaliaError
+
+logger = logging.getLogger("talia.cli")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="talia", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="serve the HTTP API")
+    serve.add_argument("--host", help="overrides TALIA_HTTP__HOST")
+    serve.add_argument("--port", type=int, help="overrides TALIA_HTTP__PORT")
+    serve.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    commands.add_parser("migrate", help="apply the database migrations")
+    commands.add_parser("seed", help="seed the demo data into an empty database")
+    admin = commands.add_parser("create-admin", help="create an admin user")
+    admin.add_argument("--email", required=True)
+    admin.add_argument("--name", required=True)
+    admin.add_argument(
+        "--password-stdin", action="store_true", help="read the password from standard input"
+    )
+    args = parser.parse_args(argv)
+
+    try:
+        settings = load_settings()
+    except SettingsError as error:
+        print(f"talia: {error}", file=sys.stderr)
+        return 2
+    configure_logging(settings.log_level)
+    try:
+        if args.command == "serve":
+            return _serve(settings, args.host, args.port, args.workers)
+        if args.command == "migrate":
+            asyncio.run(_migrate(settings))
+            print("talia: the database is at the latest migration")
+            return 0
+        if args.command == "seed":
+            seeded = asyncio.run(_seed(settings))
+            print("talia: demo data seeded" if seeded else "talia: demo data was there already")
+            return 0
+        password = _read_password(args.password_stdin)
+        asyncio.run(_create_admin(settings, args.email, args.name, password))
+        print(f"talia: admin {args.email} created")
+        return 0
+    except TaliaError as error:
+        print(f"talia: {error.detail}", file=sys.stderr)
+        return 1
+
+
+def _serve(settings: Settings, host: str | None, port: int | None, workers: int) -> int:
+    import uvicorn
+
+    embedded = make_url(settings.database.url).get_backend_name() == "sqlite"
+    if embedded:
+        asyncio.run(_migrate(settings))
+        if settings.demo_data and asyncio.run(_seed(settings)):
+            logger.info("demo data seeded", extra={"admin": DEMO_ADMIN, "password": DEMO_PASSWORD})
+    else:
+        asyncio.run(_require_head(settings))
+    uvicorn.run(
+        "entrypoints.http.asgi:make_app",
+        factory=True,
+        host=host or settings.http.host,
+        port=port or settings.http.port,
+        workers=workers,
+        log_config=None,
+        proxy_headers=False,
+        server_header=False,
+    )
+    return 0
+
+
+async def _migrate(settings: Settings) -> None:
+    engine = create_database_engine(settings.database.url)
+    try:
+        await migrations.upgrade(engine)
+    finally:
+        await engine.dispose()
+
+
+async def _require_head(settings: Settings) -> None:
+    engine = create_database_engine(settings.database.url)
+    try:
+        if not await migrations.is_at_head(engine):
+            raise SystemExit(
+                "talia: the database is not at the latest migration; run `talia migrate`"
+            )
+    finally:
+        await engine.dispose()
+
+
+async def _seed(settings: Settings) -> bool:
+    async with open_talia(settings) as talia:
+        return await seed_demo_data(talia)
+
+
+async def _create_admin(settings: Settings, email: str, name: str, password: str) -> None:
+    async with open_talia(settings) as talia:
+        await talia.users.create_admin(email=email, name=name, password=password)
+
+
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    if env := os.environ.get("TALIA_ADMIN_PASSWORD"):
+        return env
+    first = getpass.getpass("password: ")
+    if getpass.getpass("again: ") != first:
+        raise SystemExit("talia: the passwords differ")
+    return first

@@ -1,0 +1,307 @@
+"""Identity routes: registration, tokens, sessions, admin user management and the audit log."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from litestar import Controller, delete, get, patch, post
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, Parameter
+from pydantic import EmailStr, Field
+
+from entrypoints.http.auth import Client, admin_only, public, signed_in
+from entrypoints.http.errors import problems
+from entrypoints.http.schemas import Limit, Offset, PageOut, Schema, page_out, page_request
+from talia_core.identity.model import AuditEvent, Principal, Role, Session, User
+from talia_core.identity.services import AuthService, IssuedTokens, UserAdminService
+
+Id = Annotated[str, Parameter(max_length=36, description="Resource id.")]
+Password = Annotated[str, Field(min_length=1, max_length=128)]
+
+
+class RegisterIn(Schema):
+    email: EmailStr
+    password: Password
+    name: str = Field(min_length=1, max_length=120)
+
+
+class LoginIn(Schema):
+    email: EmailStr
+    password: Password
+
+
+class TokenForm(Schema):
+    """The OAuth2 password grant (RFC 6749 §4.3)."""
+
+    username: str = Field(min_length=1, max_length=254)
+    password: Password
+    grant_type: Literal["password"] | None = None
+    scope: str | None = Field(None, max_length=200)
+
+
+class RefreshIn(Schema):
+    refresh_token: str = Field(min_length=1, max_length=200)
+
+
+class UserOut(Schema):
+    id: str
+    email: str
+    name: str
+    role: Role
+    active: bool
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, user: User) -> UserOut:
+        return cls(
+            id=user.id,
+            email=user.email,
+            name=user.name,
+            role=user.role,
+            active=user.active,
+            created_at=user.created_at,
+            updated_at=user.updated_at,
+        )
+
+
+class TokensOut(Schema):
+    access_token: str
+    refresh_token: str
+    token_type: Literal["bearer"] = "bearer"
+    expires_in: int
+    refresh_expires_at: datetime
+    user: UserOut
+
+    @classmethod
+    def of(cls, issued: IssuedTokens) -> TokensOut:
+        return cls(
+            access_token=issued.access_token,
+            refresh_token=issued.refresh_token,
+            expires_in=issued.expires_in,
+            refresh_expires_at=issued.refresh_expires_at,
+            user=UserOut.of(issued.user),
+        )
+
+
+class SessionOut(Schema):
+    id: str
+    created_at: datetime
+    last_used_at: datetime
+    expires_at: datetime
+    ip: str | None
+    user_agent: str | None
+    current: bool
+
+
+class UserIn(Schema):
+    email: EmailStr
+    password: Password
+    name: str = Field(min_length=1, max_length=120)
+    role: Role
+
+
+class UserPatch(Schema):
+    name: str | None = Field(None, min_length=1, max_length=120)
+    role: Role | None = None
+    active: bool | None = None
+
+
+class AuditEventOut(Schema):
+    id: str
+    occurred_at: datetime
+    actor_id: str | None
+    actor_email: str | None
+    action: str
+    target: str | None
+    ip: str | None
+    user_agent: str | None
+    details: dict[str, object]
+
+    @classmethod
+    def of(cls, event: AuditEvent) -> AuditEventOut:
+        return cls(
+            id=event.id,
+            occurred_at=event.occurred_at,
+            actor_id=event.actor_id,
+            actor_email=event.actor_email,
+            action=event.action,
+            target=event.target,
+            ip=event.ip,
+            user_agent=event.user_agent,
+            details=event.details,
+        )
+
+
+class AuthController(Controller):
+    path = "/api/auth"
+    tags = ["identity"]
+
+    @post("/register", guards=[public], responses=problems(400, 409, 413, 422))
+    async def register(self, data: RegisterIn, auth: AuthService, client: Client) -> UserOut:
+        """Create a customer account."""
+        user = await auth.register(
+            email=str(data.email),
+            password=data.password,
+            name=data.name,
+            ip=client.ip,
+            user_agent=client.user_agent,
+        )
+        return UserOut.of(user)
+
+    @post("/login", guards=[public], status_code=200, responses=problems(400, 401, 429))
+    async def login(self, data: LoginIn, auth: AuthService, client: Client) -> TokensOut:
+        """Exchange e-mail and password for an access and a refresh token."""
+        issued = await auth.login(
+            email=str(data.email),
+            password=data.password,
+            ip=client.ip,
+            user_agent=client.user_agent,
+        )
+        return TokensOut.of(issued)
+
+    @post("/token", guards=[public], status_code=200, responses=problems(400, 401, 429))
+    async def token(
+        self,
+        data: Annotated[TokenForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
+        auth: AuthService,
+        client: Client,
+    ) -> TokensOut:
+        """The same as login, as an OAuth2 password-grant form."""
+        issued = await auth.login(
+            email=data.username, password=data.password, ip=client.ip, user_agent=client.user_agent
+        )
+        return TokensOut.of(issued)
+
+    @post("/refresh", guards=[public], status_code=200, responses=problems(400, 401))
+    async def refresh(self, data: RefreshIn, auth: AuthService, client: Client) -> TokensOut:
+        """Spend a refresh token for a new pair; a spent one coming back ends its session."""
+        issued = await auth.refresh(data.refresh_token, ip=client.ip, user_agent=client.user_agent)
+        return TokensOut.of(issued)
+
+    @post("/logout", guards=[signed_in], status_code=204, responses=problems(401))
+    async def logout(self, auth: AuthService, principal: Principal, client: Client) -> None:
+        """End the caller's session: its access and refresh tokens stop working at once."""
+        await auth.logout(principal, ip=client.ip, user_agent=client.user_agent)
+
+    @get("/me", guards=[signed_in], responses=problems(401))
+    async def me(self, auth: AuthService, principal: Principal) -> UserOut:
+        """The signed-in user."""
+        return UserOut.of(await auth.me(principal))
+
+    @get("/sessions", guards=[signed_in], responses=problems(400, 401))
+    async def sessions(
+        self, auth: AuthService, principal: Principal, limit: Limit = 50, offset: Offset = 0
+    ) -> PageOut[SessionOut]:
+        """The caller's live sessions."""
+        page = await auth.list_sessions(principal, page_request(limit, offset))
+
+        def out(session: Session) -> SessionOut:
+            return SessionOut(
+                id=session.id,
+                created_at=session.created_at,
+                last_used_at=session.last_used_at,
+                expires_at=session.expires_at,
+                ip=session.ip,
+                user_agent=session.user_agent,
+                current=session.id == principal.session_id,
+            )
+
+        return page_out(page, out)
+
+    @delete("/sessions/{session_id:str}", guards=[signed_in], responses=problems(401, 404))
+    async def revoke_session(
+        self, session_id: Id, auth: AuthService, principal: Principal, client: Client
+    ) -> None:
+        """End one of the caller's sessions."""
+        await auth.revoke_session(principal, session_id, ip=client.ip, user_agent=client.user_agent)
+
+
+class UserAdminController(Controller):
+    path = "/api/admin"
+    tags = ["admin"]
+    guards = [admin_only]
+
+    @get("/users", responses=problems(400, 401, 403))
+    async def list_users(
+        self,
+        users: UserAdminService,
+        principal: Principal,
+        limit: Limit = 50,
+        offset: Offset = 0,
+        role: Role | None = None,
+        q: Annotated[str | None, Parameter(max_length=100, description="Name or e-mail.")] = None,
+    ) -> PageOut[UserOut]:
+        """Users, filtered by role and text."""
+        page = await users.list_users(principal, page_request(limit, offset), role=role, text=q)
+        return page_out(page, UserOut.of)
+
+    @post("/users", responses=problems(400, 401, 403, 409, 422))
+    async def create_user(
+        self, data: UserIn, users: UserAdminService, principal: Principal, client: Client
+    ) -> UserOut:
+        """Create a user with any role."""
+        user = await users.create_user(
+            principal,
+            email=str(data.email),
+            name=data.name,
+            password=data.password,
+            role=data.role,
+            ip=client.ip,
+            user_agent=client.user_agent,
+        )
+        return UserOut.of(user)
+
+    @get("/users/{user_id:str}", responses=problems(401, 403, 404))
+    async def get_user(self, user_id: Id, users: UserAdminService, principal: Principal) -> UserOut:
+        """One user."""
+        return UserOut.of(await users.get_user(principal, user_id))
+
+    @patch("/users/{user_id:str}", responses=problems(400, 401, 403, 404, 409, 422))
+    async def update_user(
+        self,
+        user_id: Id,
+        data: UserPatch,
+        users: UserAdminService,
+        principal: Principal,
+        client: Client,
+    ) -> UserOut:
+        """Rename, change the role of, or (de)activate a user."""
+        user = await users.update_user(
+            principal,
+            user_id,
+            name=data.name,
+            role=data.role,
+            active=data.active,
+            ip=client.ip,
+            user_agent=client.user_agent,
+        )
+        return UserOut.of(user)
+
+    @delete("/users/{user_id:str}", responses=problems(401, 403, 404, 409))
+    async def delete_user(
+        self, user_id: Id, users: UserAdminService, principal: Principal, client: Client
+    ) -> None:
+        """Deactivate a user and end all their sessions; the account is kept for the record."""
+        await users.delete_user(principal, user_id, ip=client.ip, user_agent=client.user_agent)
+
+    @get("/audit", responses=problems(400, 401, 403))
+    async def audit(
+        self,
+        users: UserAdminService,
+        principal: Principal,
+        limit: Limit = 50,
+        offset: Offset = 0,
+        actor_id: Annotated[str | None, Parameter(max_length=36)] = None,
+        action: Annotated[str | None, Parameter(max_length=64)] = None,
+        since: datetime | None = None,
+    ) -> PageOut[AuditEventOut]:
+        """Who did what, when and from where; newest first."""
+        page = await users.list_audit(
+            principal, page_request(limit, offset), actor_id=actor_id, action=action, since=since
+        )
+        return page_out(page, AuditEventOut.of)
+
+
+CONTROLLERS = [AuthController, UserAdminController]

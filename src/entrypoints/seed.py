@@ -1,0 +1,60 @@
+"""Demo data for the embedded default, written through the use cases like any other data."""
+
+from __future__ import annotations
+
+from entrypoints.bootstrap import Talia
+from talia_core.feedback.model import ClaimKind
+from talia_core.identity.model import Principal, Role
+from talia_core.shared.errors import Conflict
+
+DEMO_PASSWORD = "talia-demo-2026"
+DEMO_ADMIN = "admin@example.com"
+DEMO_AGENT = "agent@example.com"
+DEMO_CUSTOMER = "ana@example.com"
+
+
+async def seed_demo_data(talia: Talia) -> bool:
+    """Seed an empty database; ``False`` when its demo admin exists already."""
+    try:
+        admin = await talia.users.create_admin(
+            email=DEMO_ADMIN, name="Demo Admin", password=DEMO_PASSWORD
+        )
+    except Conflict:
+        return False
+    acting_admin = Principal(
+        user_id=admin.id, session_id="seed", role=Role.ADMIN, email=admin.email, name=admin.name
+    )
+    await talia.users.create_user(
+        acting_admin, email=DEMO_AGENT, name="Demo Agent", password=DEMO_PASSWORD, role=Role.AGENT
+    )
+    customer = await talia.auth.register(
+        email=DEMO_CUSTOMER, password=DEMO_PASSWORD, name="Ana Torres"
+    )
+    stories = [
+        ("Our invitation was beautiful and every guest answered on time.", 5, True),
+        ("The assistant booked our call in two minutes.", 5, True),
+        ("Lovely templates; I would like more colours.", 4, False),
+    ]
+    for body, rating, approve in stories:
+        testimonial = await talia.feedback.submit_testimonial(
+            author_id=customer.id, author_name=customer.name, body=body, rating=rating
+        )
+        if approve:
+            await talia.feedback.approve_testimonial(testimonial.id, by=admin.id)
+    await talia.feedback.send_contact_message(
+        name="Luis Quispe",
+        email="luis@example.com",
+        subject="Corporate events",
+        body="Do you also make invitations for company events?",
+    )
+    await talia.feedback.file_claim(
+        kind=ClaimKind.COMPLAINT,
+        customer_name="Rosa Huaman",
+        customer_email="rosa@example.com",
+        customer_phone=None,
+        customer_document=None,
+        subject="Slow answer",
+        description="I waited two days for an answer to my question.",
+        request="Faster answers on WhatsApp.",
+    )
+    return True
