@@ -41,7 +41,7 @@ class AuthSettings(BaseModel):
     refresh_token_days: Annotated[int, Field(ge=1, le=90)] = 7
     session_max_days: Annotated[int, Field(ge=1, le=365)] = 30
     argon2_time_cost: Annotated[int, Field(ge=1, le=10)] = 3
-    argon2_memory_kib: Annotated[int, Field(ge=8, le=1_048_576)] = 65_536
+    argon2_memory_kib: Annotated[int, Field(ge=32, le=1_048_576)] = 65_536
     login_max_failures_per_account: Annotated[int, Field(ge=1)] = 5
     login_max_failures_per_address: Annotated[int, Field(ge=1)] = 20
     login_window_seconds: Annotated[int, Field(ge=1)] = 900

@@ -1,4 +1,4 @@
-"""The ASGI application factory for servers: ``uvicorn --factory entrypoints.http.asgi:make_app``."""
+"""The ASGI app factory: ``uvicorn --factory entrypoints.http.asgi:make_app``."""
 
 from litestar import Litestar
 

@@ -164,6 +164,6 @@ staff = allow(Role.ADMIN, Role.AGENT)
 customers = allow(Role.CUSTOMER, Role.ADMIN)
 
 
-async def provide_principal(request: Any) -> Principal:
+async def provide_principal(request: Request[Any, Any, Any]) -> Principal:
     """The signed-in caller; a route using it is guarded, so it is always there."""
     return principal_of(request)

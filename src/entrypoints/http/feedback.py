@@ -6,7 +6,8 @@ from datetime import datetime
 from typing import Annotated
 
 from litestar import Controller, get, post
-from litestar.params import Parameter
+from litestar.di import NamedDependency
+from litestar.params import FromQuery, JSONBody, PathParameter
 from pydantic import EmailStr, Field
 
 from entrypoints.http.auth import admin_only, customers, public
@@ -23,7 +24,7 @@ from talia_core.feedback.model import (
 from talia_core.feedback.services import FeedbackService
 from talia_core.identity.model import Principal
 
-Id = Annotated[str, Parameter(max_length=36, description="Resource id.")]
+Id = Annotated[str, PathParameter(max_length=36, description="Resource id.")]
 
 
 class ContactMessageIn(Schema):
@@ -140,7 +141,9 @@ class ContactMessageController(Controller):
     tags = ["feedback"]
 
     @post("/", guards=[public], responses=problems(400, 422, 413))
-    async def send(self, data: ContactMessageIn, feedback: FeedbackService) -> ContactMessageOut:
+    async def send(
+        self, data: JSONBody[ContactMessageIn], feedback: NamedDependency[FeedbackService]
+    ) -> ContactMessageOut:
         """Send a message to the business."""
         message = await feedback.send_contact_message(
             name=data.name, email=str(data.email), subject=data.subject, body=data.body
@@ -149,7 +152,11 @@ class ContactMessageController(Controller):
 
     @get("/", guards=[admin_only], responses=problems(400, 401, 403))
     async def list_messages(
-        self, feedback: FeedbackService, limit: Limit = 50, offset: Offset = 0, unread: bool = False
+        self,
+        feedback: NamedDependency[FeedbackService],
+        limit: Limit = 50,
+        offset: Offset = 0,
+        unread: FromQuery[bool] = False,
     ) -> PageOut[ContactMessageOut]:
         """Contact messages, newest first."""
         page = await feedback.list_contact_messages(page_request(limit, offset), unread_only=unread)
@@ -162,7 +169,10 @@ class ContactMessageController(Controller):
         responses=problems(401, 403, 404),
     )
     async def mark_read(
-        self, message_id: Id, feedback: FeedbackService, principal: Principal
+        self,
+        message_id: Id,
+        feedback: NamedDependency[FeedbackService],
+        principal: NamedDependency[Principal],
     ) -> ContactMessageOut:
         """Mark a contact message as read by the caller."""
         message = await feedback.mark_contact_message_read(message_id, by=principal.user_id)
@@ -174,7 +184,9 @@ class ClaimController(Controller):
     tags = ["feedback"]
 
     @post("/", guards=[public], responses=problems(400, 422, 413))
-    async def file(self, data: ClaimIn, feedback: FeedbackService) -> ClaimOut:
+    async def file(
+        self, data: JSONBody[ClaimIn], feedback: NamedDependency[FeedbackService]
+    ) -> ClaimOut:
         """File a claim or complaint in the claims book; the answer carries its number."""
         claim = await feedback.file_claim(
             kind=data.kind,
@@ -191,10 +203,10 @@ class ClaimController(Controller):
     @get("/", guards=[admin_only], responses=problems(400, 401, 403))
     async def list_claims(
         self,
-        feedback: FeedbackService,
+        feedback: NamedDependency[FeedbackService],
         limit: Limit = 50,
         offset: Offset = 0,
-        status: ClaimStatus | None = None,
+        status: FromQuery[ClaimStatus | None] = None,
     ) -> PageOut[ClaimOut]:
         """The claims book, highest number first."""
         page = await feedback.list_claims(page_request(limit, offset), status=status)
@@ -207,7 +219,11 @@ class ClaimController(Controller):
         responses=problems(400, 401, 403, 404, 409, 422),
     )
     async def answer(
-        self, claim_id: Id, data: ClaimAnswerIn, feedback: FeedbackService, principal: Principal
+        self,
+        claim_id: Id,
+        data: JSONBody[ClaimAnswerIn],
+        feedback: NamedDependency[FeedbackService],
+        principal: NamedDependency[Principal],
     ) -> ClaimOut:
         """Answer a claim; a claim is answered once."""
         claim = await feedback.answer_claim(claim_id, answer=data.answer, by=principal.user_id)
@@ -220,7 +236,7 @@ class TestimonialController(Controller):
 
     @get("/", guards=[public], responses=problems(400))
     async def list_approved(
-        self, feedback: FeedbackService, limit: Limit = 50, offset: Offset = 0
+        self, feedback: NamedDependency[FeedbackService], limit: Limit = 50, offset: Offset = 0
     ) -> PageOut[TestimonialOut]:
         """Approved testimonials, newest first."""
         page = await feedback.list_testimonials(
@@ -230,7 +246,7 @@ class TestimonialController(Controller):
 
     @get("/pending", guards=[admin_only], responses=problems(400, 401, 403))
     async def list_pending(
-        self, feedback: FeedbackService, limit: Limit = 50, offset: Offset = 0
+        self, feedback: NamedDependency[FeedbackService], limit: Limit = 50, offset: Offset = 0
     ) -> PageOut[TestimonialOut]:
         """Testimonials waiting for approval, newest first."""
         page = await feedback.list_testimonials(
@@ -240,7 +256,10 @@ class TestimonialController(Controller):
 
     @post("/", guards=[customers], responses=problems(400, 401, 403, 422))
     async def submit(
-        self, data: TestimonialIn, feedback: FeedbackService, principal: Principal
+        self,
+        data: JSONBody[TestimonialIn],
+        feedback: NamedDependency[FeedbackService],
+        principal: NamedDependency[Principal],
     ) -> TestimonialOut:
         """Submit a testimonial; it is public once an admin approves it."""
         testimonial = await feedback.submit_testimonial(
@@ -258,7 +277,10 @@ class TestimonialController(Controller):
         responses=problems(401, 403, 404, 409),
     )
     async def approve(
-        self, testimonial_id: Id, feedback: FeedbackService, principal: Principal
+        self,
+        testimonial_id: Id,
+        feedback: NamedDependency[FeedbackService],
+        principal: NamedDependency[Principal],
     ) -> TestimonialOut:
         """Approve a pending testimonial."""
         testimonial = await feedback.approve_testimonial(testimonial_id, by=principal.user_id)

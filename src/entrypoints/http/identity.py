@@ -6,8 +6,8 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from litestar import Controller, delete, get, patch, post
-from litestar.enums import RequestEncodingType
-from litestar.params import Body, Parameter
+from litestar.di import NamedDependency
+from litestar.params import FromQuery, JSONBody, PathParameter, QueryParameter, URLEncodedBody
 from pydantic import EmailStr, Field
 
 from entrypoints.http.auth import Client, admin_only, public, signed_in
@@ -16,7 +16,7 @@ from entrypoints.http.schemas import Limit, Offset, PageOut, Schema, page_out, p
 from talia_core.identity.model import AuditEvent, Principal, Role, Session, User
 from talia_core.identity.services import AuthService, IssuedTokens, UserAdminService
 
-Id = Annotated[str, Parameter(max_length=36, description="Resource id.")]
+Id = Annotated[str, PathParameter(max_length=36, description="Resource id.")]
 Password = Annotated[str, Field(min_length=1, max_length=128)]
 
 
@@ -139,7 +139,12 @@ class AuthController(Controller):
     tags = ["identity"]
 
     @post("/register", guards=[public], responses=problems(400, 409, 413, 422))
-    async def register(self, data: RegisterIn, auth: AuthService, client: Client) -> UserOut:
+    async def register(
+        self,
+        data: JSONBody[RegisterIn],
+        auth: NamedDependency[AuthService],
+        client: NamedDependency[Client],
+    ) -> UserOut:
         """Create a customer account."""
         user = await auth.register(
             email=str(data.email),
@@ -151,7 +156,12 @@ class AuthController(Controller):
         return UserOut.of(user)
 
     @post("/login", guards=[public], status_code=200, responses=problems(400, 401, 429))
-    async def login(self, data: LoginIn, auth: AuthService, client: Client) -> TokensOut:
+    async def login(
+        self,
+        data: JSONBody[LoginIn],
+        auth: NamedDependency[AuthService],
+        client: NamedDependency[Client],
+    ) -> TokensOut:
         """Exchange e-mail and password for an access and a refresh token."""
         issued = await auth.login(
             email=str(data.email),
@@ -164,9 +174,9 @@ class AuthController(Controller):
     @post("/token", guards=[public], status_code=200, responses=problems(400, 401, 429))
     async def token(
         self,
-        data: Annotated[TokenForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
-        auth: AuthService,
-        client: Client,
+        data: URLEncodedBody[TokenForm],
+        auth: NamedDependency[AuthService],
+        client: NamedDependency[Client],
     ) -> TokensOut:
         """The same as login, as an OAuth2 password-grant form."""
         issued = await auth.login(
@@ -175,24 +185,40 @@ class AuthController(Controller):
         return TokensOut.of(issued)
 
     @post("/refresh", guards=[public], status_code=200, responses=problems(400, 401))
-    async def refresh(self, data: RefreshIn, auth: AuthService, client: Client) -> TokensOut:
+    async def refresh(
+        self,
+        data: JSONBody[RefreshIn],
+        auth: NamedDependency[AuthService],
+        client: NamedDependency[Client],
+    ) -> TokensOut:
         """Spend a refresh token for a new pair; a spent one coming back ends its session."""
         issued = await auth.refresh(data.refresh_token, ip=client.ip, user_agent=client.user_agent)
         return TokensOut.of(issued)
 
     @post("/logout", guards=[signed_in], status_code=204, responses=problems(401))
-    async def logout(self, auth: AuthService, principal: Principal, client: Client) -> None:
+    async def logout(
+        self,
+        auth: NamedDependency[AuthService],
+        principal: NamedDependency[Principal],
+        client: NamedDependency[Client],
+    ) -> None:
         """End the caller's session: its access and refresh tokens stop working at once."""
         await auth.logout(principal, ip=client.ip, user_agent=client.user_agent)
 
     @get("/me", guards=[signed_in], responses=problems(401))
-    async def me(self, auth: AuthService, principal: Principal) -> UserOut:
+    async def me(
+        self, auth: NamedDependency[AuthService], principal: NamedDependency[Principal]
+    ) -> UserOut:
         """The signed-in user."""
         return UserOut.of(await auth.me(principal))
 
     @get("/sessions", guards=[signed_in], responses=problems(400, 401))
     async def sessions(
-        self, auth: AuthService, principal: Principal, limit: Limit = 50, offset: Offset = 0
+        self,
+        auth: NamedDependency[AuthService],
+        principal: NamedDependency[Principal],
+        limit: Limit = 50,
+        offset: Offset = 0,
     ) -> PageOut[SessionOut]:
         """The caller's live sessions."""
         page = await auth.list_sessions(principal, page_request(limit, offset))
@@ -212,7 +238,11 @@ class AuthController(Controller):
 
     @delete("/sessions/{session_id:str}", guards=[signed_in], responses=problems(401, 404))
     async def revoke_session(
-        self, session_id: Id, auth: AuthService, principal: Principal, client: Client
+        self,
+        session_id: Id,
+        auth: NamedDependency[AuthService],
+        principal: NamedDependency[Principal],
+        client: NamedDependency[Client],
     ) -> None:
         """End one of the caller's sessions."""
         await auth.revoke_session(principal, session_id, ip=client.ip, user_agent=client.user_agent)
@@ -226,12 +256,14 @@ class UserAdminController(Controller):
     @get("/users", responses=problems(400, 401, 403))
     async def list_users(
         self,
-        users: UserAdminService,
-        principal: Principal,
+        users: NamedDependency[UserAdminService],
+        principal: NamedDependency[Principal],
         limit: Limit = 50,
         offset: Offset = 0,
-        role: Role | None = None,
-        q: Annotated[str | None, Parameter(max_length=100, description="Name or e-mail.")] = None,
+        role: FromQuery[Role | None] = None,
+        q: Annotated[
+            str | None, QueryParameter(max_length=100, description="Name or e-mail.")
+        ] = None,
     ) -> PageOut[UserOut]:
         """Users, filtered by role and text."""
         page = await users.list_users(principal, page_request(limit, offset), role=role, text=q)
@@ -239,7 +271,11 @@ class UserAdminController(Controller):
 
     @post("/users", responses=problems(400, 401, 403, 409, 422))
     async def create_user(
-        self, data: UserIn, users: UserAdminService, principal: Principal, client: Client
+        self,
+        data: JSONBody[UserIn],
+        users: NamedDependency[UserAdminService],
+        principal: NamedDependency[Principal],
+        client: NamedDependency[Client],
     ) -> UserOut:
         """Create a user with any role."""
         user = await users.create_user(
@@ -254,7 +290,12 @@ class UserAdminController(Controller):
         return UserOut.of(user)
 
     @get("/users/{user_id:str}", responses=problems(401, 403, 404))
-    async def get_user(self, user_id: Id, users: UserAdminService, principal: Principal) -> UserOut:
+    async def get_user(
+        self,
+        user_id: Id,
+        users: NamedDependency[UserAdminService],
+        principal: NamedDependency[Principal],
+    ) -> UserOut:
         """One user."""
         return UserOut.of(await users.get_user(principal, user_id))
 
@@ -262,10 +303,10 @@ class UserAdminController(Controller):
     async def update_user(
         self,
         user_id: Id,
-        data: UserPatch,
-        users: UserAdminService,
-        principal: Principal,
-        client: Client,
+        data: JSONBody[UserPatch],
+        users: NamedDependency[UserAdminService],
+        principal: NamedDependency[Principal],
+        client: NamedDependency[Client],
     ) -> UserOut:
         """Rename, change the role of, or (de)activate a user."""
         user = await users.update_user(
@@ -281,7 +322,11 @@ class UserAdminController(Controller):
 
     @delete("/users/{user_id:str}", responses=problems(401, 403, 404, 409))
     async def delete_user(
-        self, user_id: Id, users: UserAdminService, principal: Principal, client: Client
+        self,
+        user_id: Id,
+        users: NamedDependency[UserAdminService],
+        principal: NamedDependency[Principal],
+        client: NamedDependency[Client],
     ) -> None:
         """Deactivate a user and end all their sessions; the account is kept for the record."""
         await users.delete_user(principal, user_id, ip=client.ip, user_agent=client.user_agent)
@@ -289,13 +334,13 @@ class UserAdminController(Controller):
     @get("/audit", responses=problems(400, 401, 403))
     async def audit(
         self,
-        users: UserAdminService,
-        principal: Principal,
+        users: NamedDependency[UserAdminService],
+        principal: NamedDependency[Principal],
         limit: Limit = 50,
         offset: Offset = 0,
-        actor_id: Annotated[str | None, Parameter(max_length=36)] = None,
-        action: Annotated[str | None, Parameter(max_length=64)] = None,
-        since: datetime | None = None,
+        actor_id: Annotated[str | None, QueryParameter(max_length=36)] = None,
+        action: Annotated[str | None, QueryParameter(max_length=64)] = None,
+        since: FromQuery[datetime | None] = None,
     ) -> PageOut[AuditEventOut]:
         """Who did what, when and from where; newest first."""
         page = await users.list_audit(

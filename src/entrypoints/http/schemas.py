@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated, Generic, TypeVar
 
-from litestar.params import Parameter
+from litestar.params import QueryParameter
 from pydantic import BaseModel, ConfigDict
 
 from talia_core.shared.pagination import MAX_LIMIT, Page, PageRequest
@@ -27,8 +27,8 @@ class PageOut(BaseModel, Generic[T]):
     offset: int
 
 
-Limit = Annotated[int, Parameter(ge=1, le=MAX_LIMIT, description="Page size.")]
-Offset = Annotated[int, Parameter(ge=0, le=1_000_000, description="Items to skip.")]
+Limit = Annotated[int, QueryParameter(ge=1, le=MAX_LIMIT, description="Page size.")]
+Offset = Annotated[int, QueryParameter(ge=0, le=1_000_000, description="Items to skip.")]
 
 
 def page_request(limit: int, offset: int) -> PageRequest:

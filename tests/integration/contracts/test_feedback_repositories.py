@@ -24,7 +24,11 @@ T0 = datetime(2026, 3, 1, 9, 30, 15, 123456, tzinfo=UTC)
 
 def _message(minutes: int) -> ContactMessage:
     return ContactMessage.receive(
-        name="Ana", email="ana@example.com", subject=None, body="Hola", at=T0 + timedelta(minutes=minutes)
+        name="Ana",
+        email="ana@example.com",
+        subject=None,
+        body="Hola",
+        at=T0 + timedelta(minutes=minutes),
     )
 
 

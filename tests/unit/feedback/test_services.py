@@ -91,9 +91,7 @@ async def test_only_approved_testimonials_are_listed_as_approved(
     )
     await feedback.submit_testimonial(author_id="u2", author_name="Luis", body="Ok", rating=3)
     await feedback.approve_testimonial(first.id, by="admin-1")
-    approved = await feedback.list_testimonials(
-        PageRequest(), status=TestimonialStatus.APPROVED
-    )
+    approved = await feedback.list_testimonials(PageRequest(), status=TestimonialStatus.APPROVED)
     assert [t.id for t in approved.items] == [first.id]
     with pytest.raises(Conflict):
         await feedback.approve_testimonial(first.id, by="admin-1")

@@ -1,0 +1,82 @@
+"""The HTTP app under test, over the in-memory fakes or a real database."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import httpx
+from dependency_injector import providers
+
+from adapters.memory.database import InMemoryDatabase
+from adapters.memory.unit_of_work import InMemoryUnitOfWork
+from adapters.security.passwords import FakePasswordHasher
+from entrypoints.container import Container, build_container, close_resources, open_resources
+from entrypoints.http.app import create_app
+from entrypoints.settings import Settings
+from talia_core.identity.model import Role
+
+PASSWORD = "correct-horse-42"
+_serial = itertools.count(1)
+
+
+def settings_for_tests(database_url: str, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "environment": "test",
+        "demo_data": False,
+        "database": {"url": database_url},
+        "auth": {"argon2_time_cost": 1, "argon2_memory_kib": 64},
+    }
+    values.update(overrides)
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+class Api:
+    """A test client plus the container behind it, and ways to get signed-in callers."""
+
+    def __init__(self, client: httpx.AsyncClient, container: Container) -> None:
+        self.client = client
+        self.container = container
+
+    async def user(self, role: Role = Role.CUSTOMER) -> tuple[str, dict[str, str]]:
+        """A new user of ``role``: their id and the headers that sign them in."""
+        email = f"{role.value}{next(_serial)}@example.com"
+        if role is Role.CUSTOMER:
+            response = await self.client.post(
+                "/api/auth/register", json={"email": email, "password": PASSWORD, "name": "Ana"}
+            )
+            assert response.status_code == 201, response.text
+        elif role is Role.ADMIN:
+            users = self.container.use_cases.users()
+            await users.create_admin(email=email, name="Admin", password=PASSWORD)
+        else:
+            _, admin = await self.user(Role.ADMIN)
+            staff = {"email": email, "password": PASSWORD, "name": "Staff", "role": role.value}
+            response = await self.client.post("/api/admin/users", json=staff, headers=admin)
+            assert response.status_code == 201, response.text
+        login = await self.client.post(
+            "/api/auth/login", json={"email": email, "password": PASSWORD}
+        )
+        assert login.status_code == 200, login.text
+        body = login.json()
+        return body["user"]["id"], {"Authorization": f"Bearer {body['access_token']}"}
+
+
+@asynccontextmanager
+async def open_api(settings: Settings, *, in_memory: bool = False) -> AsyncIterator[Api]:
+    container = build_container(settings)
+    if in_memory:
+        database = InMemoryDatabase()
+        container.gateways.unit_of_work.override(providers.Factory(InMemoryUnitOfWork, database))
+        container.gateways.password_hasher.override(providers.Singleton(FakePasswordHasher))
+    # In the test's own event loop (Litestar's test client runs the app in another thread's
+    # loop), so tests may also call use cases on the container directly.
+    await open_resources(container)
+    transport = httpx.ASGITransport(app=create_app(container))
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://talia.test") as client:
+            yield Api(client, container)
+    finally:
+        await close_resources(container)
