@@ -17,6 +17,7 @@ from entrypoints.container import Container, build_container, close_resources, o
 from entrypoints.http.app import create_app
 from entrypoints.settings import Settings
 from talia_core.identity.model import Role
+from talia_core.shared.clock import Clock
 
 PASSWORD = "correct-horse-42"
 _serial = itertools.count(1)
@@ -65,8 +66,14 @@ class Api:
 
 
 @asynccontextmanager
-async def open_api(settings: Settings, *, in_memory: bool = False) -> AsyncIterator[Api]:
+async def open_api(
+    settings: Settings, *, in_memory: bool = False, clock: Clock | None = None
+) -> AsyncIterator[Api]:
+    """The app over ``settings``; ``clock`` (a ``FakeClock``) replaces the system clock."""
     container = build_container(settings)
+    if clock is not None:
+        # Before anything resolves a use case, so every service and store shares this clock.
+        container.core.clock.override(providers.Object(clock))
     if in_memory:
         database = InMemoryDatabase()
         container.gateways.unit_of_work.override(providers.Factory(InMemoryUnitOfWork, database))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
+from functools import partial
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -45,7 +46,7 @@ async def engine(request: pytest.FixtureRequest, engines: Engines) -> AsyncItera
     await empty_tables(engine)
 
 
-UowFactory = Callable[[], SqlAlchemyUnitOfWork | InMemoryUnitOfWork]
+UowFactory = Callable[..., SqlAlchemyUnitOfWork | InMemoryUnitOfWork]
 
 
 @pytest.fixture(params=["memory", *BACKENDS])
@@ -55,8 +56,8 @@ async def uow_factory(
     """Units of work of the fake and of every real database: the contract suites run on all."""
     if request.param == "memory":
         database = InMemoryDatabase()
-        yield lambda: InMemoryUnitOfWork(database)
+        yield partial(InMemoryUnitOfWork, database)
         return
     engine = await engines.get(request.param)
-    yield lambda: SqlAlchemyUnitOfWork(engine)
+    yield partial(SqlAlchemyUnitOfWork, engine)
     await empty_tables(engine)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import re
 from enum import StrEnum
 from typing import Annotated
 
+import pydantic_settings
 from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -109,15 +112,31 @@ class SettingsError(Exception):
     """Start-up stops with this: every line names the variable and what is wrong with it."""
 
 
+def _variable(loc: tuple[int | str, ...]) -> str:
+    name = "__".join(str(part) for part in loc).upper()
+    # An unknown variable of the .env file comes back under its own, prefixed name.
+    return name if name.startswith("TALIA_") else f"TALIA_{name}"
+
+
+def _unparsable(error: pydantic_settings.SettingsError) -> str:
+    """pydantic-settings names the top-level field only; name the variables that feed it."""
+    field = re.search(r'field "(\w+)"', str(error))
+    prefix = f"TALIA_{field.group(1).upper()}" if field else "TALIA_"
+    suspects = sorted(name for name in os.environ if name.upper().startswith(prefix))
+    return (
+        f"{', '.join(suspects) or prefix}: cannot be parsed; lists are written as JSON, "
+        'e.g. ["https://app.example.com"]'
+    )
+
+
 def load_settings(**overrides: object) -> Settings:
     try:
         settings = Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as error:
-        lines = []
-        for problem in error.errors():
-            variable = "TALIA_" + "__".join(str(part) for part in problem["loc"]).upper()
-            lines.append(f"{variable}: {problem['msg']}")
+        lines = [f"{_variable(p['loc'])}: {p['msg']}" for p in error.errors()]
         raise SettingsError("invalid configuration:\n  " + "\n  ".join(lines)) from None
+    except pydantic_settings.SettingsError as error:
+        raise SettingsError(f"invalid configuration:\n  {_unparsable(error)}") from None
     if settings.environment == "production" and (problems := settings.production_problems()):
         raise SettingsError("invalid configuration:\n  " + "\n  ".join(problems))
     return settings

@@ -22,8 +22,9 @@ from adapters.memory.kernel import InMemoryOutbox, InMemorySequences
 
 
 class InMemoryUnitOfWork:
-    def __init__(self, database: InMemoryDatabase) -> None:
+    def __init__(self, database: InMemoryDatabase, *, read_only: bool = False) -> None:
         self._database = database
+        self._read_only = read_only
         self._working: State | None = None
         self.sequences = InMemorySequences(self._state)
         self.outbox = InMemoryOutbox(self._state)
@@ -41,6 +42,10 @@ class InMemoryUnitOfWork:
         return self._working
 
     async def __aenter__(self) -> Self:
+        if self._read_only:
+            # Committed state is replaced on commit, never changed in place: reading it is safe.
+            self._working = self._database.committed
+            return self
         await self._database.lock.acquire()
         self._working = copy.deepcopy(self._database.committed)
         return self
@@ -52,9 +57,12 @@ class InMemoryUnitOfWork:
         tb: TracebackType | None,
     ) -> None:
         self._working = None
-        self._database.lock.release()
+        if not self._read_only:
+            self._database.lock.release()
 
     async def commit(self) -> None:
+        if self._read_only:
+            raise RuntimeError("a read-only unit of work cannot commit")
         self._database.committed = copy.deepcopy(self._state())
 
     async def rollback(self) -> None:

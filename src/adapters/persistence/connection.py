@@ -50,11 +50,17 @@ class Transaction:
         order_by: Sequence[sa.ColumnElement[Any]],
         mapper: Callable[[sa.Row[Any]], T],
     ) -> Page[T]:
-        counted = sa.select(sa.func.count()).select_from(statement.order_by(None).subquery())
-        total = (await self.execute(counted)).scalar_one()
-        rows = await self.execute(
-            statement.order_by(*order_by).limit(page.limit).offset(page.offset)
-        )
+        """One page and the total in one statement (a window count); a page past the end
+        has no row to carry the total, so only then is it counted apart."""
+        counted = statement.add_columns(sa.func.count().over().label("page_total"))
+        rows = (
+            await self.execute(counted.order_by(*order_by).limit(page.limit).offset(page.offset))
+        ).all()
+        if rows:
+            total = int(rows[0].page_total)
+        else:
+            everything = sa.select(sa.func.count()).select_from(statement.order_by(None).subquery())
+            total = (await self.execute(everything)).scalar_one()
         return Page(
             items=[mapper(row) for row in rows], total=total, limit=page.limit, offset=page.offset
         )

@@ -1,4 +1,9 @@
-"""Tables, row mappers and repositories of the feedback context."""
+"""Tables, row mappers and repositories of the feedback context.
+
+Each ``get`` locks its row (``FOR UPDATE``) until the transaction ends: a row is fetched to
+be changed, and two admins acting at once must not both see it unchanged (a claim answered
+twice). SQLite, which serialises writers anyway, ignores the clause.
+"""
 
 from __future__ import annotations
 
@@ -125,7 +130,7 @@ class SqlAlchemyContactMessageRepository:
 
     async def get(self, message_id: str) -> ContactMessage:
         row = await self._tx.one_or_none(
-            contact_messages.select().where(contact_messages.c.id == message_id)
+            contact_messages.select().where(contact_messages.c.id == message_id).with_for_update()
         )
         if row is None:
             raise NotFound("contact message", message_id)
@@ -154,7 +159,9 @@ class SqlAlchemyClaimRepository:
         await self._tx.execute(claims.insert().values(as_row(claim)))
 
     async def get(self, claim_id: str) -> Claim:
-        row = await self._tx.one_or_none(claims.select().where(claims.c.id == claim_id))
+        row = await self._tx.one_or_none(
+            claims.select().where(claims.c.id == claim_id).with_for_update()
+        )
         if row is None:
             raise NotFound("claim", claim_id)
         return _claim(row)
@@ -187,7 +194,7 @@ class SqlAlchemyTestimonialRepository:
 
     async def get(self, testimonial_id: str) -> Testimonial:
         row = await self._tx.one_or_none(
-            testimonials.select().where(testimonials.c.id == testimonial_id)
+            testimonials.select().where(testimonials.c.id == testimonial_id).with_for_update()
         )
         if row is None:
             raise NotFound("testimonial", testimonial_id)

@@ -9,7 +9,7 @@ from sqlalchemy import exc
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from adapters.persistence.connection import Transaction, translate
-from adapters.persistence.engine import READ_ONLY
+from adapters.persistence.engine import READ_ONLY, write_lock
 from adapters.persistence.feedback import (
     SqlAlchemyClaimRepository,
     SqlAlchemyContactMessageRepository,
@@ -41,15 +41,22 @@ class SqlAlchemyUnitOfWork:
         self._engine = engine
         self._read_only = read_only
         self._connection: AsyncConnection | None = None
+        self._lock = None if read_only else write_lock(engine)
 
     async def __aenter__(self) -> Self:
+        if self._lock is not None:
+            await self._lock.acquire()
         try:
             connection = await self._engine.connect()
             if self._read_only:
                 connection = await connection.execution_options(**{READ_ONLY: True})
-            await connection.begin()
         except exc.DBAPIError as error:
+            self._release()
             raise translate(error) from error
+        except BaseException:
+            self._release()
+            raise
+        # The transaction begins with the first statement (SQLAlchemy's autobegin).
         self._connection = connection
         tx = Transaction(connection)
         self.sequences = SqlAlchemySequences(tx)
@@ -77,17 +84,26 @@ class SqlAlchemyUnitOfWork:
                 await connection.rollback()
         finally:
             await connection.close()
+            self._release()
 
     async def commit(self) -> None:
-        try:
-            await self._live().commit()
-        except exc.DBAPIError as error:
-            raise translate(error) from error
-        await self._live().begin()
+        if self._read_only:
+            raise RuntimeError("a read-only unit of work cannot commit")
+        connection = self._live()
+        if connection.in_transaction():
+            try:
+                await connection.commit()
+            except exc.DBAPIError as error:
+                raise translate(error) from error
 
     async def rollback(self) -> None:
-        await self._live().rollback()
-        await self._live().begin()
+        connection = self._live()
+        if connection.in_transaction():
+            await connection.rollback()
+
+    def _release(self) -> None:
+        if self._lock is not None and self._lock.locked():
+            self._lock.release()
 
     def _live(self) -> AsyncConnection:
         if self._connection is None:

@@ -15,7 +15,7 @@ from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-from talia_core.identity.model import Principal, Role
+from talia_core.identity.model import AuditAction, Principal, Role
 from talia_core.shared.errors import Forbidden, Unauthorized
 
 logger = logging.getLogger("talia.http")
@@ -118,12 +118,11 @@ class AuthenticationMiddleware(ASGIMiddleware):
 
         await next_app(scope, receive, remember_status)
         if 200 <= status < 400:
-            action = f"{method} {scope.get('path_template', scope['path'])}"
             try:
                 await self._record(
                     principal,
-                    action,
-                    scope["path"],
+                    AuditAction.ADMIN_WRITE,
+                    f"{method} {scope['path']}",
                     client_address(scope, self._trusted),
                     user_agent(scope),
                 )

@@ -12,7 +12,7 @@ from pydantic import EmailStr, Field
 
 from entrypoints.http.auth import admin_only, customers, public
 from entrypoints.http.errors import problems
-from entrypoints.http.schemas import Limit, Offset, PageOut, Schema, page_out, page_request
+from entrypoints.http.schemas import JsonInt, Limit, Offset, PageOut, Schema, page_out, page_request
 from talia_core.feedback.model import (
     Claim,
     ClaimKind,
@@ -111,7 +111,7 @@ class ClaimOut(Schema):
 
 class TestimonialIn(Schema):
     body: str = Field(min_length=1, max_length=2000)
-    rating: int = Field(ge=1, le=5)
+    rating: JsonInt = Field(ge=1, le=5, description="1 to 5 stars.")
 
 
 class TestimonialOut(Schema):
@@ -166,7 +166,7 @@ class ContactMessageController(Controller):
         "/{message_id:str}/read",
         guards=[admin_only],
         status_code=200,
-        responses=problems(401, 403, 404),
+        responses=problems(400, 401, 403, 404),
     )
     async def mark_read(
         self,
@@ -274,7 +274,7 @@ class TestimonialController(Controller):
         "/{testimonial_id:str}/approve",
         guards=[admin_only],
         status_code=200,
-        responses=problems(401, 403, 404, 409),
+        responses=problems(400, 401, 403, 404, 409),
     )
     async def approve(
         self,

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from litestar import Controller, delete, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import FromQuery, JSONBody, PathParameter, QueryParameter, URLEncodedBody
-from pydantic import EmailStr, Field
+from pydantic import BeforeValidator, EmailStr, Field
 
 from entrypoints.http.auth import Client, admin_only, public, signed_in
 from entrypoints.http.errors import problems
@@ -18,6 +18,16 @@ from talia_core.identity.services import AuthService, IssuedTokens, UserAdminSer
 
 Id = Annotated[str, PathParameter(max_length=36, description="Resource id.")]
 Password = Annotated[str, Field(min_length=1, max_length=128)]
+
+
+def _json_bool(value: object) -> object:
+    # Litestar validates bodies in lax mode, which would read "no" or 0 as False.
+    if not isinstance(value, bool):
+        raise ValueError("must be true or false")
+    return value
+
+
+JsonBool = Annotated[bool, BeforeValidator(_json_bool)]
 
 
 class RegisterIn(Schema):
@@ -105,7 +115,7 @@ class UserIn(Schema):
 class UserPatch(Schema):
     name: str | None = Field(None, min_length=1, max_length=120)
     role: Role | None = None
-    active: bool | None = None
+    active: JsonBool | None = None
 
 
 class AuditEventOut(Schema):

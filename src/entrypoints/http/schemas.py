@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Annotated, Generic, TypeVar
 
 from litestar.params import QueryParameter
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, BeforeValidator, ConfigDict
 
 from talia_core.shared.pagination import MAX_LIMIT, Page, PageRequest
 
@@ -26,6 +26,16 @@ class PageOut(BaseModel, Generic[T]):
     limit: int
     offset: int
 
+
+def _json_number(value: object) -> object:
+    # Litestar validates bodies in lax mode, which would turn "5" and true into 5 and 1.
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError("must be a number")
+    return value
+
+
+JsonInt = Annotated[int, BeforeValidator(_json_number)]
+"""An integer field of a request body: a JSON number, never a string or a boolean."""
 
 Limit = Annotated[int, QueryParameter(ge=1, le=MAX_LIMIT, description="Page size.")]
 Offset = Annotated[int, QueryParameter(ge=0, le=1_000_000, description="Items to skip.")]

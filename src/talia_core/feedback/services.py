@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from talia_core.feedback.model import (
     Claim,
     ClaimKind,
@@ -16,12 +14,13 @@ from talia_core.feedback.ports import FeedbackUnitOfWork
 from talia_core.shared.clock import Clock
 from talia_core.shared.events import DomainEvent
 from talia_core.shared.pagination import Page, PageRequest
+from talia_core.shared.ports import UnitOfWorkFactory
 
 CLAIM_SEQUENCE = "claims"
 
 
 class FeedbackService:
-    def __init__(self, uow: Callable[[], FeedbackUnitOfWork], clock: Clock) -> None:
+    def __init__(self, uow: UnitOfWorkFactory[FeedbackUnitOfWork], clock: Clock) -> None:
         self._uow = uow
         self._clock = clock
 
@@ -41,7 +40,7 @@ class FeedbackService:
     async def list_contact_messages(
         self, page: PageRequest, *, unread_only: bool = False
     ) -> Page[ContactMessage]:
-        async with self._uow() as uow:
+        async with self._uow(read_only=True) as uow:
             return await uow.contact_messages.find(page, unread_only=unread_only)
 
     async def mark_contact_message_read(self, message_id: str, *, by: str) -> ContactMessage:
@@ -88,7 +87,7 @@ class FeedbackService:
     async def list_claims(
         self, page: PageRequest, *, status: ClaimStatus | None = None
     ) -> Page[Claim]:
-        async with self._uow() as uow:
+        async with self._uow(read_only=True) as uow:
             return await uow.claims.find(page, status=status)
 
     async def answer_claim(self, claim_id: str, *, answer: str, by: str) -> Claim:
@@ -114,7 +113,7 @@ class FeedbackService:
     async def list_testimonials(
         self, page: PageRequest, *, status: TestimonialStatus | None = None
     ) -> Page[Testimonial]:
-        async with self._uow() as uow:
+        async with self._uow(read_only=True) as uow:
             return await uow.testimonials.find(page, status=status)
 
     async def approve_testimonial(self, testimonial_id: str, *, by: str) -> Testimonial:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -32,6 +31,7 @@ from talia_core.identity.ports import (
 from talia_core.shared.clock import Clock
 from talia_core.shared.errors import Conflict, Forbidden, NotFound, RateLimited, Unauthorized
 from talia_core.shared.pagination import Page, PageRequest
+from talia_core.shared.ports import UnitOfWorkFactory
 from talia_core.shared.text import email_address
 
 
@@ -125,7 +125,7 @@ class AuthService:
 
     def __init__(
         self,
-        uow: Callable[[], IdentityUnitOfWork],
+        uow: UnitOfWorkFactory[IdentityUnitOfWork],
         clock: Clock,
         *,
         hasher: PasswordHasher,
@@ -180,7 +180,7 @@ class AuthService:
         """Throttled before the password is looked at; the hash work runs outside transactions."""
         address = email.strip().lower()[:254]
         await self._throttle.check(email=address, ip=ip)
-        async with self._uow() as uow:
+        async with self._uow(read_only=True) as uow:
             found = await uow.users.find_by_email(address)
         if found is None:
             await self._hasher.verify(await self._decoy(), password)  # same time as a real check
@@ -273,7 +273,7 @@ class AuthService:
         """Who holds this token, if its session is still live and its user still active."""
         now = self._clock.now()
         claims = self._tokens.read(access_token, now=now)
-        async with self._uow() as uow:
+        async with self._uow(read_only=True) as uow:
             try:
                 session, user = await uow.sessions.get_with_user(claims.session_id)
             except NotFound:
@@ -283,12 +283,12 @@ class AuthService:
         return _principal(user, session.id)
 
     async def me(self, principal: Principal) -> User:
-        async with self._uow() as uow:
+        async with self._uow(read_only=True) as uow:
             return await uow.users.get(principal.user_id)
 
     async def list_sessions(self, principal: Principal, page: PageRequest) -> Page[Session]:
         """The caller's live sessions, newest first."""
-        async with self._uow() as uow:
+        async with self._uow(read_only=True) as uow:
             return await uow.sessions.find(
                 page, user_id=principal.user_id, live_at=self._clock.now()
             )
@@ -383,7 +383,7 @@ class UserAdminService:
     """Only admins manage users and read the audit log; there is always an active admin."""
 
     def __init__(
-        self, uow: Callable[[], IdentityUnitOfWork], clock: Clock, *, hasher: PasswordHasher
+        self, uow: UnitOfWorkFactory[IdentityUnitOfWork], clock: Clock, *, hasher: PasswordHasher
     ) -> None:
         self._uow = uow
         self._clock = clock
@@ -398,12 +398,12 @@ class UserAdminService:
         text: str | None = None,
     ) -> Page[User]:
         _require_admin(actor)
-        async with self._uow() as uow:
+        async with self._uow(read_only=True) as uow:
             return await uow.users.find(page, role=role, text=(text or "").strip() or None)
 
     async def get_user(self, actor: Principal, user_id: str) -> User:
         _require_admin(actor)
-        async with self._uow() as uow:
+        async with self._uow(read_only=True) as uow:
             return await uow.users.get(user_id)
 
     async def create_user(
@@ -586,7 +586,7 @@ class UserAdminService:
         since: datetime | None = None,
     ) -> Page[AuditEvent]:
         _require_admin(actor)
-        async with self._uow() as uow:
+        async with self._uow(read_only=True) as uow:
             return await uow.audit_events.find(page, actor_id=actor_id, action=action, since=since)
 
     @staticmethod

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from types import TracebackType
-from typing import Protocol, Self
+from typing import Protocol, Self, TypeVar
 
 from talia_core.shared.events import DomainEvent
 
@@ -43,3 +43,12 @@ class UnitOfWork(Protocol):
     async def commit(self) -> None: ...
 
     async def rollback(self) -> None: ...
+
+
+U_co = TypeVar("U_co", bound=UnitOfWork, covariant=True)
+
+
+class UnitOfWorkFactory(Protocol[U_co]):
+    """Opens a unit of work; a ``read_only`` one may run beside others and cannot commit."""
+
+    def __call__(self, *, read_only: bool = False) -> U_co: ...

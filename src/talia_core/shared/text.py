@@ -5,6 +5,8 @@ import re
 from talia_core.shared.errors import RuleViolated
 
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
+# Control characters other than tab and line breaks; PostgreSQL cannot even store NUL.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def required_text(field: str, value: str, max_length: int) -> str:
@@ -14,6 +16,10 @@ def required_text(field: str, value: str, max_length: int) -> str:
         raise RuleViolated(f"{field} must not be blank", {field: "blank"})
     if len(cleaned) > max_length:
         raise RuleViolated(f"{field} must be at most {max_length} characters", {field: "too long"})
+    if _CONTROL.search(cleaned):
+        raise RuleViolated(
+            f"{field} must not contain control characters", {field: "control character"}
+        )
     return cleaned
 
 
@@ -26,6 +32,6 @@ def optional_text(field: str, value: str | None, max_length: int) -> str | None:
 def email_address(field: str, value: str) -> str:
     """Return the address lower-cased, refusing anything that is not shaped like one."""
     cleaned = value.strip().lower()
-    if len(cleaned) > 254 or not _EMAIL.match(cleaned):
+    if len(cleaned) > 254 or not _EMAIL.match(cleaned) or _CONTROL.search(cleaned):
         raise RuleViolated(f"{field} is not a valid e-mail address", {field: "invalid"})
     return cleaned

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import partial
 
 import pytest
 from hypothesis import given
@@ -24,7 +25,7 @@ def database() -> InMemoryDatabase:
 
 @pytest.fixture
 def feedback(database: InMemoryDatabase) -> FeedbackService:
-    return FeedbackService(lambda: InMemoryUnitOfWork(database), FakeClock())
+    return FeedbackService(partial(InMemoryUnitOfWork, database), FakeClock())
 
 
 async def _file(feedback: FeedbackService, name: str = "Luis") -> int:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 
 import pytest
 
@@ -23,9 +24,9 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-def uow() -> Callable[[], InMemoryUnitOfWork]:
+def uow() -> Callable[..., InMemoryUnitOfWork]:
     database = InMemoryDatabase()
-    return lambda: InMemoryUnitOfWork(database)
+    return partial(InMemoryUnitOfWork, database)
 
 
 @pytest.fixture

@@ -1,0 +1,1 @@
+"""Benchmarks: scripts that start servers on loopback and print figures."""
