@@ -22,6 +22,7 @@ from adapters.persistence.identity import (
     SqlAlchemyUserRepository,
 )
 from adapters.persistence.kernel import SqlAlchemyOutbox, SqlAlchemySequences
+from talia_core.shared.errors import ExternalServiceUnavailable
 
 
 class SqlAlchemyUnitOfWork:
@@ -53,6 +54,9 @@ class SqlAlchemyUnitOfWork:
         except exc.DBAPIError as error:
             self._release()
             raise translate(error) from error
+        except OSError as error:  # asyncpg lets a refused or timed-out connect through as is
+            self._release()
+            raise ExternalServiceUnavailable("database", type(error).__name__) from error
         except BaseException:
             self._release()
             raise

@@ -22,7 +22,7 @@ logger = logging.getLogger("talia.http")
 
 Authenticate = Callable[[str], Awaitable[Principal]]
 RecordAdminWrite = Callable[[Principal, str, str, str, str], Awaitable[None]]
-Guard = Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], None]
+Guard = Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], Awaitable[None]]
 
 MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
@@ -137,11 +137,12 @@ def principal_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:
     return principal
 
 
-def public(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+# Guards are coroutines: Litestar runs a synchronous guard in a worker thread.
+async def public(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
     """Anyone may call the route, signed in or not."""
 
 
-def signed_in(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+async def signed_in(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
     principal_of(connection)
 
 
@@ -149,7 +150,7 @@ def allow(*roles: Role) -> Guard:
     """Only callers with one of ``roles`` may call the route."""
     allowed = frozenset(roles)
 
-    def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
         if principal_of(connection).role not in allowed:
             names = ", ".join(sorted(role.value for role in allowed))
             raise Forbidden(f"this route is for: {names}")
