@@ -75,7 +75,8 @@ def client_provider(trusted_proxies: frozenset[str]) -> Callable[[Request[Any, A
 def user_agent(scope: Scope) -> str:
     for name, value in scope["headers"]:
         if name == b"user-agent":
-            return value.decode("latin-1")[:255]
+            # Printable only: PostgreSQL cannot store the NUL a client may send.
+            return "".join(c for c in value.decode("latin-1") if c.isprintable())[:255]
     return ""
 
 

@@ -12,7 +12,16 @@ from pydantic import EmailStr, Field
 
 from entrypoints.http.auth import admin_only, customers, public
 from entrypoints.http.errors import problems
-from entrypoints.http.schemas import JsonInt, Limit, Offset, PageOut, Schema, page_out, page_request
+from entrypoints.http.schemas import (
+    PRINTABLE,
+    JsonInt,
+    Limit,
+    Offset,
+    PageOut,
+    Schema,
+    page_out,
+    page_request,
+)
 from talia_core.feedback.model import (
     Claim,
     ClaimKind,
@@ -24,7 +33,7 @@ from talia_core.feedback.model import (
 from talia_core.feedback.services import FeedbackService
 from talia_core.identity.model import Principal
 
-Id = Annotated[str, PathParameter(max_length=36, description="Resource id.")]
+Id = Annotated[str, PathParameter(max_length=36, pattern=PRINTABLE, description="Resource id.")]
 
 
 class ContactMessageIn(Schema):

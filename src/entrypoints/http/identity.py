@@ -16,7 +16,10 @@ from entrypoints.http.schemas import Limit, Offset, PageOut, Schema, page_out, p
 from talia_core.identity.model import AuditEvent, Principal, Role, Session, User
 from talia_core.identity.services import AuthService, IssuedTokens, UserAdminService
 
-Id = Annotated[str, PathParameter(max_length=36, description="Resource id.")]
+# PostgreSQL cannot hold NUL, and looking it up is a driver error there: refuse control
+# characters in every text that only serves to find something.
+PRINTABLE = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
+Id = Annotated[str, PathParameter(max_length=36, pattern=PRINTABLE, description="Resource id.")]
 Password = Annotated[str, Field(min_length=1, max_length=128)]
 
 
@@ -44,7 +47,7 @@ class LoginIn(Schema):
 class TokenForm(Schema):
     """The OAuth2 password grant (RFC 6749 §4.3)."""
 
-    username: str = Field(min_length=1, max_length=254)
+    username: str = Field(min_length=1, max_length=254, pattern=PRINTABLE)
     password: Password
     grant_type: Literal["password"] | None = None
     scope: str | None = Field(None, max_length=200)
@@ -246,7 +249,7 @@ class AuthController(Controller):
 
         return page_out(page, out)
 
-    @delete("/sessions/{session_id:str}", guards=[signed_in], responses=problems(401, 404))
+    @delete("/sessions/{session_id:str}", guards=[signed_in], responses=problems(400, 401, 404))
     async def revoke_session(
         self,
         session_id: Id,
@@ -272,7 +275,8 @@ class UserAdminController(Controller):
         offset: Offset = 0,
         role: FromQuery[Role | None] = None,
         q: Annotated[
-            str | None, QueryParameter(max_length=100, description="Name or e-mail.")
+            str | None,
+            QueryParameter(max_length=100, pattern=PRINTABLE, description="Name or e-mail."),
         ] = None,
     ) -> PageOut[UserOut]:
         """Users, filtered by role and text."""
@@ -299,7 +303,7 @@ class UserAdminController(Controller):
         )
         return UserOut.of(user)
 
-    @get("/users/{user_id:str}", responses=problems(401, 403, 404))
+    @get("/users/{user_id:str}", responses=problems(400, 401, 403, 404))
     async def get_user(
         self,
         user_id: Id,
@@ -330,7 +334,7 @@ class UserAdminController(Controller):
         )
         return UserOut.of(user)
 
-    @delete("/users/{user_id:str}", responses=problems(401, 403, 404, 409))
+    @delete("/users/{user_id:str}", responses=problems(400, 401, 403, 404, 409))
     async def delete_user(
         self,
         user_id: Id,
@@ -348,8 +352,8 @@ class UserAdminController(Controller):
         principal: NamedDependency[Principal],
         limit: Limit = 50,
         offset: Offset = 0,
-        actor_id: Annotated[str | None, QueryParameter(max_length=36)] = None,
-        action: Annotated[str | None, QueryParameter(max_length=64)] = None,
+        actor_id: Annotated[str | None, QueryParameter(max_length=36, pattern=PRINTABLE)] = None,
+        action: Annotated[str | None, QueryParameter(max_length=64, pattern=PRINTABLE)] = None,
         since: FromQuery[datetime | None] = None,
     ) -> PageOut[AuditEventOut]:
         """Who did what, when and from where; newest first."""

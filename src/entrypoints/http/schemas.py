@@ -37,6 +37,10 @@ def _json_number(value: object) -> object:
 JsonInt = Annotated[int, BeforeValidator(_json_number)]
 """An integer field of a request body: a JSON number, never a string or a boolean."""
 
+# PostgreSQL cannot hold NUL, and looking it up is a driver error there: texts that only serve
+# to find something (ids, filters) refuse control characters at the edge.
+PRINTABLE = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
+
 Limit = Annotated[int, QueryParameter(ge=1, le=MAX_LIMIT, description="Page size.")]
 Offset = Annotated[int, QueryParameter(ge=0, le=1_000_000, description="Items to skip.")]
 

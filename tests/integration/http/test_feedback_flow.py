@@ -169,3 +169,22 @@ async def test_longest_allowed_texts_fit_every_database(api: Api) -> None:
     filed = await api.client.post("/api/claims", json=body)
 
     assert filed.status_code == 201, filed.text
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/contact-messages/a%00b/read",
+        "/api/claims/a%00b/answer",
+        "/api/testimonials/a%00b/approve",
+    ],
+)
+async def test_an_id_with_a_nul_character_is_a_bad_request_on_every_database(
+    api: Api, path: str
+) -> None:
+    _, admin = await api.user(Role.ADMIN)
+
+    response = await api.client.post(path, json={"answer": "ok"}, headers=admin)
+
+    assert response.status_code == 400, response.text
+    assert response.headers["content-type"] == "application/problem+json"

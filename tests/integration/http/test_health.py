@@ -100,7 +100,7 @@ async def test_an_unreachable_database_answers_requests_with_a_503_problem(url: 
 
 
 @pytest.fixture(scope="module")
-async def redis_up() -> AsyncIterator[None]:
+async def redis_up() -> None:
     client = Redis.from_url(REDIS_URL, socket_connect_timeout=1)
     try:
         await client.ping()
@@ -108,7 +108,6 @@ async def redis_up() -> AsyncIterator[None]:
         unavailable("redis", error)
     finally:
         await client.aclose()
-    yield
 
 
 @pytest.fixture

@@ -170,7 +170,7 @@ async def test_every_documented_error_is_a_problem_document(api: Api) -> None:
         if status.startswith("4") and "application/problem+json" not in response.get("content", {})
     ]
 
-    assert wrong == []
+    assert wrong == [], "\n".join(wrong)
 
 
 async def test_the_openapi_document_describes_the_bearer_scheme(api: Api) -> None:
@@ -199,9 +199,7 @@ async def test_a_valid_incoming_request_id_is_echoed(api: Api) -> None:
     ],
 )
 async def test_an_invalid_incoming_request_id_is_replaced(api: Api, incoming: str) -> None:
-    response = await api.client.get(
-        "/health", headers=[("X-Request-ID", incoming.encode("utf-8"))]
-    )
+    response = await api.client.get("/health", headers=[("X-Request-ID", incoming.encode("utf-8"))])
 
     echoed = response.headers["x-request-id"]
     assert echoed
@@ -499,4 +497,3 @@ def test_the_error_message_never_shows_the_secret(clean_environment: pytest.Monk
         load_settings()
 
     assert "tiny-secret" not in str(raised.value)
-
