@@ -14,10 +14,20 @@ from litestar.openapi.spec import Components, SecurityScheme
 
 from entrypoints.container import Container, close_resources, open_resources
 from entrypoints.http import feedback, identity
-from entrypoints.http.auth import AuthenticationMiddleware, client_provider, provide_principal
+from entrypoints.http.auth import (
+    AuthenticationMiddleware,
+    client_provider,
+    provide_principal,
+    public,
+)
 from entrypoints.http.errors import EXCEPTION_HANDLERS
 from entrypoints.http.health import health_controller
-from entrypoints.http.observability import Metrics, ObservabilityMiddleware, metrics_route
+from entrypoints.http.observability import (
+    Metrics,
+    ObservabilityMiddleware,
+    metrics_route,
+    unrouted_responses,
+)
 from talia_core.identity.model import Principal
 from talia_core.identity.services import AuthService, UserAdminService
 
@@ -61,7 +71,7 @@ def create_app(container: Container) -> Litestar:
         "auth": provide("auth"),
         "users": provide("users"),
     }
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             health_controller(container.gateways.probes(), board.snapshots),
             metrics_route(metrics),
@@ -78,6 +88,7 @@ def create_app(container: Container) -> Litestar:
             ),
         ],
         exception_handlers=EXCEPTION_HANDLERS,
+        before_send=[unrouted_responses(metrics)],
         lifespan=[lifespan],
         cors_config=CORSConfig(
             allow_origins=settings.http.cors_origins,
@@ -103,3 +114,13 @@ def create_app(container: Container) -> Litestar:
         logging_config=None,
         debug=False,
     )
+    _document_public_routes(app)
+    return app
+
+
+def _document_public_routes(app: Litestar) -> None:
+    """In OpenAPI, a route guarded by ``public`` needs no token: an empty requirement."""
+    for route in app.routes:
+        for handler in getattr(route, "route_handlers", ()):
+            if public in (handler.guards or ()):
+                handler.security = [{}]

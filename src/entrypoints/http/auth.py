@@ -25,6 +25,7 @@ RecordAdminWrite = Callable[[Principal, str, str, str, str], Awaitable[None]]
 Guard = Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], Awaitable[None]]
 
 MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+AUTH_ERROR = "talia.auth_error"
 
 
 def bearer_token(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
@@ -100,8 +101,15 @@ class AuthenticationMiddleware(ASGIMiddleware):
         self._trusted = trusted_proxies
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
-        token = bearer_token(ASGIConnection(scope))
-        principal = await self._authenticate(token) if token else None
+        principal = None
+        try:
+            token = bearer_token(ASGIConnection(scope))
+            principal = await self._authenticate(token) if token else None
+        except Unauthorized as refused:
+            # Kept for the guards: a public route (login, refresh) still answers a client
+            # that sends a stale token; a protected one says why the token was refused.
+            scope.setdefault("state", {})[AUTH_ERROR] = refused
+            token = None
         scope["user"] = principal
         scope["auth"] = token
         method = scope["method"] if scope["type"] == ScopeType.HTTP else "GET"
@@ -134,7 +142,8 @@ class AuthenticationMiddleware(ASGIMiddleware):
 def principal_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:
     principal = connection.scope.get("user")
     if not isinstance(principal, Principal):
-        raise Unauthorized("this route needs a bearer access token")
+        refused = connection.scope.get("state", {}).get(AUTH_ERROR)
+        raise refused or Unauthorized("this route needs a bearer access token")
     return principal
 
 

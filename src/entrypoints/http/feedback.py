@@ -17,17 +17,15 @@ from entrypoints.http.schemas import (
     JsonInt,
     Limit,
     Offset,
+    Out,
     PageOut,
     Schema,
     page_out,
     page_request,
 )
 from talia_core.feedback.model import (
-    Claim,
     ClaimKind,
     ClaimStatus,
-    ContactMessage,
-    Testimonial,
     TestimonialStatus,
 )
 from talia_core.feedback.services import FeedbackService
@@ -43,7 +41,7 @@ class ContactMessageIn(Schema):
     body: str = Field(min_length=1, max_length=5000)
 
 
-class ContactMessageOut(Schema):
+class ContactMessageOut(Out):
     id: str
     name: str
     email: str
@@ -52,19 +50,6 @@ class ContactMessageOut(Schema):
     received_at: datetime
     read_at: datetime | None
     read_by: str | None
-
-    @classmethod
-    def of(cls, m: ContactMessage) -> ContactMessageOut:
-        return cls(
-            id=m.id,
-            name=m.name,
-            email=m.email,
-            subject=m.subject,
-            body=m.body,
-            received_at=m.received_at,
-            read_at=m.read_at,
-            read_by=m.read_by,
-        )
 
 
 class ClaimIn(Schema):
@@ -82,7 +67,7 @@ class ClaimAnswerIn(Schema):
     answer: str = Field(min_length=1, max_length=5000)
 
 
-class ClaimOut(Schema):
+class ClaimOut(Out):
     id: str
     number: int
     kind: ClaimKind
@@ -98,32 +83,13 @@ class ClaimOut(Schema):
     answer: str | None
     answered_at: datetime | None
 
-    @classmethod
-    def of(cls, c: Claim) -> ClaimOut:
-        return cls(
-            id=c.id,
-            number=c.number,
-            kind=c.kind,
-            status=c.status,
-            customer_name=c.customer_name,
-            customer_email=c.customer_email,
-            customer_phone=c.customer_phone,
-            customer_document=c.customer_document,
-            subject=c.subject,
-            description=c.description,
-            request=c.request,
-            filed_at=c.filed_at,
-            answer=c.answer,
-            answered_at=c.answered_at,
-        )
-
 
 class TestimonialIn(Schema):
     body: str = Field(min_length=1, max_length=2000)
     rating: JsonInt = Field(ge=1, le=5, description="1 to 5 stars.")
 
 
-class TestimonialOut(Schema):
+class TestimonialOut(Out):
     id: str
     author_name: str
     body: str
@@ -131,18 +97,6 @@ class TestimonialOut(Schema):
     status: TestimonialStatus
     submitted_at: datetime
     approved_at: datetime | None
-
-    @classmethod
-    def of(cls, t: Testimonial) -> TestimonialOut:
-        return cls(
-            id=t.id,
-            author_name=t.author_name,
-            body=t.body,
-            rating=t.rating,
-            status=t.status,
-            submitted_at=t.submitted_at,
-            approved_at=t.approved_at,
-        )
 
 
 class ContactMessageController(Controller):
@@ -157,7 +111,7 @@ class ContactMessageController(Controller):
         message = await feedback.send_contact_message(
             name=data.name, email=str(data.email), subject=data.subject, body=data.body
         )
-        return ContactMessageOut.of(message)
+        return ContactMessageOut.model_validate(message)
 
     @get("/", guards=[admin_only], responses=problems(400, 401, 403))
     async def list_messages(
@@ -169,7 +123,7 @@ class ContactMessageController(Controller):
     ) -> PageOut[ContactMessageOut]:
         """Contact messages, newest first."""
         page = await feedback.list_contact_messages(page_request(limit, offset), unread_only=unread)
-        return page_out(page, ContactMessageOut.of)
+        return page_out(page, ContactMessageOut.model_validate)
 
     @post(
         "/{message_id:str}/read",
@@ -185,7 +139,7 @@ class ContactMessageController(Controller):
     ) -> ContactMessageOut:
         """Mark a contact message as read by the caller."""
         message = await feedback.mark_contact_message_read(message_id, by=principal.user_id)
-        return ContactMessageOut.of(message)
+        return ContactMessageOut.model_validate(message)
 
 
 class ClaimController(Controller):
@@ -207,7 +161,7 @@ class ClaimController(Controller):
             description=data.description,
             request=data.request,
         )
-        return ClaimOut.of(claim)
+        return ClaimOut.model_validate(claim)
 
     @get("/", guards=[admin_only], responses=problems(400, 401, 403))
     async def list_claims(
@@ -219,7 +173,7 @@ class ClaimController(Controller):
     ) -> PageOut[ClaimOut]:
         """The claims book, highest number first."""
         page = await feedback.list_claims(page_request(limit, offset), status=status)
-        return page_out(page, ClaimOut.of)
+        return page_out(page, ClaimOut.model_validate)
 
     @post(
         "/{claim_id:str}/answer",
@@ -236,7 +190,7 @@ class ClaimController(Controller):
     ) -> ClaimOut:
         """Answer a claim; a claim is answered once."""
         claim = await feedback.answer_claim(claim_id, answer=data.answer, by=principal.user_id)
-        return ClaimOut.of(claim)
+        return ClaimOut.model_validate(claim)
 
 
 class TestimonialController(Controller):
@@ -251,7 +205,7 @@ class TestimonialController(Controller):
         page = await feedback.list_testimonials(
             page_request(limit, offset), status=TestimonialStatus.APPROVED
         )
-        return page_out(page, TestimonialOut.of)
+        return page_out(page, TestimonialOut.model_validate)
 
     @get("/pending", guards=[admin_only], responses=problems(400, 401, 403))
     async def list_pending(
@@ -261,7 +215,7 @@ class TestimonialController(Controller):
         page = await feedback.list_testimonials(
             page_request(limit, offset), status=TestimonialStatus.PENDING
         )
-        return page_out(page, TestimonialOut.of)
+        return page_out(page, TestimonialOut.model_validate)
 
     @post("/", guards=[customers], responses=problems(400, 401, 403, 422))
     async def submit(
@@ -277,7 +231,7 @@ class TestimonialController(Controller):
             body=data.body,
             rating=data.rating,
         )
-        return TestimonialOut.of(testimonial)
+        return TestimonialOut.model_validate(testimonial)
 
     @post(
         "/{testimonial_id:str}/approve",
@@ -293,7 +247,7 @@ class TestimonialController(Controller):
     ) -> TestimonialOut:
         """Approve a pending testimonial."""
         testimonial = await feedback.approve_testimonial(testimonial_id, by=principal.user_id)
-        return TestimonialOut.of(testimonial)
+        return TestimonialOut.model_validate(testimonial)
 
 
 CONTROLLERS = [ContactMessageController, ClaimController, TestimonialController]

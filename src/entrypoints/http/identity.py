@@ -12,9 +12,9 @@ from pydantic import BeforeValidator, EmailStr, Field
 
 from entrypoints.http.auth import Client, admin_only, public, signed_in
 from entrypoints.http.errors import problems
-from entrypoints.http.schemas import Limit, Offset, PageOut, Schema, page_out, page_request
-from talia_core.identity.model import AuditEvent, Principal, Role, Session, User
-from talia_core.identity.services import AuthService, IssuedTokens, UserAdminService
+from entrypoints.http.schemas import Limit, Offset, Out, PageOut, Schema, page_out, page_request
+from talia_core.identity.model import Principal, Role, Session
+from talia_core.identity.services import AuthService, UserAdminService
 
 # PostgreSQL cannot hold NUL, and looking it up is a driver error there: refuse control
 # characters in every text that only serves to find something.
@@ -57,7 +57,7 @@ class RefreshIn(Schema):
     refresh_token: str = Field(min_length=1, max_length=200)
 
 
-class UserOut(Schema):
+class UserOut(Out):
     id: str
     email: str
     name: str
@@ -66,20 +66,8 @@ class UserOut(Schema):
     created_at: datetime
     updated_at: datetime
 
-    @classmethod
-    def of(cls, user: User) -> UserOut:
-        return cls(
-            id=user.id,
-            email=user.email,
-            name=user.name,
-            role=user.role,
-            active=user.active,
-            created_at=user.created_at,
-            updated_at=user.updated_at,
-        )
 
-
-class TokensOut(Schema):
+class TokensOut(Out):
     access_token: str
     refresh_token: str
     token_type: Literal["bearer"] = "bearer"
@@ -87,18 +75,8 @@ class TokensOut(Schema):
     refresh_expires_at: datetime
     user: UserOut
 
-    @classmethod
-    def of(cls, issued: IssuedTokens) -> TokensOut:
-        return cls(
-            access_token=issued.access_token,
-            refresh_token=issued.refresh_token,
-            expires_in=issued.expires_in,
-            refresh_expires_at=issued.refresh_expires_at,
-            user=UserOut.of(issued.user),
-        )
 
-
-class SessionOut(Schema):
+class SessionOut(Out):
     id: str
     created_at: datetime
     last_used_at: datetime
@@ -121,7 +99,7 @@ class UserPatch(Schema):
     active: JsonBool | None = None
 
 
-class AuditEventOut(Schema):
+class AuditEventOut(Out):
     id: str
     occurred_at: datetime
     actor_id: str | None
@@ -131,20 +109,6 @@ class AuditEventOut(Schema):
     ip: str | None
     user_agent: str | None
     details: dict[str, object]
-
-    @classmethod
-    def of(cls, event: AuditEvent) -> AuditEventOut:
-        return cls(
-            id=event.id,
-            occurred_at=event.occurred_at,
-            actor_id=event.actor_id,
-            actor_email=event.actor_email,
-            action=event.action,
-            target=event.target,
-            ip=event.ip,
-            user_agent=event.user_agent,
-            details=event.details,
-        )
 
 
 class AuthController(Controller):
@@ -166,7 +130,7 @@ class AuthController(Controller):
             ip=client.ip,
             user_agent=client.user_agent,
         )
-        return UserOut.of(user)
+        return UserOut.model_validate(user)
 
     @post("/login", guards=[public], status_code=200, responses=problems(400, 401, 429))
     async def login(
@@ -182,7 +146,7 @@ class AuthController(Controller):
             ip=client.ip,
             user_agent=client.user_agent,
         )
-        return TokensOut.of(issued)
+        return TokensOut.model_validate(issued)
 
     @post("/token", guards=[public], status_code=200, responses=problems(400, 401, 429))
     async def token(
@@ -195,7 +159,7 @@ class AuthController(Controller):
         issued = await auth.login(
             email=data.username, password=data.password, ip=client.ip, user_agent=client.user_agent
         )
-        return TokensOut.of(issued)
+        return TokensOut.model_validate(issued)
 
     @post("/refresh", guards=[public], status_code=200, responses=problems(400, 401))
     async def refresh(
@@ -206,7 +170,7 @@ class AuthController(Controller):
     ) -> TokensOut:
         """Spend a refresh token for a new pair; a spent one coming back ends its session."""
         issued = await auth.refresh(data.refresh_token, ip=client.ip, user_agent=client.user_agent)
-        return TokensOut.of(issued)
+        return TokensOut.model_validate(issued)
 
     @post("/logout", guards=[signed_in], status_code=204, responses=problems(401))
     async def logout(
@@ -223,7 +187,7 @@ class AuthController(Controller):
         self, auth: NamedDependency[AuthService], principal: NamedDependency[Principal]
     ) -> UserOut:
         """The signed-in user."""
-        return UserOut.of(await auth.me(principal))
+        return UserOut.model_validate(await auth.me(principal))
 
     @get("/sessions", guards=[signed_in], responses=problems(400, 401))
     async def sessions(
@@ -281,7 +245,7 @@ class UserAdminController(Controller):
     ) -> PageOut[UserOut]:
         """Users, filtered by role and text."""
         page = await users.list_users(principal, page_request(limit, offset), role=role, text=q)
-        return page_out(page, UserOut.of)
+        return page_out(page, UserOut.model_validate)
 
     @post("/users", responses=problems(400, 401, 403, 409, 422))
     async def create_user(
@@ -301,7 +265,7 @@ class UserAdminController(Controller):
             ip=client.ip,
             user_agent=client.user_agent,
         )
-        return UserOut.of(user)
+        return UserOut.model_validate(user)
 
     @get("/users/{user_id:str}", responses=problems(400, 401, 403, 404))
     async def get_user(
@@ -311,7 +275,7 @@ class UserAdminController(Controller):
         principal: NamedDependency[Principal],
     ) -> UserOut:
         """One user."""
-        return UserOut.of(await users.get_user(principal, user_id))
+        return UserOut.model_validate(await users.get_user(principal, user_id))
 
     @patch("/users/{user_id:str}", responses=problems(400, 401, 403, 404, 409, 422))
     async def update_user(
@@ -332,7 +296,7 @@ class UserAdminController(Controller):
             ip=client.ip,
             user_agent=client.user_agent,
         )
-        return UserOut.of(user)
+        return UserOut.model_validate(user)
 
     @delete("/users/{user_id:str}", responses=problems(400, 401, 403, 404, 409))
     async def delete_user(
@@ -360,7 +324,7 @@ class UserAdminController(Controller):
         page = await users.list_audit(
             principal, page_request(limit, offset), actor_id=actor_id, action=action, since=since
         )
-        return page_out(page, AuditEventOut.of)
+        return page_out(page, AuditEventOut.model_validate)
 
 
 CONTROLLERS = [AuthController, UserAdminController]

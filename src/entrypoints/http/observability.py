@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 
 from litestar import Response, get
 from litestar.enums import ScopeType
@@ -25,6 +25,7 @@ from talia_core.shared.ids import new_id
 logger = logging.getLogger("talia.http")
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 BREAKER_STATES = ("closed", "half_open", "open")
+UNROUTED = "(unrouted)"
 
 
 class Metrics:
@@ -71,6 +72,18 @@ class _BreakerCollector(Collector):
         yield failures
 
 
+def _request_id(scope: Scope) -> str:
+    incoming = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"x-request-id"), "")
+    return incoming if _VALID_REQUEST_ID.match(incoming) else new_id()
+
+
+def _log(method: str, path: str, status: int, elapsed: float | None) -> None:
+    extra: dict[str, object] = {"method": method, "path": path, "status": status}
+    if elapsed is not None:
+        extra["duration_ms"] = round(elapsed * 1000, 2)
+    logger.info("request", extra=extra)
+
+
 class ObservabilityMiddleware(ASGIMiddleware):
     scopes = (ScopeType.HTTP,)
 
@@ -78,10 +91,7 @@ class ObservabilityMiddleware(ASGIMiddleware):
         self._metrics = metrics
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
-        incoming = next(
-            (v.decode("latin-1") for k, v in scope["headers"] if k == b"x-request-id"), ""
-        )
-        rid = incoming if _VALID_REQUEST_ID.match(incoming) else new_id()
+        rid = _request_id(scope)
         token = request_id.set(rid)
         started = time.perf_counter()
         status = 500
@@ -98,19 +108,27 @@ class ObservabilityMiddleware(ASGIMiddleware):
         finally:
             elapsed = time.perf_counter() - started
             route = scope.get("path_template") or scope["path"]
-            method = scope.get("method", "GET")
+            method = scope["method"] if scope["type"] == ScopeType.HTTP else "GET"
             self._metrics.requests.labels(method, route, str(status)).inc()
             self._metrics.latency.labels(method, route).observe(elapsed)
-            logger.info(
-                "request",
-                extra={
-                    "method": method,
-                    "path": scope["path"],
-                    "status": status,
-                    "duration_ms": round(elapsed * 1000, 2),
-                },
-            )
+            _log(method, scope["path"], status, elapsed)
             request_id.reset(token)
+
+
+def unrouted_responses(metrics: Metrics) -> Callable[[Message, Scope], Awaitable[None]]:
+    """A ``before_send`` hook for the answers the router gives itself (404, 405, a refused
+    preflight): route middleware never sees them, so they get their request id, count and
+    log line here."""
+
+    async def stamp(message: Message, scope: Scope) -> None:
+        if scope["type"] == ScopeType.HTTP and message["type"] == "http.response.start":
+            headers = list(message.get("headers", []))
+            if not any(name == b"x-request-id" for name, _ in headers):
+                message["headers"] = [*headers, (b"x-request-id", _request_id(scope).encode())]
+                metrics.requests.labels(scope["method"], UNROUTED, str(message["status"])).inc()
+                _log(scope["method"], scope["path"], message["status"], None)
+
+    return stamp
 
 
 def metrics_route(metrics: Metrics) -> HTTPRouteHandler:

@@ -20,6 +20,12 @@ class Schema(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
+class Out(BaseModel):
+    """A response body read from a core object's attributes: only the declared fields leave."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+
 class PageOut(BaseModel, Generic[T]):
     items: list[T]
     total: int
