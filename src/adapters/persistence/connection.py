@@ -48,7 +48,7 @@ class Transaction:
         statement: sa.Select[Any],
         page: PageRequest,
         order_by: Sequence[sa.ColumnElement[Any]],
-        mapper: Callable[[sa.Row[Any]], T],
+        mapper: Callable[[sa.RowMapping], T],
     ) -> Page[T]:
         """One page and the total in one statement (a window count); a page past the end
         has no row to carry the total, so only then is it counted apart."""
@@ -62,5 +62,8 @@ class Transaction:
             everything = sa.select(sa.func.count()).select_from(statement.order_by(None).subquery())
             total = (await self.execute(everything)).scalar_one()
         return Page(
-            items=[mapper(row) for row in rows], total=total, limit=page.limit, offset=page.offset
+            items=[mapper(row._mapping) for row in rows],
+            total=total,
+            limit=page.limit,
+            offset=page.offset,
         )

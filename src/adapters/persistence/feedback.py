@@ -7,16 +7,15 @@ twice). SQLite, which serialises writers anyway, ignores the clause.
 
 from __future__ import annotations
 
-from typing import Any
+from functools import partial
 
 import sqlalchemy as sa
 
 from adapters.persistence.connection import Transaction
-from adapters.persistence.mapping import as_row
+from adapters.persistence.mapping import as_row, from_row
 from adapters.persistence.metadata import UtcDateTime, id_column, metadata
 from talia_core.feedback.model import (
     Claim,
-    ClaimKind,
     ClaimStatus,
     ContactMessage,
     Testimonial,
@@ -74,53 +73,6 @@ testimonials = sa.Table(
 )
 
 
-def _contact_message(row: sa.Row[Any]) -> ContactMessage:
-    return ContactMessage(
-        id=row.id,
-        name=row.name,
-        email=row.email,
-        subject=row.subject,
-        body=row.body,
-        received_at=row.received_at,
-        read_at=row.read_at,
-        read_by=row.read_by,
-    )
-
-
-def _claim(row: sa.Row[Any]) -> Claim:
-    return Claim(
-        id=row.id,
-        number=row.number,
-        kind=ClaimKind(row.kind),
-        status=ClaimStatus(row.status),
-        customer_name=row.customer_name,
-        customer_email=row.customer_email,
-        customer_phone=row.customer_phone,
-        customer_document=row.customer_document,
-        subject=row.subject,
-        description=row.description,
-        request=row.request,
-        filed_at=row.filed_at,
-        answer=row.answer,
-        answered_at=row.answered_at,
-        answered_by=row.answered_by,
-    )
-
-
-def _testimonial(row: sa.Row[Any]) -> Testimonial:
-    return Testimonial(
-        id=row.id,
-        author_id=row.author_id,
-        author_name=row.author_name,
-        body=row.body,
-        rating=row.rating,
-        status=TestimonialStatus(row.status),
-        submitted_at=row.submitted_at,
-        approved_at=row.approved_at,
-        approved_by=row.approved_by,
-    )
-
-
 class SqlAlchemyContactMessageRepository:
     def __init__(self, tx: Transaction) -> None:
         self._tx = tx
@@ -134,7 +86,7 @@ class SqlAlchemyContactMessageRepository:
         )
         if row is None:
             raise NotFound("contact message", message_id)
-        return _contact_message(row)
+        return from_row(ContactMessage, row._mapping)
 
     async def update(self, message: ContactMessage) -> None:
         await self._tx.execute(
@@ -148,7 +100,7 @@ class SqlAlchemyContactMessageRepository:
         if unread_only:
             query = query.where(contact_messages.c.read_at.is_(None))
         order = [contact_messages.c.received_at.desc(), contact_messages.c.id.desc()]
-        return await self._tx.page(query, page, order, _contact_message)
+        return await self._tx.page(query, page, order, partial(from_row, ContactMessage))
 
 
 class SqlAlchemyClaimRepository:
@@ -164,7 +116,7 @@ class SqlAlchemyClaimRepository:
         )
         if row is None:
             raise NotFound("claim", claim_id)
-        return _claim(row)
+        return from_row(Claim, row._mapping)
 
     async def update(self, claim: Claim) -> None:
         await self._tx.execute(
@@ -182,7 +134,7 @@ class SqlAlchemyClaimRepository:
         query = claims.select()
         if status is not None:
             query = query.where(claims.c.status == status.value)
-        return await self._tx.page(query, page, [claims.c.number.desc()], _claim)
+        return await self._tx.page(query, page, [claims.c.number.desc()], partial(from_row, Claim))
 
 
 class SqlAlchemyTestimonialRepository:
@@ -198,7 +150,7 @@ class SqlAlchemyTestimonialRepository:
         )
         if row is None:
             raise NotFound("testimonial", testimonial_id)
-        return _testimonial(row)
+        return from_row(Testimonial, row._mapping)
 
     async def update(self, testimonial: Testimonial) -> None:
         await self._tx.execute(
@@ -218,4 +170,4 @@ class SqlAlchemyTestimonialRepository:
         if status is not None:
             query = query.where(testimonials.c.status == status.value)
         order = [testimonials.c.submitted_at.desc(), testimonials.c.id.desc()]
-        return await self._tx.page(query, page, order, _testimonial)
+        return await self._tx.page(query, page, order, partial(from_row, Testimonial))

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from functools import partial
 
 import sqlalchemy as sa
 
 from adapters.persistence.connection import Transaction
-from adapters.persistence.mapping import as_row
+from adapters.persistence.mapping import as_row, from_row
 from adapters.persistence.metadata import UtcDateTime, id_column, metadata
 from talia_core.identity.model import (
     AuditEvent,
@@ -78,58 +78,6 @@ audit_events = sa.Table(
 _USER_PREFIX = "user__"
 
 
-def _user(values: sa.RowMapping, prefix: str = "") -> User:
-    return User(
-        id=values[prefix + "id"],
-        email=values[prefix + "email"],
-        name=values[prefix + "name"],
-        role=Role(values[prefix + "role"]),
-        password_hash=values[prefix + "password_hash"],
-        active=bool(values[prefix + "active"]),
-        created_at=values[prefix + "created_at"],
-        updated_at=values[prefix + "updated_at"],
-    )
-
-
-def _session(row: sa.Row[Any]) -> Session:
-    return Session(
-        id=row.id,
-        user_id=row.user_id,
-        created_at=row.created_at,
-        expires_at=row.expires_at,
-        last_used_at=row.last_used_at,
-        ip=row.ip,
-        user_agent=row.user_agent,
-        revoked_at=row.revoked_at,
-        revoked_reason=RevocationReason(row.revoked_reason) if row.revoked_reason else None,
-    )
-
-
-def _refresh_token(row: sa.Row[Any]) -> RefreshToken:
-    return RefreshToken(
-        id=row.id,
-        session_id=row.session_id,
-        token_hash=row.token_hash,
-        issued_at=row.issued_at,
-        expires_at=row.expires_at,
-        spent_at=row.spent_at,
-    )
-
-
-def _audit_event(row: sa.Row[Any]) -> AuditEvent:
-    return AuditEvent(
-        id=row.id,
-        occurred_at=row.occurred_at,
-        actor_id=row.actor_id,
-        actor_email=row.actor_email,
-        action=row.action,
-        target=row.target,
-        ip=row.ip,
-        user_agent=row.user_agent,
-        details=row.details,
-    )
-
-
 class SqlAlchemyUserRepository:
     def __init__(self, tx: Transaction) -> None:
         self._tx = tx
@@ -141,7 +89,7 @@ class SqlAlchemyUserRepository:
         row = await self._tx.one_or_none(users.select().where(users.c.id == user_id))
         if row is None:
             raise NotFound("user", user_id)
-        return _user(row._mapping)
+        return from_row(User, row._mapping)
 
     async def update(self, user: User) -> None:
         await self._tx.execute(
@@ -158,7 +106,7 @@ class SqlAlchemyUserRepository:
 
     async def find_by_email(self, email: str) -> User | None:
         row = await self._tx.one_or_none(users.select().where(users.c.email == email))
-        return None if row is None else _user(row._mapping)
+        return None if row is None else from_row(User, row._mapping)
 
     async def find(self, page: PageRequest, *, role: Role | None, text: str | None) -> Page[User]:
         query = users.select()
@@ -173,7 +121,7 @@ class SqlAlchemyUserRepository:
                 )
             )
         order = [users.c.created_at.desc(), users.c.id.desc()]
-        return await self._tx.page(query, page, order, lambda row: _user(row._mapping))
+        return await self._tx.page(query, page, order, partial(from_row, User))
 
     async def active_admin_ids(self) -> list[str]:
         query = (
@@ -195,7 +143,7 @@ class SqlAlchemySessionRepository:
         row = await self._tx.one_or_none(sessions.select().where(sessions.c.id == session_id))
         if row is None:
             raise NotFound("session", session_id)
-        return _session(row)
+        return from_row(Session, row._mapping)
 
     async def get_with_user(self, session_id: str) -> tuple[Session, User]:
         query = (
@@ -206,7 +154,7 @@ class SqlAlchemySessionRepository:
         row = await self._tx.one_or_none(query)
         if row is None:
             raise NotFound("session", session_id)
-        return _session(row), _user(row._mapping, _USER_PREFIX)
+        return from_row(Session, row._mapping), from_row(User, row._mapping, _USER_PREFIX)
 
     async def update(self, session: Session) -> None:
         await self._tx.execute(
@@ -236,7 +184,7 @@ class SqlAlchemySessionRepository:
             sessions.c.expires_at > live_at,
         )
         order = [sessions.c.created_at.desc(), sessions.c.id.desc()]
-        return await self._tx.page(query, page, order, _session)
+        return await self._tx.page(query, page, order, partial(from_row, Session))
 
 
 class SqlAlchemyRefreshTokenRepository:
@@ -252,7 +200,7 @@ class SqlAlchemyRefreshTokenRepository:
         )
         if row is None:
             raise NotFound("refresh token", token_hash[:8])
-        return _refresh_token(row)
+        return from_row(RefreshToken, row._mapping)
 
     async def spend(self, token_id: str, *, at: datetime) -> bool:
         result = await self._tx.execute(
@@ -286,4 +234,4 @@ class SqlAlchemyAuditEventRepository:
         if since is not None:
             query = query.where(audit_events.c.occurred_at >= since)
         order = [audit_events.c.occurred_at.desc(), audit_events.c.id.desc()]
-        return await self._tx.page(query, page, order, _audit_event)
+        return await self._tx.page(query, page, order, partial(from_row, AuditEvent))
