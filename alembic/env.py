@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import os
 
 from alembic import context
 from sqlalchemy.engine import Connection
 
 from adapters.persistence.engine import create_database_engine
 from adapters.persistence.schema import metadata
+from entrypoints.settings import load_settings
 
 config = context.config
 
@@ -36,10 +36,9 @@ async def _run_with_own_engine(url: str) -> None:
 
 
 def _url() -> str:
-    url = context.get_x_argument(as_dictionary=True).get("url") or os.environ.get(
-        "TALIA_DATABASE__URL", "sqlite+aiosqlite:///./talia.db"
-    )
-    return str(url)
+    """``-x url=...``, else the URL `talia` itself would use (environment and ``.env``)."""
+    given = context.get_x_argument(as_dictionary=True).get("url")
+    return str(given) if given else load_settings().database.url
 
 
 if context.is_offline_mode():

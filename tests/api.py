@@ -51,7 +51,7 @@ class Api:
             assert response.status_code == 201, response.text
         elif role is Role.ADMIN:
             users = self.container.use_cases.users()
-            await users.create_admin(email=email, name="Admin", password=PASSWORD)
+            await users.provision(email=email, name="Admin", password=PASSWORD, role=Role.ADMIN)
         else:
             _, admin = await self.user(Role.ADMIN)
             staff = {"email": email, "password": PASSWORD, "name": "Staff", "role": role.value}

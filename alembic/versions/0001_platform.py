@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import mysql
 
 import adapters.persistence.metadata
 
@@ -118,7 +119,13 @@ def upgrade() -> None:
     op.create_table(
         "users",
         sa.Column("id", sa.String(length=36), nullable=False),
-        sa.Column("email", sa.String(length=254), nullable=False),
+        sa.Column(
+            "email",
+            sa.String(length=254).with_variant(
+                mysql.VARCHAR(length=254, collation="utf8mb4_bin"), "mysql", "mariadb"
+            ),
+            nullable=False,
+        ),
         sa.Column("name", sa.String(length=120), nullable=False),
         sa.Column("role", sa.String(length=16), nullable=False),
         sa.Column("password_hash", sa.String(length=255), nullable=False),
@@ -152,7 +159,13 @@ def upgrade() -> None:
         "refresh_tokens",
         sa.Column("id", sa.String(length=36), nullable=False),
         sa.Column("session_id", sa.String(length=36), nullable=False),
-        sa.Column("token_hash", sa.String(length=64), nullable=False),
+        sa.Column(
+            "token_hash",
+            sa.String(length=64).with_variant(
+                mysql.VARCHAR(length=64, collation="utf8mb4_bin"), "mysql", "mariadb"
+            ),
+            nullable=False,
+        ),
         sa.Column("issued_at", adapters.persistence.metadata.UtcDateTime(), nullable=False),
         sa.Column("expires_at", adapters.persistence.metadata.UtcDateTime(), nullable=False),
         sa.Column("spent_at", adapters.persistence.metadata.UtcDateTime(), nullable=True),

@@ -129,6 +129,7 @@ class Gateways(containers.DeclarativeContainer):
             resilient,
             providers.Singleton(RedisAttemptStore, redis),
             providers.Singleton(runner, "redis", breakers, settings),
+            non_idempotent={"hit", "take_back"},
         ),
     )
     probes = providers.Singleton(readiness_probes, settings, core.engine, redis)

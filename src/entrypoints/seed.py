@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from entrypoints.bootstrap import Talia
 from talia_core.feedback.model import ClaimKind
-from talia_core.identity.model import Principal, Role
+from talia_core.identity.model import Role
 from talia_core.shared.errors import Conflict
 
 DEMO_PASSWORD = "talia-demo-2026"
@@ -16,16 +16,13 @@ DEMO_CUSTOMER = "ana@example.com"
 async def seed_demo_data(talia: Talia) -> bool:
     """Seed an empty database; ``False`` when its demo admin exists already."""
     try:
-        admin = await talia.users.create_admin(
-            email=DEMO_ADMIN, name="Demo Admin", password=DEMO_PASSWORD
+        admin = await talia.users.provision(
+            email=DEMO_ADMIN, name="Demo Admin", password=DEMO_PASSWORD, role=Role.ADMIN
         )
     except Conflict:
         return False
-    acting_admin = Principal(
-        user_id=admin.id, session_id="seed", role=Role.ADMIN, email=admin.email, name=admin.name
-    )
-    await talia.users.create_user(
-        acting_admin, email=DEMO_AGENT, name="Demo Agent", password=DEMO_PASSWORD, role=Role.AGENT
+    await talia.users.provision(
+        email=DEMO_AGENT, name="Demo Agent", password=DEMO_PASSWORD, role=Role.AGENT
     )
     customer = await talia.auth.register(
         email=DEMO_CUSTOMER, password=DEMO_PASSWORD, name="Ana Torres"

@@ -8,7 +8,14 @@ from enum import StrEnum
 from typing import Annotated
 
 import pydantic_settings
-from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEMO_JWT_SECRET = "change-me-this-is-the-embedded-demo-secret"
@@ -36,9 +43,13 @@ class ThrottleBackend(StrEnum):
     REDIS = "redis"
 
 
+# RFC 7518 §3.2: an HMAC key at least as long as the hash output.
+SECRET_BYTES = {"HS256": 32, "HS384": 48, "HS512": 64}
+
+
 class AuthSettings(BaseModel):
-    jwt_secret: SecretStr = SecretStr(DEMO_JWT_SECRET)
     jwt_algorithm: str = Field("HS256", pattern="^HS(256|384|512)$")
+    jwt_secret: SecretStr = SecretStr(DEMO_JWT_SECRET)
     jwt_issuer: str = "talia"
     access_token_minutes: Annotated[int, Field(ge=1, le=60)] = 15
     refresh_token_days: Annotated[int, Field(ge=1, le=90)] = 7
@@ -49,6 +60,14 @@ class AuthSettings(BaseModel):
     login_max_failures_per_address: Annotated[int, Field(ge=1)] = 20
     login_window_seconds: Annotated[int, Field(ge=1)] = 900
     throttle_backend: ThrottleBackend = ThrottleBackend.MEMORY
+
+    @field_validator("jwt_secret")
+    @classmethod
+    def _long_enough(cls, value: SecretStr, info: ValidationInfo) -> SecretStr:
+        needed = SECRET_BYTES.get(info.data.get("jwt_algorithm", "HS256"), 32)
+        if len(value.get_secret_value().encode()) < needed:
+            raise ValueError(f"must be at least {needed} bytes for the chosen algorithm")
+        return value
 
 
 class RedisSettings(BaseModel):
@@ -62,12 +81,19 @@ class PolicySettings(BaseModel):
     retry_attempts: Annotated[int, Field(ge=1, le=10)] = 3
     retry_base_delay_seconds: Annotated[float, Field(gt=0)] = 0.2
     retry_max_delay_seconds: Annotated[float, Field(gt=0)] = 5.0
-    retry_max_retry_after_seconds: Annotated[float, Field(ge=0)] = 30.0
+    retry_max_retry_after_seconds: Annotated[float, Field(gt=0)] = 30.0
     breaker_failure_threshold: Annotated[int, Field(ge=1)] = 5
     breaker_open_seconds: Annotated[float, Field(gt=0)] = 30.0
     breaker_half_open_probes: Annotated[int, Field(ge=1)] = 1
     bulkhead_max_concurrent: Annotated[int, Field(ge=1)] = 32
-    bulkhead_max_wait_seconds: Annotated[float, Field(ge=0)] = 2.0
+    bulkhead_max_wait_seconds: Annotated[float, Field(gt=0)] = 2.0
+
+    @field_validator("retry_max_delay_seconds")
+    @classmethod
+    def _not_below_base(cls, value: float, info: ValidationInfo) -> float:
+        if value < info.data.get("retry_base_delay_seconds", 0):
+            raise ValueError("must not be below TALIA_RESILIENCE__RETRY_BASE_DELAY_SECONDS")
+        return value
 
 
 class HttpSettings(BaseModel):
@@ -99,12 +125,12 @@ class Settings(BaseSettings):
     resilience: PolicySettings = Field(default_factory=PolicySettings)
 
     def production_problems(self) -> list[str]:
-        """What must not reach production as it is."""
+        """What must not reach production as it is: the published demo secret and data."""
         problems = []
         if self.auth.jwt_secret.get_secret_value() == DEMO_JWT_SECRET:
             problems.append("TALIA_AUTH__JWT_SECRET is the demo secret")
-        if len(self.auth.jwt_secret.get_secret_value()) < 32:
-            problems.append("TALIA_AUTH__JWT_SECRET must be at least 32 characters")
+        if self.demo_data:
+            problems.append("TALIA_DEMO_DATA must be false (the demo users' password is public)")
         return problems
 
 

@@ -64,6 +64,3 @@ class InMemoryUnitOfWork:
         if self._read_only:
             raise RuntimeError("a read-only unit of work cannot commit")
         self._database.committed = copy.deepcopy(self._state())
-
-    async def rollback(self) -> None:
-        self._working = copy.deepcopy(self._database.committed)

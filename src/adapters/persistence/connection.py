@@ -16,9 +16,33 @@ from talia_core.shared.pagination import Page, PageRequest
 T = TypeVar("T")
 
 
+# What each driver says for a duplicate key and for a broken reference.
+_UNIQUE = {"23505", 1062, 1586, "UNIQUE constraint failed"}
+_REFERENCE = {"23503", 1451, 1452, "FOREIGN KEY constraint failed"}
+
+
+def _violation(error: exc.IntegrityError) -> set[object]:
+    """The PostgreSQL SQLSTATE, MySQL error number or SQLite message of a violation."""
+    original = error.orig
+    found: set[object] = {getattr(original, "sqlstate", None), getattr(original, "pgcode", None)}
+    arguments = getattr(original, "args", ())
+    if arguments:
+        found.add(arguments[0])
+    found.update(
+        text for text in _UNIQUE | _REFERENCE if isinstance(text, str) and text in str(original)
+    )
+    return found
+
+
 def translate(error: exc.DBAPIError) -> Exception:
+    """A core error for what the caller may cause; anything else stays a defect."""
     if isinstance(error, exc.IntegrityError):
-        return Conflict("a record with the same unique key already exists")
+        violation = _violation(error)
+        if violation & _UNIQUE:
+            return Conflict("a record with the same unique key already exists")
+        if violation & _REFERENCE:
+            return Conflict("the record refers to one that does not exist, or is still referred to")
+        return error
     if isinstance(error, exc.OperationalError | exc.InterfaceError) or error.connection_invalidated:
         return ExternalServiceUnavailable("database", type(error.orig).__name__)
     return error

@@ -1,4 +1,16 @@
-"""Tables, row mappers and repositories of the identity context."""
+"""Tables, row mappers and repositories of the identity context.
+
+In a writing unit of work, ``users.get``, ``sessions.get`` and ``sessions.get_with_user``
+lock the row they read (``FOR UPDATE``) until the transaction ends: the row is read to be
+changed and written back whole, so a change committed in between (a logout, a
+deactivation) must not be undone from a stale copy. ``get_with_user`` locks the session
+only: a user update takes the user and then their sessions, and taking the two the other
+way round could deadlock. SQLite, which serialises writers anyway, ignores the clause;
+reading units lock nothing.
+
+E-mails and token hashes compare byte for byte on MySQL and MariaDB too, whose default
+collations would make ``josé@x`` and ``jose@x`` one e-mail.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +18,7 @@ from datetime import datetime
 from functools import partial
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import mysql
 
 from adapters.persistence.connection import Transaction
 from adapters.persistence.mapping import as_row, from_row
@@ -21,11 +34,20 @@ from talia_core.identity.model import (
 from talia_core.shared.errors import NotFound
 from talia_core.shared.pagination import Page, PageRequest
 
+
+def _binary_string(length: int) -> sa.types.TypeEngine[str]:
+    """A string compared byte for byte on every dialect (MySQL's default collation ignores
+    case and accents; PostgreSQL and SQLite compare bytes already)."""
+    return sa.String(length).with_variant(
+        mysql.VARCHAR(length, collation="utf8mb4_bin"), "mysql", "mariadb"
+    )
+
+
 users = sa.Table(
     "users",
     metadata,
     id_column(primary_key=True),
-    sa.Column("email", sa.String(254), nullable=False, unique=True),
+    sa.Column("email", _binary_string(254), nullable=False, unique=True),
     sa.Column("name", sa.String(120), nullable=False),
     sa.Column("role", sa.String(16), nullable=False),
     sa.Column("password_hash", sa.String(255), nullable=False),
@@ -54,7 +76,7 @@ refresh_tokens = sa.Table(
     metadata,
     id_column(primary_key=True),
     id_column("session_id", nullable=False, index=True),
-    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("token_hash", _binary_string(64), nullable=False, unique=True),
     sa.Column("issued_at", UtcDateTime, nullable=False),
     sa.Column("expires_at", UtcDateTime, nullable=False),
     sa.Column("spent_at", UtcDateTime),
@@ -79,14 +101,16 @@ _USER_PREFIX = "user__"
 
 
 class SqlAlchemyUserRepository:
-    def __init__(self, tx: Transaction) -> None:
+    def __init__(self, tx: Transaction, *, lock: bool = False) -> None:
         self._tx = tx
+        self._lock = lock
 
     async def add(self, user: User) -> None:
         await self._tx.execute(users.insert().values(as_row(user)))
 
     async def get(self, user_id: str) -> User:
-        row = await self._tx.one_or_none(users.select().where(users.c.id == user_id))
+        query = users.select().where(users.c.id == user_id)
+        row = await self._tx.one_or_none(query.with_for_update() if self._lock else query)
         if row is None:
             raise NotFound("user", user_id)
         return from_row(User, row._mapping)
@@ -133,19 +157,27 @@ class SqlAlchemyUserRepository:
 
 
 class SqlAlchemySessionRepository:
-    def __init__(self, tx: Transaction) -> None:
+    def __init__(self, tx: Transaction, *, lock: bool = False) -> None:
         self._tx = tx
+        self._lock = lock
 
     async def add(self, session: Session) -> None:
         await self._tx.execute(sessions.insert().values(as_row(session)))
 
     async def get(self, session_id: str) -> Session:
-        row = await self._tx.one_or_none(sessions.select().where(sessions.c.id == session_id))
+        query = sessions.select().where(sessions.c.id == session_id)
+        row = await self._tx.one_or_none(query.with_for_update() if self._lock else query)
         if row is None:
             raise NotFound("session", session_id)
         return from_row(Session, row._mapping)
 
     async def get_with_user(self, session_id: str) -> tuple[Session, User]:
+        if self._lock:  # two reads, so that only the session is locked (MariaDB has no OF)
+            session = await self.get(session_id)
+            user = await self._tx.one_or_none(users.select().where(users.c.id == session.user_id))
+            if user is None:
+                raise NotFound("user", session.user_id)
+            return session, from_row(User, user._mapping)
         query = (
             sa.select(sessions, *(c.label(_USER_PREFIX + c.name) for c in users.c))
             .join_from(sessions, users, sessions.c.user_id == users.c.id)

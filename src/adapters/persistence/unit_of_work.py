@@ -68,8 +68,9 @@ class SqlAlchemyUnitOfWork:
         self.contact_messages = SqlAlchemyContactMessageRepository(tx)
         self.claims = SqlAlchemyClaimRepository(tx)
         self.testimonials = SqlAlchemyTestimonialRepository(tx)
-        self.users = SqlAlchemyUserRepository(tx)
-        self.sessions = SqlAlchemySessionRepository(tx)
+        # A writing unit locks the user and session rows it reads (see persistence.identity).
+        self.users = SqlAlchemyUserRepository(tx, lock=not self._read_only)
+        self.sessions = SqlAlchemySessionRepository(tx, lock=not self._read_only)
         self.refresh_tokens = SqlAlchemyRefreshTokenRepository(tx)
         self.audit_events = SqlAlchemyAuditEventRepository(tx)
         return self
@@ -99,11 +100,6 @@ class SqlAlchemyUnitOfWork:
                 await connection.commit()
             except exc.DBAPIError as error:
                 raise translate(error) from error
-
-    async def rollback(self) -> None:
-        connection = self._live()
-        if connection.in_transaction():
-            await connection.rollback()
 
     def _release(self) -> None:
         if self._lock is not None and self._lock.locked():

@@ -19,6 +19,13 @@ end
 return {count, redis.call('PTTL', KEYS[1])}
 """
 
+# Never below zero, and never on a key without a window (DECR would make one without TTL).
+_TAKE_BACK = """
+if tonumber(redis.call('GET', KEYS[1]) or '0') > 0 then
+  redis.call('DECR', KEYS[1])
+end
+"""
+
 
 def _window(count: int | bytes | str, ttl_ms: int) -> AttemptWindow:
     return AttemptWindow(count=int(count), resets_in_seconds=math.ceil(max(ttl_ms, 0) / 1000))
@@ -29,6 +36,7 @@ class RedisAttemptStore:
         self._client = client
         self._prefix = prefix
         self._hit = client.register_script(_HIT)
+        self._take_back = client.register_script(_TAKE_BACK)
 
     async def current(self, key: str) -> AttemptWindow:
         try:
@@ -46,6 +54,12 @@ class RedisAttemptStore:
         except RedisError as error:
             raise ExternalServiceUnavailable("redis", type(error).__name__) from error
         return _window(count, ttl_ms)
+
+    async def take_back(self, key: str) -> None:
+        try:
+            await self._take_back(keys=[self._prefix + key])
+        except RedisError as error:
+            raise ExternalServiceUnavailable("redis", type(error).__name__) from error
 
     async def clear(self, key: str) -> None:
         try:

@@ -18,6 +18,7 @@ from entrypoints.bootstrap import open_talia
 from entrypoints.logs import configure_logging
 from entrypoints.seed import DEMO_ADMIN, DEMO_PASSWORD, seed_demo_data
 from entrypoints.settings import Settings, SettingsError, load_settings
+from talia_core.identity.model import Role
 from talia_core.shared.errors import TaliaError
 
 logger = logging.getLogger("talia.cli")
@@ -115,7 +116,7 @@ async def _seed(settings: Settings) -> bool:
 
 async def _create_admin(settings: Settings, email: str, name: str, password: str) -> None:
     async with open_talia(settings) as talia:
-        await talia.users.create_admin(email=email, name=name, password=password)
+        await talia.users.provision(email=email, name=name, password=password, role=Role.ADMIN)
 
 
 def _read_password(from_stdin: bool) -> str:

@@ -31,9 +31,6 @@ AUTH_ERROR = "talia.auth_error"
 def bearer_token(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
     header = connection.headers.get("authorization")
     if header is None:
-        # Browsers cannot set headers on a WebSocket handshake.
-        if connection.scope["type"] == ScopeType.WEBSOCKET:
-            return connection.query_params.get("access_token")
         return None
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
@@ -42,18 +39,30 @@ def bearer_token(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
 
 
 def client_address(scope: Scope, trusted_proxies: frozenset[str]) -> str:
-    """The peer address, or the first X-Forwarded-For hop when the peer is a trusted proxy."""
+    """The address of the client as the nearest untrusted hop saw it.
+
+    Each trusted proxy appends the address it received from to X-Forwarded-For, so the
+    header is read from the right: trusted hops are skipped and the first untrusted one is
+    the client (anything left of it was written by the client and proves nothing).
+    """
     client = scope.get("client")
-    peer = client[0] if client else "unknown"
-    if peer in trusted_proxies:
-        for name, value in scope["headers"]:
-            if name == b"x-forwarded-for":
-                first = value.decode("latin-1").split(",")[0].strip()
-                try:
-                    return str(ipaddress.ip_address(first))
-                except ValueError:
-                    break
-    return peer
+    address = client[0] if client else "unknown"
+    if address not in trusted_proxies:
+        return address
+    forwarded = [
+        hop.strip()
+        for name, value in scope["headers"]
+        if name == b"x-forwarded-for"
+        for hop in value.decode("latin-1").split(",")
+    ]
+    for hop in reversed(forwarded):
+        try:
+            address = str(ipaddress.ip_address(hop))
+        except ValueError:
+            break
+        if address not in trusted_proxies:
+            break
+    return address
 
 
 @attrs.frozen
@@ -171,7 +180,7 @@ def allow(*roles: Role) -> Guard:
 
 admin_only = allow(Role.ADMIN)
 staff = allow(Role.ADMIN, Role.AGENT)
-customers = allow(Role.CUSTOMER, Role.ADMIN)
+customer_or_admin = allow(Role.CUSTOMER, Role.ADMIN)
 
 
 async def provide_principal(request: Request[Any, Any, Any]) -> Principal:

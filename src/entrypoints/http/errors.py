@@ -25,14 +25,14 @@ from talia_core.shared.errors import (
 PROBLEM_JSON = "application/problem+json"
 logger = logging.getLogger("talia.http")
 
-ERROR_TABLE: dict[type[TaliaError], tuple[int, str]] = {
-    NotFound: (404, "Not found"),
-    Conflict: (409, "Conflict"),
-    RuleViolated: (422, "Rule violated"),
-    Unauthorized: (401, "Unauthorized"),
-    Forbidden: (403, "Forbidden"),
-    RateLimited: (429, "Too many requests"),
-    ExternalServiceUnavailable: (503, "Service unavailable"),
+ERROR_TABLE: dict[type[TaliaError], int] = {
+    NotFound: 404,
+    Conflict: 409,
+    RuleViolated: 422,
+    Unauthorized: 401,
+    Forbidden: 403,
+    RateLimited: 429,
+    ExternalServiceUnavailable: 503,
 }
 
 TITLES = {
@@ -88,7 +88,7 @@ def problem_response(
 
 
 def _core_error(request: Request[Any, Any, Any], error: TaliaError) -> Response[dict[str, Any]]:
-    status = next(code for kind, (code, _) in ERROR_TABLE.items() if isinstance(error, kind))
+    status = next(code for kind, code in ERROR_TABLE.items() if isinstance(error, kind))
     headers: dict[str, str] = {}
     fields: list[InvalidField] = []
     if isinstance(error, RuleViolated):
@@ -131,10 +131,11 @@ EXCEPTION_HANDLERS: dict[Any, Any] = {
 
 
 def problems(*statuses: int) -> dict[int, ResponseSpec]:
-    """The OpenAPI description of the problem responses a route can give."""
+    """The OpenAPI description of the problem responses a route can give; every route can
+    also fail unexpectedly (500) or lose a dependency (503)."""
     return {
         status: ResponseSpec(
             data_container=Problem, description=TITLES[status], media_type=PROBLEM_JSON
         )
-        for status in statuses
+        for status in sorted({*statuses, 500, 503})
     }

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
 
 from litestar import Controller, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromQuery, JSONBody, PathParameter
+from litestar.params import FromQuery, JSONBody
 from pydantic import EmailStr, Field
 
-from entrypoints.http.auth import admin_only, customers, public
+from entrypoints.http.auth import admin_only, customer_or_admin, public
 from entrypoints.http.errors import problems
 from entrypoints.http.schemas import (
-    PRINTABLE,
+    Id,
     JsonInt,
     Limit,
     Offset,
@@ -30,8 +29,6 @@ from talia_core.feedback.model import (
 )
 from talia_core.feedback.services import FeedbackService
 from talia_core.identity.model import Principal
-
-Id = Annotated[str, PathParameter(max_length=36, pattern=PRINTABLE, description="Resource id.")]
 
 
 class ContactMessageIn(Schema):
@@ -217,7 +214,7 @@ class TestimonialController(Controller):
         )
         return page_out(page, TestimonialOut.model_validate)
 
-    @post("/", guards=[customers], responses=problems(400, 401, 403, 422))
+    @post("/", guards=[customer_or_admin], responses=problems(400, 401, 403, 422))
     async def submit(
         self,
         data: JSONBody[TestimonialIn],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable, Mapping, Sequence
 from typing import Literal, Protocol
 
@@ -14,6 +15,7 @@ from entrypoints.http.auth import public
 from talia_core.resilience.model import BreakerSnapshot
 
 PROBE_TIMEOUT_SECONDS = 2.0
+logger = logging.getLogger("talia.health")
 
 
 class Probe(Protocol):
@@ -39,7 +41,7 @@ class DependencyState(BaseModel):
     detail: str | None = None
 
 
-class BreakerState(BaseModel):
+class BreakerOut(BaseModel):
     name: str
     state: str
     consecutive_failures: int
@@ -49,20 +51,20 @@ class BreakerState(BaseModel):
 class Readiness(BaseModel):
     status: Literal["ready", "unready"]
     dependencies: list[DependencyState]
-    circuit_breakers: list[BreakerState]
+    circuit_breakers: list[BreakerOut]
 
 
 UNREADY = ResponseSpec(data_container=Readiness, description="A critical dependency is down")
 
 
 async def _probe(probe: Probe) -> DependencyState:
+    """The answer names only the kind of failure; the details go to the log."""
     try:
         await asyncio.wait_for(probe.check(), PROBE_TIMEOUT_SECONDS)
     except Exception as error:  # any failure means the dependency is down
-        detail = str(error) or type(error).__name__
-        return DependencyState(
-            name=probe.name, status="down", critical=probe.critical, detail=detail
-        )
+        logger.warning("readiness probe failed", extra={"dependency": probe.name}, exc_info=error)
+        kind = "timeout" if isinstance(error, TimeoutError) else "unavailable"
+        return DependencyState(name=probe.name, status="down", critical=probe.critical, detail=kind)
     return DependencyState(name=probe.name, status="up", critical=probe.critical)
 
 
@@ -87,7 +89,7 @@ def health_controller(
                 status="unready" if unready else "ready",
                 dependencies=states,
                 circuit_breakers=[
-                    BreakerState(
+                    BreakerOut(
                         name=name,
                         state=b.state.value,
                         consecutive_failures=b.consecutive_failures,

@@ -2,24 +2,32 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from litestar import Controller, delete, get, patch, post
 from litestar.di import NamedDependency
-from litestar.params import FromQuery, JSONBody, PathParameter, QueryParameter, URLEncodedBody
+from litestar.params import FromQuery, JSONBody, QueryParameter, URLEncodedBody
 from pydantic import BeforeValidator, EmailStr, Field
 
 from entrypoints.http.auth import Client, admin_only, public, signed_in
 from entrypoints.http.errors import problems
-from entrypoints.http.schemas import Limit, Offset, Out, PageOut, Schema, page_out, page_request
+from entrypoints.http.schemas import (
+    PRINTABLE,
+    Id,
+    Limit,
+    Offset,
+    Out,
+    PageOut,
+    Schema,
+    page_out,
+    page_request,
+)
 from talia_core.identity.model import Principal, Role, Session
 from talia_core.identity.services import AuthService, UserAdminService
 
 # PostgreSQL cannot hold NUL, and looking it up is a driver error there: refuse control
 # characters in every text that only serves to find something.
-PRINTABLE = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
-Id = Annotated[str, PathParameter(max_length=36, pattern=PRINTABLE, description="Resource id.")]
 Password = Annotated[str, Field(min_length=1, max_length=128)]
 
 
@@ -318,11 +326,18 @@ class UserAdminController(Controller):
         offset: Offset = 0,
         actor_id: Annotated[str | None, QueryParameter(max_length=36, pattern=PRINTABLE)] = None,
         action: Annotated[str | None, QueryParameter(max_length=64, pattern=PRINTABLE)] = None,
-        since: FromQuery[datetime | None] = None,
+        since: Annotated[
+            datetime | None,
+            QueryParameter(description="ISO 8601; without an offset it is read as UTC."),
+        ] = None,
     ) -> PageOut[AuditEventOut]:
         """Who did what, when and from where; newest first."""
         page = await users.list_audit(
-            principal, page_request(limit, offset), actor_id=actor_id, action=action, since=since
+            principal,
+            page_request(limit, offset),
+            actor_id=actor_id,
+            action=action,
+            since=since if since is None or since.tzinfo else since.replace(tzinfo=UTC),
         )
         return page_out(page, AuditEventOut.model_validate)
 

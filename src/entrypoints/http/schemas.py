@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated, Generic, TypeVar
 
-from litestar.params import QueryParameter
+from litestar.params import PathParameter, QueryParameter
 from pydantic import BaseModel, BeforeValidator, ConfigDict
 
 from talia_core.shared.pagination import MAX_LIMIT, Page, PageRequest
@@ -46,6 +46,8 @@ JsonInt = Annotated[int, BeforeValidator(_json_number)]
 # PostgreSQL cannot hold NUL, and looking it up is a driver error there: texts that only serve
 # to find something (ids, filters) refuse control characters at the edge.
 PRINTABLE = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
+
+Id = Annotated[str, PathParameter(max_length=36, pattern=PRINTABLE, description="Resource id.")]
 
 Limit = Annotated[int, QueryParameter(ge=1, le=MAX_LIMIT, description="Page size.")]
 Offset = Annotated[int, QueryParameter(ge=0, le=1_000_000, description="Items to skip.")]

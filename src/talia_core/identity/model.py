@@ -40,10 +40,6 @@ class Principal:
     def is_admin(self) -> bool:
         return self.role is Role.ADMIN
 
-    def may_act_for(self, owner_id: str) -> bool:
-        """An owner acts on their own resources; an admin on anyone's."""
-        return self.is_admin or self.user_id == owner_id
-
 
 def check_password(password: str, *, email: str) -> None:
     """Refuse a password that breaks the policy, naming the field ``password``."""

@@ -27,7 +27,11 @@ class UserRepository(Protocol):
         ...
 
     async def get(self, user_id: str) -> User:
-        """Raises ``NotFound`` when there is no such user."""
+        """Raises ``NotFound`` when there is no such user.
+
+        In a writing unit the user is held until the transaction ends, so ``update`` cannot
+        write back a stale copy over a change committed meanwhile.
+        """
         ...
 
     async def update(self, user: User) -> None: ...
@@ -49,11 +53,14 @@ class SessionRepository(Protocol):
     async def add(self, session: Session) -> None: ...
 
     async def get(self, session_id: str) -> Session:
-        """Raises ``NotFound`` when there is no such session."""
+        """Raises ``NotFound`` when there is no such session; held like ``UserRepository.get``."""
         ...
 
     async def get_with_user(self, session_id: str) -> tuple[Session, User]:
-        """The session and its user in one read. Raises ``NotFound``."""
+        """The session and its user. Raises ``NotFound``.
+
+        In a writing unit the session (not the user) is held until the transaction ends.
+        """
         ...
 
     async def update(self, session: Session) -> None: ...
@@ -151,7 +158,14 @@ class AttemptStore(Protocol):
         ...
 
     async def hit(self, key: str, *, window_seconds: int) -> AttemptWindow:
-        """Count one attempt, opening a window of ``window_seconds`` if none is open."""
+        """Count one attempt, opening a window of ``window_seconds`` if none is open.
+
+        Atomic: of concurrent hits on one key, each sees a different count.
+        """
+        ...
+
+    async def take_back(self, key: str) -> None:
+        """Uncount one attempt of the key's open window; nothing when none is open."""
         ...
 
     async def clear(self, key: str) -> None: ...

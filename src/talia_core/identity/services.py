@@ -47,7 +47,15 @@ class IssuedTokens:
 
 
 class LoginThrottle:
-    """Failed logins counted per account and per client address in fixed windows."""
+    """Login attempts counted per account and per client address in fixed windows.
+
+    Every attempt is counted before the password is looked at, in one atomic step of the
+    store, and refused once its count passes the limit: a burst of concurrent guesses
+    cannot all slip in before the first of them fails. A success clears the account's
+    count (its owner is back) and takes its own attempt back from the address's count, so
+    the address counts failures (plus attempts still running): successes from a shared
+    address never lock it, and a known password cannot wipe the failures counted there.
+    """
 
     def __init__(
         self,
@@ -71,26 +79,24 @@ class LoginThrottle:
     def _address_key(ip: str) -> str:
         return "login:address:" + ip
 
-    async def check(self, *, email: str, ip: str | None) -> None:
-        """Raise ``RateLimited`` while the account or the address has too many failures."""
+    async def attempt(self, *, email: str, ip: str | None) -> None:
+        """Count an attempt; raise ``RateLimited`` if the account or the address is past
+        its limit of failures. A refused attempt counts too, without extending the window."""
         limits = [(self._account_key(email), self._account_failures)]
         if ip:
             limits.append((self._address_key(ip), self._address_failures))
         waits = []
         for key, limit in limits:
-            window = await self._store.current(key)
-            if window.count >= limit:
+            window = await self._store.hit(key, window_seconds=self._window_seconds)
+            if window.count > limit:
                 waits.append(window.resets_in_seconds)
         if waits:
             raise RateLimited("too many failed logins; try again later", max(waits))
 
-    async def failed(self, *, email: str, ip: str | None) -> None:
-        await self._store.hit(self._account_key(email), window_seconds=self._window_seconds)
-        if ip:
-            await self._store.hit(self._address_key(ip), window_seconds=self._window_seconds)
-
-    async def succeeded(self, *, email: str) -> None:
+    async def succeeded(self, *, email: str, ip: str | None) -> None:
         await self._store.clear(self._account_key(email))
+        if ip:
+            await self._store.take_back(self._address_key(ip))
 
 
 def _refuse_credentials() -> Unauthorized:
@@ -179,7 +185,7 @@ class AuthService:
     ) -> IssuedTokens:
         """Throttled before the password is looked at; the hash work runs outside transactions."""
         address = email.strip().lower()[:254]
-        await self._throttle.check(email=address, ip=ip)
+        await self._throttle.attempt(email=address, ip=ip)
         async with self._uow(read_only=True) as uow:
             found = await uow.users.find_by_email(address)
         if found is None:
@@ -222,7 +228,7 @@ class AuthService:
                 )
             )
             await uow.commit()
-        await self._throttle.succeeded(email=address)
+        await self._throttle.succeeded(email=address, ip=ip)
         return issued
 
     async def refresh(
@@ -356,7 +362,7 @@ class AuthService:
         ip: str | None,
         user_agent: str | None,
     ) -> Unauthorized:
-        """Record the failure (committed) and count it; return the error to raise."""
+        """Record the failure (committed; the throttle counted it already); return the error."""
         async with self._uow() as uow:
             await uow.audit_events.add(
                 AuditEvent(
@@ -370,7 +376,6 @@ class AuthService:
                 )
             )
             await uow.commit()
-        await self._throttle.failed(email=address, ip=ip)
         return _refuse_credentials()
 
     async def _decoy(self) -> str:
@@ -438,11 +443,14 @@ class UserAdminService:
             await uow.commit()
         return user
 
-    async def create_admin(self, *, email: str, name: str, password: str) -> User:
-        """For the command line, where nobody is signed in. ``Conflict`` if the e-mail exists."""
+    async def provision(self, *, email: str, name: str, password: str, role: Role) -> User:
+        """A user made by the system (command line, demo seed), audited with no actor.
+
+        ``Conflict`` if the e-mail exists.
+        """
         now = self._clock.now()
         user = await _new_user(
-            self._hasher, email=email, name=name, password=password, role=Role.ADMIN, at=now
+            self._hasher, email=email, name=name, password=password, role=role, at=now
         )
         async with self._uow() as uow:
             await _add_user(uow, user)
@@ -453,7 +461,7 @@ class UserAdminService:
                     actor_email=None,
                     action=AuditAction.USER_CREATED,
                     target=user.id,
-                    details={"email": user.email, "role": user.role.value, "via": "cli"},
+                    details={"email": user.email, "role": user.role.value, "via": "system"},
                 )
             )
             await uow.commit()
@@ -473,7 +481,9 @@ class UserAdminService:
         """Deactivating a user also revokes their sessions."""
         _require_admin(actor)
         now = self._clock.now()
+        may_demote = (role is not None and role is not Role.ADMIN) or active is False
         async with self._uow() as uow:
+            admin_ids = await _lock_admins(uow) if may_demote else []
             user = await uow.users.get(user_id)
             before = attrs.evolve(user)
             if name is not None and name.strip() != user.name:
@@ -486,7 +496,7 @@ class UserAdminService:
                 user.set_active(active, at=now)
             if user == before:
                 return user
-            await self._keep_an_admin(uow, before, user)
+            ensure_admins_remain(before, after=user, active_admin_ids=admin_ids)
             if before.active and not user.active:
                 await uow.sessions.revoke_all(user.id, RevocationReason.USER_DEACTIVATED, at=now)
             await uow.users.update(user)
@@ -531,10 +541,11 @@ class UserAdminService:
             raise Forbidden("admins cannot delete their own account")
         now = self._clock.now()
         async with self._uow() as uow:
+            admin_ids = await _lock_admins(uow)
             user = await uow.users.get(user_id)
             before = attrs.evolve(user)
             user.set_active(False, at=now)
-            await self._keep_an_admin(uow, before, user)
+            ensure_admins_remain(before, after=user, active_admin_ids=admin_ids)
             revoked = await uow.sessions.revoke_all(
                 user.id, RevocationReason.USER_DEACTIVATED, at=now
             )
@@ -589,12 +600,11 @@ class UserAdminService:
         async with self._uow(read_only=True) as uow:
             return await uow.audit_events.find(page, actor_id=actor_id, action=action, since=since)
 
-    @staticmethod
-    async def _keep_an_admin(uow: IdentityUnitOfWork, before: User, after: User) -> None:
-        if before.is_active_admin and not after.is_active_admin:
-            ensure_admins_remain(
-                before, after=after, active_admin_ids=await uow.users.active_admin_ids()
-            )
+
+async def _lock_admins(uow: IdentityUnitOfWork) -> list[str]:
+    """The active admins, locked before the user to change is: two demotions of two admins
+    then queue on the same rows in the same order instead of deadlocking."""
+    return await uow.users.active_admin_ids()
 
 
 def _require_admin(actor: Principal) -> None:

@@ -15,11 +15,3 @@ def new_id() -> str:
     value |= 0b10 << 62  # variant
     value |= rand & 0x3FFF_FFFF_FFFF_FFFF  # 62 random bits
     return str(uuid.UUID(int=value))
-
-
-def is_id(value: str) -> bool:
-    """Tell whether ``value`` is a canonical UUID string."""
-    try:
-        return str(uuid.UUID(value)) == value
-    except ValueError:
-        return False

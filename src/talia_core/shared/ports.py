@@ -23,7 +23,12 @@ class Outbox(Protocol):
 
 
 class UnitOfWork(Protocol):
-    """One transaction. Leaving the block without ``commit`` rolls everything back."""
+    """One transaction: leaving the block without ``commit`` rolls everything back.
+
+    A ``read_only`` unit (see ``UnitOfWorkFactory``) cannot commit; on SQLite it reads in
+    autocommit, so each statement sees the latest commit and several statements may see
+    different ones.
+    """
 
     @property
     def sequences(self) -> Sequences: ...
@@ -41,8 +46,6 @@ class UnitOfWork(Protocol):
     ) -> None: ...
 
     async def commit(self) -> None: ...
-
-    async def rollback(self) -> None: ...
 
 
 U_co = TypeVar("U_co", bound=UnitOfWork, covariant=True)

@@ -76,6 +76,18 @@ async def test_two_users_cannot_share_an_email(uow_factory: UowFactory) -> None:
         await _stored(uow_factory, _user("ana@shop.pe"))
 
 
+async def test_emails_differing_only_by_accent_or_case_are_different_users(
+    uow_factory: UowFactory,
+) -> None:
+    """MySQL's default collations would take ``josé`` and ``jose`` for one e-mail."""
+    jose, accented = _user("jose@shop.pe"), _user("josé@shop.pe")
+    await _stored(uow_factory, jose, accented)
+    async with uow_factory() as uow:
+        assert await uow.users.find_by_email("josé@shop.pe") == accented
+        assert await uow.users.find_by_email("jose@shop.pe") == jose
+        assert await uow.users.find_by_email("JOSE@shop.pe") is None
+
+
 async def test_user_updates_are_stored(uow_factory: UowFactory) -> None:
     user = _user("ana@shop.pe")
     await _stored(uow_factory, user)
@@ -182,6 +194,9 @@ async def test_a_refresh_token_is_found_by_its_hash_and_hashes_are_unique(
         assert await uow.refresh_tokens.get_by_hash(token.token_hash) == token
         with pytest.raises(NotFound):
             await uow.refresh_tokens.get_by_hash("0" * 64)
+    with pytest.raises(NotFound):  # hashes compare byte for byte, MySQL included
+        async with uow_factory() as uow:
+            await uow.refresh_tokens.get_by_hash(token.token_hash.upper())
     twin = RefreshToken(
         session_id=session.id, token_hash=token.token_hash, issued_at=T0, expires_at=T0
     )

@@ -30,7 +30,7 @@ async def client() -> AsyncIterator[Redis]:
     await client.aclose()
 
 
-class TestRedisAttemptStore(AttemptStoreContract):
+class RedisAttemptStoreTests(AttemptStoreContract):
     @pytest.fixture
     async def store(self, client: Redis) -> AsyncIterator[RedisAttemptStore]:
         prefix = f"talia-test:{uuid.uuid4().hex}:"

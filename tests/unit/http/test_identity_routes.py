@@ -99,7 +99,7 @@ async def sign_in(api: Api, role: Role = Role.CUSTOMER) -> Account:
         response = await api.client.post("/api/auth/register", json=body)
         assert response.status_code == 201, response.text
     elif role is Role.ADMIN:
-        await users.create_admin(email=email, name="Admin", password=PASSWORD)
+        await users.provision(email=email, name="Admin", password=PASSWORD, role=Role.ADMIN)
     else:
         await users.create_user(OBSERVER, email=email, name="Staff", password=PASSWORD, role=role)
     return await log_in(api, email)
@@ -1527,7 +1527,7 @@ async def test_the_audit_log_records_the_forwarded_address_only_from_a_trusted_p
     clock: FakeClock,
 ) -> None:
     settings = settings_for_tests(
-        "sqlite+aiosqlite:///:memory:", http={"trusted_proxies": ["127.0.0.1"]}
+        "sqlite+aiosqlite:///:memory:", http={"trusted_proxies": ["127.0.0.1", "10.0.0.2"]}
     )
     async with open_api(settings, in_memory=True, clock=clock) as behind_proxy:
         await behind_proxy.client.post("/api/auth/register", json=REGISTRATION)

@@ -468,19 +468,60 @@ def test_production_refuses_the_demo_jwt_secret(clean_environment: pytest.Monkey
         load_settings()
 
 
-def test_production_refuses_a_short_jwt_secret(clean_environment: pytest.MonkeyPatch) -> None:
-    clean_environment.setenv("TALIA_ENVIRONMENT", "production")
+@pytest.mark.parametrize("environment", ["development", "production"])
+def test_a_short_jwt_secret_stops_start_up_in_any_environment(
+    clean_environment: pytest.MonkeyPatch, environment: str
+) -> None:
+    clean_environment.setenv("TALIA_ENVIRONMENT", environment)
     clean_environment.setenv("TALIA_AUTH__JWT_SECRET", "short")
 
-    with pytest.raises(SettingsError, match="TALIA_AUTH__JWT_SECRET"):
+    with pytest.raises(SettingsError, match=r"TALIA_AUTH__JWT_SECRET: .*at least 32 bytes"):
         load_settings()
 
 
-def test_production_starts_with_a_strong_secret(clean_environment: pytest.MonkeyPatch) -> None:
+def test_the_secret_must_be_as_long_as_the_algorithm_hash(
+    clean_environment: pytest.MonkeyPatch,
+) -> None:
+    clean_environment.setenv("TALIA_AUTH__JWT_ALGORITHM", "HS512")
+    clean_environment.setenv("TALIA_AUTH__JWT_SECRET", "s" * 48)
+
+    with pytest.raises(SettingsError, match=r"TALIA_AUTH__JWT_SECRET: .*at least 64 bytes"):
+        load_settings()
+
+
+def test_production_refuses_the_demo_data(clean_environment: pytest.MonkeyPatch) -> None:
     clean_environment.setenv("TALIA_ENVIRONMENT", "production")
     clean_environment.setenv("TALIA_AUTH__JWT_SECRET", "s" * 48)
 
+    with pytest.raises(SettingsError, match="TALIA_DEMO_DATA"):
+        load_settings()
+
+
+def test_production_starts_with_a_strong_secret_and_no_demo_data(
+    clean_environment: pytest.MonkeyPatch,
+) -> None:
+    clean_environment.setenv("TALIA_ENVIRONMENT", "production")
+    clean_environment.setenv("TALIA_AUTH__JWT_SECRET", "s" * 48)
+    clean_environment.setenv("TALIA_DEMO_DATA", "false")
+
     assert load_settings().environment == "production"
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("TALIA_RESILIENCE__RETRY_MAX_RETRY_AFTER_SECONDS", "0"),
+        ("TALIA_RESILIENCE__BULKHEAD_MAX_WAIT_SECONDS", "0"),
+        ("TALIA_RESILIENCE__RETRY_MAX_DELAY_SECONDS", "0.1"),
+    ],
+)
+def test_a_resilience_policy_the_core_would_refuse_stops_start_up(
+    clean_environment: pytest.MonkeyPatch, variable: str, value: str
+) -> None:
+    clean_environment.setenv(variable, value)
+
+    with pytest.raises(SettingsError, match=variable):
+        load_settings()
 
 
 def test_development_may_run_on_the_demo_secret(clean_environment: pytest.MonkeyPatch) -> None:

@@ -71,7 +71,9 @@ def admin_service(
 @pytest.fixture
 async def admin(admin_service: UserAdminService, auth: AuthService) -> Principal:
     """The first admin, created from the command line and signed in."""
-    await admin_service.create_admin(email="root@talia.test", name="Root", password=PASSWORD)
+    await admin_service.provision(
+        email="root@talia.test", name="Root", password=PASSWORD, role=Role.ADMIN
+    )
     signed_in = await auth.login(
         email="root@talia.test", password=PASSWORD, ip="10.0.0.1", user_agent="tests"
     )

@@ -97,3 +97,32 @@ async def test_unknown_accounts_are_throttled_like_real_ones(auth: AuthService) 
         await _fail(auth, email="nobody@example.com")
     with pytest.raises(RateLimited):
         await auth.login(email="nobody@example.com", password=PASSWORD, ip=None, user_agent=None)
+
+
+async def test_successes_from_one_address_never_lock_it(registered: AuthService) -> None:
+    for _ in range(30):
+        await registered.login(email=EMAIL, password=PASSWORD, ip="10.0.0.1", user_agent=None)
+
+
+async def test_a_success_does_not_wipe_the_failures_counted_against_its_address(
+    registered: AuthService,
+) -> None:
+    for n in range(19):
+        await _fail(registered, email=f"guess{n}@example.com", ip="6.6.6.6")
+    await registered.login(email=EMAIL, password=PASSWORD, ip="6.6.6.6", user_agent=None)
+    await _fail(registered, email="guess19@example.com", ip="6.6.6.6")
+    with pytest.raises(RateLimited):
+        await registered.login(email=EMAIL, password=PASSWORD, ip="6.6.6.6", user_agent=None)
+
+
+async def test_refused_attempts_do_not_extend_the_lock(
+    registered: AuthService, clock: FakeClock
+) -> None:
+    for _ in range(5):
+        await _fail(registered)
+    for _ in range(10):
+        clock.advance(timedelta(minutes=1))
+        with pytest.raises(RateLimited):
+            await registered.login(email=EMAIL, password=PASSWORD, ip=None, user_agent=None)
+    clock.advance(timedelta(minutes=5))
+    await registered.login(email=EMAIL, password=PASSWORD, ip=None, user_agent=None)

@@ -29,10 +29,28 @@ async def _principal(auth: AuthService, email: str) -> Principal:
     return await auth.authenticate(tokens.access_token)
 
 
-async def test_create_admin_refuses_an_existing_email(admin_service: UserAdminService) -> None:
-    await admin_service.create_admin(email="root@talia.test", name="Root", password=PASSWORD)
+async def test_provisioning_refuses_an_existing_email(admin_service: UserAdminService) -> None:
+    await admin_service.provision(
+        email="root@talia.test", name="Root", password=PASSWORD, role=Role.ADMIN
+    )
     with pytest.raises(Conflict, match=r"root@talia\.test"):
-        await admin_service.create_admin(email="Root@talia.test", name="Root", password=PASSWORD)
+        await admin_service.provision(
+            email="Root@talia.test", name="Root", password=PASSWORD, role=Role.AGENT
+        )
+
+
+async def test_the_system_provisions_users_of_any_role_audited_without_an_actor(
+    admin_service: UserAdminService, admin: Principal
+) -> None:
+    agent = await admin_service.provision(
+        email="agent@talia.test", name="Agent", password=PASSWORD, role=Role.AGENT
+    )
+
+    assert (await admin_service.get_user(admin, agent.id)).role is Role.AGENT
+    audit = await admin_service.list_audit(admin, PageRequest(), action=AuditAction.USER_CREATED)
+    [created] = [e for e in audit.items if e.target == agent.id]
+    assert (created.actor_id, created.actor_email) == (None, None)
+    assert created.details == {"email": "agent@talia.test", "role": "agent", "via": "system"}
 
 
 async def test_admins_create_users_with_a_role_and_it_is_audited(

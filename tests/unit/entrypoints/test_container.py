@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import pytest
+from dependency_injector import providers
+from redis.exceptions import ConnectionError as RedisConnectionError
+
+from entrypoints.container import build_container
+from talia_core.shared.errors import ExternalServiceUnavailable
+from tests.api import settings_for_tests
+
+
+class DroppingRedis:
+    """A Redis client whose scripts never get an answer back, and which counts them."""
+
+    def __init__(self) -> None:
+        self.scripts_run = 0
+
+    def register_script(self, script: str) -> Callable[..., Awaitable[Any]]:
+        async def run(**_: Any) -> Any:
+            self.scripts_run += 1
+            raise RedisConnectionError("connection reset after sending")
+
+        return run
+
+
+@pytest.mark.parametrize("call", ["hit", "take_back"])
+async def test_the_redis_attempt_store_never_repeats_a_count_it_may_have_made(call: str) -> None:
+    settings = settings_for_tests(
+        "sqlite+aiosqlite:///:memory:",
+        auth={"throttle_backend": "redis"},
+        resilience={"retry_attempts": 3, "retry_base_delay_seconds": 0.001},
+    )
+    container = build_container(settings)
+    redis = DroppingRedis()
+    container.gateways.redis.override(providers.Object(redis))
+    store = container.gateways.attempt_store()
+
+    with pytest.raises(ExternalServiceUnavailable):
+        if call == "hit":
+            await store.hit("login:address:6.6.6.6", window_seconds=60)
+        else:
+            await store.take_back("login:address:6.6.6.6")
+
+    assert redis.scripts_run == 1
