@@ -3,15 +3,26 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any, Literal
 
 from alembic import context
+from alembic.autogenerate.api import AutogenContext
 from sqlalchemy.engine import Connection
 
 from adapters.persistence.engine import create_database_engine
+from adapters.persistence.metadata import UtcDateTime
 from adapters.persistence.schema import metadata
 from entrypoints.settings import load_settings
 
 config = context.config
+
+
+def _render_item(kind: str, item: Any, autogen: AutogenContext) -> str | Literal[False]:
+    """New revisions spell UtcDateTime out as its column type, so they never import app code."""
+    if kind == "type" and isinstance(item, UtcDateTime):
+        autogen.imports.add("from sqlalchemy.dialects import mysql")
+        return 'sa.DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")'
+    return False
 
 
 def _configure(connection: Connection) -> None:
@@ -20,6 +31,7 @@ def _configure(connection: Connection) -> None:
         target_metadata=metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        render_item=_render_item,
     )
     with context.begin_transaction():
         context.run_migrations()

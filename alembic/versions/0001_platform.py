@@ -11,19 +11,21 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import mysql
 
-import adapters.persistence.metadata
-
 revision: str = "0001"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
+
+# The column type of UtcDateTime as this revision created it, frozen here so the migration
+# never changes with the application's code.
+UTC_DATETIME = sa.DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
 
 
 def upgrade() -> None:
     op.create_table(
         "audit_events",
         sa.Column("id", sa.String(length=36), nullable=False),
-        sa.Column("occurred_at", adapters.persistence.metadata.UtcDateTime(), nullable=False),
+        sa.Column("occurred_at", UTC_DATETIME, nullable=False),
         sa.Column("actor_id", sa.String(length=36), nullable=True),
         sa.Column("actor_email", sa.String(length=254), nullable=True),
         sa.Column("action", sa.String(length=64), nullable=False),
@@ -53,9 +55,9 @@ def upgrade() -> None:
         sa.Column("subject", sa.String(length=200), nullable=False),
         sa.Column("description", sa.Text(), nullable=False),
         sa.Column("request", sa.Text(), nullable=False),
-        sa.Column("filed_at", adapters.persistence.metadata.UtcDateTime(), nullable=False),
+        sa.Column("filed_at", UTC_DATETIME, nullable=False),
         sa.Column("answer", sa.Text(), nullable=True),
-        sa.Column("answered_at", adapters.persistence.metadata.UtcDateTime(), nullable=True),
+        sa.Column("answered_at", UTC_DATETIME, nullable=True),
         sa.Column("answered_by", sa.String(length=36), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_claims")),
         sa.UniqueConstraint("number", name=op.f("uq_claims_number")),
@@ -70,8 +72,8 @@ def upgrade() -> None:
         sa.Column("email", sa.String(length=254), nullable=False),
         sa.Column("subject", sa.String(length=200), nullable=True),
         sa.Column("body", sa.Text(), nullable=False),
-        sa.Column("received_at", adapters.persistence.metadata.UtcDateTime(), nullable=False),
-        sa.Column("read_at", adapters.persistence.metadata.UtcDateTime(), nullable=True),
+        sa.Column("received_at", UTC_DATETIME, nullable=False),
+        sa.Column("read_at", UTC_DATETIME, nullable=True),
         sa.Column("read_by", sa.String(length=36), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_contact_messages")),
     )
@@ -84,9 +86,9 @@ def upgrade() -> None:
         "outbox",
         sa.Column("id", sa.String(length=36), nullable=False),
         sa.Column("name", sa.String(length=100), nullable=False),
-        sa.Column("occurred_at", adapters.persistence.metadata.UtcDateTime(), nullable=False),
+        sa.Column("occurred_at", UTC_DATETIME, nullable=False),
         sa.Column("data", sa.JSON(), nullable=False),
-        sa.Column("published_at", adapters.persistence.metadata.UtcDateTime(), nullable=True),
+        sa.Column("published_at", UTC_DATETIME, nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_outbox")),
     )
     with op.batch_alter_table("outbox", schema=None) as batch_op:
@@ -106,8 +108,8 @@ def upgrade() -> None:
         sa.Column("body", sa.Text(), nullable=False),
         sa.Column("rating", sa.SmallInteger(), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
-        sa.Column("submitted_at", adapters.persistence.metadata.UtcDateTime(), nullable=False),
-        sa.Column("approved_at", adapters.persistence.metadata.UtcDateTime(), nullable=True),
+        sa.Column("submitted_at", UTC_DATETIME, nullable=False),
+        sa.Column("approved_at", UTC_DATETIME, nullable=True),
         sa.Column("approved_by", sa.String(length=36), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_testimonials")),
     )
@@ -130,25 +132,26 @@ def upgrade() -> None:
         sa.Column("role", sa.String(length=16), nullable=False),
         sa.Column("password_hash", sa.String(length=255), nullable=False),
         sa.Column("active", sa.Boolean(), nullable=False),
-        sa.Column("created_at", adapters.persistence.metadata.UtcDateTime(), nullable=False),
-        sa.Column("updated_at", adapters.persistence.metadata.UtcDateTime(), nullable=False),
+        sa.Column("created_at", UTC_DATETIME, nullable=False),
+        sa.Column("updated_at", UTC_DATETIME, nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_users")),
         sa.UniqueConstraint("email", name=op.f("uq_users_email")),
     )
     with op.batch_alter_table("users", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_users_created_at"), ["created_at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_users_role"), ["role"], unique=False)
 
     op.create_table(
         "sessions",
         sa.Column("id", sa.String(length=36), nullable=False),
         sa.Column("user_id", sa.String(length=36), nullable=False),
-        sa.Column("created_at", adapters.persistence.metadata.UtcDateTime(), nullable=False),
-        sa.Column("expires_at", adapters.persistence.metadata.UtcDateTime(), nullable=False),
-        sa.Column("revoked_at", adapters.persistence.metadata.UtcDateTime(), nullable=True),
+        sa.Column("created_at", UTC_DATETIME, nullable=False),
+        sa.Column("expires_at", UTC_DATETIME, nullable=False),
+        sa.Column("revoked_at", UTC_DATETIME, nullable=True),
         sa.Column("revoked_reason", sa.String(length=32), nullable=True),
         sa.Column("ip", sa.String(length=45), nullable=True),
         sa.Column("user_agent", sa.String(length=512), nullable=True),
-        sa.Column("last_used_at", adapters.persistence.metadata.UtcDateTime(), nullable=False),
+        sa.Column("last_used_at", UTC_DATETIME, nullable=False),
         sa.ForeignKeyConstraint(["user_id"], ["users.id"], name=op.f("fk_sessions_user_id_users")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_sessions")),
     )
@@ -166,9 +169,9 @@ def upgrade() -> None:
             ),
             nullable=False,
         ),
-        sa.Column("issued_at", adapters.persistence.metadata.UtcDateTime(), nullable=False),
-        sa.Column("expires_at", adapters.persistence.metadata.UtcDateTime(), nullable=False),
-        sa.Column("spent_at", adapters.persistence.metadata.UtcDateTime(), nullable=True),
+        sa.Column("issued_at", UTC_DATETIME, nullable=False),
+        sa.Column("expires_at", UTC_DATETIME, nullable=False),
+        sa.Column("spent_at", UTC_DATETIME, nullable=True),
         sa.ForeignKeyConstraint(
             ["session_id"], ["sessions.id"], name=op.f("fk_refresh_tokens_session_id_sessions")
         ),

@@ -49,7 +49,7 @@ users = sa.Table(
     id_column(primary_key=True),
     sa.Column("email", _binary_string(254), nullable=False, unique=True),
     sa.Column("name", sa.String(120), nullable=False),
-    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("role", sa.String(16), nullable=False, index=True),
     sa.Column("password_hash", sa.String(255), nullable=False),
     sa.Column("active", sa.Boolean, nullable=False),
     sa.Column("created_at", UtcDateTime, nullable=False, index=True),

@@ -6,7 +6,6 @@ import argparse
 import asyncio
 import getpass
 import logging
-import os
 import sys
 from collections.abc import Sequence
 
@@ -16,7 +15,7 @@ from adapters.persistence import migrations
 from adapters.persistence.engine import create_database_engine
 from entrypoints.bootstrap import open_talia
 from entrypoints.logs import configure_logging
-from entrypoints.seed import DEMO_ADMIN, DEMO_PASSWORD, seed_demo_data
+from entrypoints.seed import DEMO_ADMIN, seed_demo_data
 from entrypoints.settings import Settings, SettingsError, load_settings
 from talia_core.identity.model import Role
 from talia_core.shared.errors import TaliaError
@@ -74,7 +73,9 @@ def _serve(settings: Settings, host: str | None, port: int | None, workers: int)
     if embedded:
         asyncio.run(_migrate(settings))
         if settings.demo_data and asyncio.run(_seed(settings)):
-            logger.info("demo data seeded", extra={"admin": DEMO_ADMIN, "password": DEMO_PASSWORD})
+            logger.info(
+                "demo data seeded; see the README for the demo users", extra={"admin": DEMO_ADMIN}
+            )
     else:
         asyncio.run(_require_head(settings))
     uvicorn.run(
@@ -122,8 +123,6 @@ async def _create_admin(settings: Settings, email: str, name: str, password: str
 def _read_password(from_stdin: bool) -> str:
     if from_stdin:
         return sys.stdin.readline().rstrip("\n")
-    if env := os.environ.get("TALIA_ADMIN_PASSWORD"):
-        return env
     first = getpass.getpass("password: ")
     if getpass.getpass("again: ") != first:
         raise SystemExit("talia: the passwords differ")
