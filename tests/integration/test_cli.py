@@ -173,16 +173,17 @@ def test_an_unknown_command_exits_with_usage(
 # --- examples ----------------------------------------------------------------------------
 
 
-def example_scripts() -> list[Path]:
-    return sorted(EXAMPLES.glob("*.py")) if EXAMPLES.is_dir() else []
+EXAMPLE_SCRIPTS = sorted(EXAMPLES.glob("*.py"))
 
 
-@pytest.mark.parametrize("script", example_scripts() or [None], ids=lambda s: getattr(s, "name", s))
+def test_the_examples_are_there() -> None:
+    assert EXAMPLE_SCRIPTS
+
+
+@pytest.mark.parametrize("script", EXAMPLE_SCRIPTS, ids=lambda script: script.name)
 def test_each_example_runs_against_a_seeded_database(
-    workdir: Path, capsys: pytest.CaptureFixture[str], script: Path | None
+    workdir: Path, capsys: pytest.CaptureFixture[str], script: Path
 ) -> None:
-    if script is None:
-        pytest.skip("there are no examples yet")
     run(["migrate"])
     run(["seed"])
 
