@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 READ_ONLY = "talia_read_only"
+CONNECT_TIMEOUT_SECONDS = 5
 
 _write_locks: weakref.WeakKeyDictionary[Engine, asyncio.Lock] = weakref.WeakKeyDictionary()
 
@@ -19,13 +20,22 @@ def create_database_engine(url: str, *, pool_size: int = 10, echo: bool = False)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(url, echo=echo)
+    # A server that does not answer fails the request in seconds (503), not at the OS's
+    # TCP timeout; a pooled connection waits no longer than that either.
+    connect_timeout = (
+        {"timeout": CONNECT_TIMEOUT_SECONDS}
+        if parsed.get_backend_name() == "postgresql"
+        else {"connect_timeout": CONNECT_TIMEOUT_SECONDS}
+    )
     return create_async_engine(
         url,
         echo=echo,
         pool_size=pool_size,
         max_overflow=pool_size,
+        pool_timeout=CONNECT_TIMEOUT_SECONDS,
         pool_pre_ping=True,
         pool_recycle=1800,
+        connect_args=connect_timeout,
     )
 
 

@@ -57,6 +57,9 @@ class SqlAlchemyUnitOfWork:
         except OSError as error:  # asyncpg lets a refused or timed-out connect through as is
             self._release()
             raise ExternalServiceUnavailable("database", type(error).__name__) from error
+        except exc.TimeoutError as error:  # every pooled connection stayed busy
+            self._release()
+            raise ExternalServiceUnavailable("database", "no free connection", 1) from error
         except BaseException:
             self._release()
             raise
