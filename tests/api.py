@@ -87,3 +87,25 @@ async def open_api(
             yield Api(client, container)
     finally:
         await close_resources(container)
+
+
+PROBLEM_JSON = "application/problem+json"
+
+
+def assert_problem(response: httpx.Response, status: int, *fields: str | None) -> dict[str, Any]:
+    """An RFC 9457 document of ``status``; a validation problem names each of ``fields``
+    (``None`` stands for no field, for parametrised cases); a 401 says the scheme."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith(PROBLEM_JSON)
+    problem: dict[str, Any] = response.json()
+    assert problem["status"] == status
+    assert isinstance(problem["title"], str)
+    assert problem["title"]
+    assert isinstance(problem["detail"], str)
+    assert problem["detail"]
+    if status == 401:
+        assert response.headers["www-authenticate"].startswith("Bearer")
+    named = {error["field"] for error in problem.get("errors", [])}
+    missing = {field for field in fields if field is not None} - named
+    assert not missing, f"{sorted(missing)} not among the problem's fields {sorted(named)}"
+    return problem

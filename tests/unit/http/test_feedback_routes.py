@@ -8,12 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
 import pytest
 
 from talia_core.identity.model import Role
 from talia_core.shared.pagination import PageRequest
-from tests.api import Api
+from tests.api import Api, assert_problem
 
 ALL = PageRequest(limit=200)
 
@@ -52,20 +51,6 @@ def new_testimonial(**changes: Any) -> dict[str, Any]:
 
 def without(body: dict[str, Any], field: str) -> dict[str, Any]:
     return {k: v for k, v in body.items() if k != field}
-
-
-def assert_problem(response: httpx.Response, status: int, *fields: str) -> dict[str, Any]:
-    """A problem document of ``status``; for validation problems, naming each of ``fields``."""
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    problem: dict[str, Any] = response.json()
-    assert problem["status"] == status
-    assert problem["title"]
-    assert problem["detail"]
-    named = {error["field"] for error in problem.get("errors", [])}
-    for field in fields:
-        assert field in named, f"{field!r} not among the problem's fields {sorted(named)}"
-    return problem
 
 
 async def stored(api: Api) -> dict[str, Any]:

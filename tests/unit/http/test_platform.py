@@ -9,7 +9,6 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from litestar import Litestar
 from litestar.handlers import HTTPRouteHandler
@@ -19,7 +18,7 @@ from entrypoints.http import auth
 from entrypoints.http.app import create_app
 from entrypoints.settings import DEMO_JWT_SECRET, SettingsError, load_settings
 from talia_core.shared.pagination import PageRequest
-from tests.api import Api, open_api, settings_for_tests
+from tests.api import Api, assert_problem, open_api, settings_for_tests
 
 MEMORY_URL = "sqlite+aiosqlite:///:memory:"
 ORIGIN = "https://app.example.com"
@@ -36,16 +35,6 @@ def claim_body(**changes: Any) -> dict[str, Any]:
     }
     body.update(changes)
     return body
-
-
-def assert_problem(response: httpx.Response, status: int) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    problem: dict[str, Any] = response.json()
-    assert problem["status"] == status
-    assert problem["title"]
-    assert problem["detail"]
-    return problem
 
 
 async def claims_stored(api: Api) -> int:
