@@ -53,3 +53,7 @@ class ExternalServiceUnavailable(TaliaError):
         super().__init__(f"{service}: {detail}")
         self.service = service
         self.retry_after_seconds = retry_after_seconds
+
+
+class Malformed(TaliaError):
+    """The input cannot be read at all: a payload that does not parse or lacks its parts."""

@@ -1,0 +1,1 @@
+"""What the business sells: plans and invitation templates, with their prices."""

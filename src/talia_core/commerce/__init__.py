@@ -1,0 +1,1 @@
+"""Selling: carts, coupons, orders and their payments."""

@@ -1,0 +1,164 @@
+"""What commerce needs: storage, the catalog's current prices and a payment gateway."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from datetime import datetime
+from typing import Protocol
+
+from talia_core.commerce.model import (
+    Cart,
+    Coupon,
+    Order,
+    OrderStatus,
+    OrderTransition,
+    PaymentEntry,
+    PaymentForm,
+    PaymentNotification,
+    PaymentRequest,
+    Product,
+    ProductRef,
+    Redemption,
+    Sale,
+)
+from talia_core.shared.pagination import Page, PageRequest
+from talia_core.shared.ports import UnitOfWork
+
+
+class ProductCatalog(Protocol):
+    async def find(self, refs: Collection[ProductRef]) -> dict[ProductRef, Product]:
+        """The products that exist among ``refs``, active or not."""
+        ...
+
+
+class CartRepository(Protocol):
+    async def get_for(self, customer_id: str) -> Cart | None:
+        """The customer's cart; a writing unit holds it locked until the end."""
+        ...
+
+    async def save(self, cart: Cart) -> None:
+        """Store the cart and exactly its current items."""
+        ...
+
+
+class CouponRepository(Protocol):
+    async def add(self, coupon: Coupon) -> None:
+        """Raises ``Conflict`` when the code is taken."""
+        ...
+
+    async def get(self, coupon_id: str) -> Coupon:
+        """Locked until the transaction ends in a writing unit."""
+        ...
+
+    async def by_code(self, code: str) -> Coupon | None:
+        """Locked like ``get``: two checkouts with one coupon take turns."""
+        ...
+
+    async def update(self, coupon: Coupon) -> None: ...
+
+    async def find(self, page: PageRequest, *, active: bool | None) -> Page[Coupon]:
+        """Newest first."""
+        ...
+
+
+class RedemptionRepository(Protocol):
+    async def add(self, redemption: Redemption) -> None: ...
+
+    async def live_count(self, coupon_id: str, customer_id: str) -> int:
+        """Unreleased redemptions of the coupon by the customer."""
+        ...
+
+    async def for_order(self, order_id: str) -> Redemption | None: ...
+
+    async def update(self, redemption: Redemption) -> None: ...
+
+
+class OrderRepository(Protocol):
+    async def add(self, order: Order) -> None:
+        """Stores the order, its items and its history."""
+        ...
+
+    async def get(self, order_id: str) -> Order:
+        """Raises ``NotFound``; locked until the transaction ends in a writing unit."""
+        ...
+
+    async def by_number(self, number: int) -> Order | None:
+        """Locked like ``get``."""
+        ...
+
+    async def update(self, order: Order, *transitions: OrderTransition) -> None:
+        """Store the order's state and append ``transitions`` to its history."""
+        ...
+
+    async def find(
+        self,
+        page: PageRequest,
+        *,
+        customer_id: str | None = None,
+        status: OrderStatus | None = None,
+        placed_from: datetime | None = None,
+        placed_until: datetime | None = None,
+    ) -> Page[Order]:
+        """Newest first; the bounds are inclusive from, exclusive until."""
+        ...
+
+    async def pending_placed_before(self, cutoff: datetime, *, limit: int) -> list[str]:
+        """Ids of pending orders placed before ``cutoff``, oldest first."""
+        ...
+
+    async def sales(self, paid_from: datetime, paid_until: datetime) -> list[Sale]:
+        """Orders paid in the window, whatever became of them since."""
+        ...
+
+
+class PaymentJournal(Protocol):
+    async def record(self, entry: PaymentEntry) -> bool:
+        """Keep ``entry``; ``False`` (and nothing stored) when the same provider,
+        transaction and status is already in the journal. The database's unique key
+        decides, so concurrent deliveries of one notification keep exactly one."""
+        ...
+
+    async def find(self, page: PageRequest, *, order_id: str | None) -> Page[PaymentEntry]:
+        """Newest first."""
+        ...
+
+
+class CommerceUnitOfWork(UnitOfWork, Protocol):
+    @property
+    def products(self) -> ProductCatalog: ...
+
+    @property
+    def carts(self) -> CartRepository: ...
+
+    @property
+    def coupons(self) -> CouponRepository: ...
+
+    @property
+    def redemptions(self) -> RedemptionRepository: ...
+
+    @property
+    def orders(self) -> OrderRepository: ...
+
+    @property
+    def payment_journal(self) -> PaymentJournal: ...
+
+
+class PaymentGateway(Protocol):
+    """A card payment provider: it opens payments and signs what it tells us about them."""
+
+    @property
+    def provider(self) -> str: ...
+
+    async def create_payment(self, request: PaymentRequest) -> PaymentForm:
+        """Raises ``ExternalServiceUnavailable`` when the provider cannot be reached and
+        ``RuleViolated`` when it refuses the request."""
+        ...
+
+    def read_notification(self, fields: Mapping[str, str]) -> PaymentNotification:
+        """Verify and read a notification's form fields. Raises ``Forbidden`` when the
+        signature or its key type is wrong and ``Malformed`` when it cannot be read."""
+        ...
+
+    async def check(self) -> None:
+        """Raises ``ExternalServiceUnavailable`` unless the provider answers."""
+        ...
