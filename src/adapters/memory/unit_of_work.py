@@ -6,6 +6,15 @@ import copy
 from types import TracebackType
 from typing import Self
 
+from adapters.memory.catalog import InMemoryPlanRepository, InMemoryTemplateRepository
+from adapters.memory.commerce import (
+    InMemoryCartRepository,
+    InMemoryCouponRepository,
+    InMemoryOrderRepository,
+    InMemoryPaymentJournal,
+    InMemoryProductCatalog,
+    InMemoryRedemptionRepository,
+)
 from adapters.memory.database import InMemoryDatabase, State
 from adapters.memory.feedback import (
     InMemoryClaimRepository,
@@ -35,6 +44,14 @@ class InMemoryUnitOfWork:
         self.sessions = InMemorySessionRepository(self._state)
         self.refresh_tokens = InMemoryRefreshTokenRepository(self._state)
         self.audit_events = InMemoryAuditEventRepository(self._state)
+        self.plans = InMemoryPlanRepository(self._state)
+        self.templates = InMemoryTemplateRepository(self._state)
+        self.products = InMemoryProductCatalog(self._state)
+        self.carts = InMemoryCartRepository(self._state)
+        self.coupons = InMemoryCouponRepository(self._state)
+        self.redemptions = InMemoryRedemptionRepository(self._state)
+        self.orders = InMemoryOrderRepository(self._state)
+        self.payment_journal = InMemoryPaymentJournal(self._state)
 
     def _state(self) -> State:
         if self._working is None:
