@@ -11,10 +11,13 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Sequence
 from datetime import timedelta
 
+import httpx
 from dependency_injector import containers, providers
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from adapters.payments.izipay import IzipayPaymentGateway
+from adapters.payments.sandbox import SandboxPaymentGateway
 from adapters.persistence.engine import create_database_engine
 from adapters.persistence.probe import SqlAlchemyDatabaseProbe
 from adapters.persistence.unit_of_work import SqlAlchemyUnitOfWork
@@ -25,6 +28,8 @@ from adapters.throttle.memory import InMemoryAttemptStore
 from adapters.throttle.redis import RedisAttemptStore, RedisProbe
 from entrypoints.http.health import Probe
 from entrypoints.settings import PolicySettings, Settings, ThrottleBackend
+from talia_core.catalog.services import CatalogService
+from talia_core.commerce.services import CartService, CouponService, OrderService, PaymentService
 from talia_core.feedback.services import FeedbackService
 from talia_core.identity.services import AuthService, LoginThrottle, UserAdminService
 from talia_core.resilience.model import (
@@ -34,6 +39,8 @@ from talia_core.resilience.model import (
     RetryPolicy,
 )
 from talia_core.shared.clock import SystemClock
+
+SANDBOX_PAY_PATH = "/sandbox/payments/"
 
 
 def engine(settings: Settings) -> AsyncEngine:
@@ -48,6 +55,21 @@ def redis_client(settings: Settings) -> Redis:
     return Redis.from_url(
         settings.redis.url, socket_timeout=2, socket_connect_timeout=2, health_check_interval=30
     )
+
+
+def http_client(settings: Settings) -> httpx.AsyncClient:
+    """One pooled client for the outbound providers; the runner adds retries and breakers."""
+    timeout = settings.resilience.timeout_seconds
+    return httpx.AsyncClient(
+        timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),
+        limits=httpx.Limits(max_connections=50, max_keepalive_connections=10),
+        follow_redirects=False,
+    )
+
+
+async def http_client_lifetime(client: httpx.AsyncClient) -> AsyncIterator[httpx.AsyncClient]:
+    yield client
+    await client.aclose()
 
 
 async def engine_lifetime(engine: AsyncEngine) -> AsyncIterator[AsyncEngine]:
@@ -85,6 +107,11 @@ def policy(settings: PolicySettings) -> ResiliencePolicy:
 def runner(name: str, board: BreakerBoard, settings: Settings) -> HyxResilienceRunner:
     """A runner for one outbound dependency, put on the board for health and metrics."""
     return board.add(HyxResilienceRunner(name, policy(settings.resilience)))
+
+
+def payment_provider(settings: Settings) -> str:
+    # Not ``settings.provided.payments.provider``: ``provider`` is a provider's own attribute.
+    return settings.payments.provider.value
 
 
 def readiness_probes(settings: Settings, engine: AsyncEngine, redis: Redis) -> Sequence[Probe]:
@@ -133,6 +160,28 @@ class Gateways(containers.DeclarativeContainer):
         ),
     )
     probes = providers.Singleton(readiness_probes, settings, core.engine, redis)
+    outbound = providers.Singleton(http_client, settings)
+    outbound_lifetime = providers.Resource(http_client_lifetime, outbound)
+    payment_gateway = providers.Selector(
+        providers.Callable(payment_provider, settings),
+        sandbox=providers.Singleton(
+            SandboxPaymentGateway,
+            secret=settings.provided.payments.sandbox_secret.get_secret_value.call(),
+            pay_url=SANDBOX_PAY_PATH,
+        ),
+        izipay=providers.Singleton(
+            resilient,
+            providers.Singleton(
+                IzipayPaymentGateway,
+                outbound,
+                base_url=settings.provided.payments.izipay_api_url,
+                shop_id=settings.provided.payments.izipay_shop_id,
+                password=settings.provided.payments.izipay_password.get_secret_value.call(),
+                public_key=settings.provided.payments.izipay_public_key,
+            ),
+            providers.Singleton(runner, "izipay", breakers, settings),
+        ),
+    )
 
 
 class UseCases(containers.DeclarativeContainer):
@@ -164,6 +213,39 @@ class UseCases(containers.DeclarativeContainer):
             timedelta, days=settings.provided.auth.refresh_token_days
         ),
         session_lifetime=providers.Factory(timedelta, days=settings.provided.auth.session_max_days),
+    )
+    catalog = providers.Singleton(
+        CatalogService,
+        uow=gateways.unit_of_work.provider,
+        clock=core.clock,
+        currency=settings.provided.commerce.currency,
+    )
+    carts = providers.Singleton(
+        CartService,
+        uow=gateways.unit_of_work.provider,
+        clock=core.clock,
+        currency=settings.provided.commerce.currency,
+    )
+    coupons = providers.Singleton(
+        CouponService,
+        uow=gateways.unit_of_work.provider,
+        clock=core.clock,
+        currency=settings.provided.commerce.currency,
+    )
+    orders = providers.Singleton(
+        OrderService,
+        uow=gateways.unit_of_work.provider,
+        clock=core.clock,
+        currency=settings.provided.commerce.currency,
+        pending_lifetime=providers.Factory(
+            timedelta, minutes=settings.provided.commerce.pending_order_minutes
+        ),
+    )
+    payments = providers.Singleton(
+        PaymentService,
+        uow=gateways.unit_of_work.provider,
+        clock=core.clock,
+        gateway=gateways.payment_gateway,
     )
     users = providers.Singleton(
         UserAdminService,

@@ -15,6 +15,7 @@ from pydantic import (
     ValidationError,
     ValidationInfo,
     field_validator,
+    model_validator,
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -96,6 +97,55 @@ class PolicySettings(BaseModel):
         return value
 
 
+class CommerceSettings(BaseModel):
+    currency: str = Field("PEN", pattern="^[A-Z]{3}$", description="The shop's one currency.")
+    pending_order_minutes: Annotated[int, Field(ge=5, le=43_200)] = Field(
+        120, description="How long an unpaid order stays pending before the expiry job ends it."
+    )
+    catalog_cache_seconds: Annotated[float, Field(ge=0, le=300)] = Field(
+        2.0,
+        description="How long a worker serves the public catalog from memory; its own admin "
+        "writes clear it at once, other workers' within this time.",
+    )
+
+
+class PaymentProvider(StrEnum):
+    SANDBOX = "sandbox"
+    IZIPAY = "izipay"
+
+
+DEMO_SANDBOX_SECRET = "change-me-this-is-the-payment-sandbox-secret"
+
+
+class PaymentSettings(BaseModel):
+    provider: PaymentProvider = PaymentProvider.SANDBOX
+    izipay_api_url: str = Field("https://api.micuentaweb.pe", pattern="^https?://")
+    izipay_shop_id: str = ""
+    izipay_password: SecretStr = Field(
+        SecretStr(""), description="The REST API password; it also keys the IPN's kr-hash."
+    )
+    izipay_public_key: str = Field(
+        "", description="For the embedded form, e.g. 12345678:testpublickey_..."
+    )
+    sandbox_secret: SecretStr = SecretStr(DEMO_SANDBOX_SECRET)
+
+    @model_validator(mode="after")
+    def _izipay_complete(self) -> PaymentSettings:
+        if self.provider is PaymentProvider.IZIPAY:
+            missing = [
+                f"TALIA_PAYMENTS__{name.upper()}"
+                for name, value in (
+                    ("izipay_shop_id", self.izipay_shop_id),
+                    ("izipay_password", self.izipay_password.get_secret_value()),
+                    ("izipay_public_key", self.izipay_public_key),
+                )
+                if not value
+            ]
+            if missing:
+                raise ValueError(f"the izipay provider needs {', '.join(missing)}")
+        return self
+
+
 class HttpSettings(BaseModel):
     host: str = "127.0.0.1"
     port: Annotated[int, Field(ge=1, le=65535)] = 8000
@@ -123,12 +173,16 @@ class Settings(BaseSettings):
     auth: AuthSettings = Field(default_factory=AuthSettings)
     http: HttpSettings = Field(default_factory=HttpSettings)
     resilience: PolicySettings = Field(default_factory=PolicySettings)
+    commerce: CommerceSettings = Field(default_factory=CommerceSettings)
+    payments: PaymentSettings = Field(default_factory=PaymentSettings)
 
     def production_problems(self) -> list[str]:
         """What must not reach production as it is: the published demo secret and data."""
         problems = []
         if self.auth.jwt_secret.get_secret_value() == DEMO_JWT_SECRET:
             problems.append("TALIA_AUTH__JWT_SECRET is the demo secret")
+        if self.payments.provider is PaymentProvider.SANDBOX:
+            problems.append("TALIA_PAYMENTS__PROVIDER is sandbox: nobody would really pay")
         if self.demo_data:
             problems.append("TALIA_DEMO_DATA must be false (the demo users' password is public)")
         return problems

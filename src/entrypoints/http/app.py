@@ -6,14 +6,14 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from litestar import Litestar
+from litestar import Litestar, Request
 from litestar.config.cors import CORSConfig
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 
-from entrypoints.container import Container, close_resources, open_resources
-from entrypoints.http import feedback, identity
+from entrypoints.container import SANDBOX_PAY_PATH, Container, close_resources, open_resources
+from entrypoints.http import catalog, commerce, feedback, identity, payments
 from entrypoints.http.auth import (
     AuthenticationMiddleware,
     client_provider,
@@ -28,6 +28,8 @@ from entrypoints.http.observability import (
     metrics_route,
     unrouted_responses,
 )
+from entrypoints.settings import PaymentProvider
+from talia_core.commerce.model import Actor
 from talia_core.identity.model import Principal
 from talia_core.identity.services import AuthService, UserAdminService
 
@@ -64,19 +66,42 @@ def create_app(container: Container) -> Litestar:
         provider = getattr(use_cases, name)
         return Provide(lambda: provider(), sync_to_thread=False)
 
+    public_catalog = catalog.PublicCatalog(settings.commerce.catalog_cache_seconds)
     dependencies: dict[str, Any] = {
         "principal": Provide(provide_principal),
+        "actor": Provide(provide_actor),
         "client": Provide(client_provider(trusted), sync_to_thread=False),
-        "feedback": provide("feedback"),
-        "auth": provide("auth"),
-        "users": provide("users"),
+        "public_catalog": Provide(lambda: public_catalog, sync_to_thread=False),
+        "sandbox_pay_path": Provide(lambda: SANDBOX_PAY_PATH, sync_to_thread=False),
+        **{
+            name: provide(name)
+            for name in (
+                "feedback",
+                "auth",
+                "users",
+                "catalog",
+                "carts",
+                "coupons",
+                "orders",
+                "payments",
+            )
+        },
     }
+    sandbox: list[Any] = []
+    if settings.payments.provider is PaymentProvider.SANDBOX:
+        gateway = container.gateways.payment_gateway()
+        dependencies["sandbox"] = Provide(lambda: gateway, sync_to_thread=False)
+        sandbox.append(payments.SandboxController)
     app = Litestar(
         route_handlers=[
             health_controller(container.gateways.probes(), board.snapshots),
             metrics_route(metrics),
             *identity.CONTROLLERS,
             *feedback.CONTROLLERS,
+            *catalog.CONTROLLERS,
+            *commerce.CONTROLLERS,
+            *payments.CONTROLLERS,
+            *sandbox,
         ],
         dependencies=dependencies,
         middleware=[
@@ -116,6 +141,12 @@ def create_app(container: Container) -> Litestar:
     )
     _document_public_routes(app)
     return app
+
+
+async def provide_actor(request: Request[Any, Any, Any]) -> Actor:
+    """The caller as commerce sees them."""
+    principal = await provide_principal(request)
+    return Actor(principal.user_id, is_admin=principal.is_admin, email=principal.email)
 
 
 def _document_public_routes(app: Litestar) -> None:

@@ -15,6 +15,7 @@ from talia_core.shared.errors import (
     Conflict,
     ExternalServiceUnavailable,
     Forbidden,
+    Malformed,
     NotFound,
     RateLimited,
     RuleViolated,
@@ -26,6 +27,7 @@ PROBLEM_JSON = "application/problem+json"
 logger = logging.getLogger("talia.http")
 
 ERROR_TABLE: dict[type[TaliaError], int] = {
+    Malformed: 400,
     NotFound: 404,
     Conflict: 409,
     RuleViolated: 422,

@@ -6,8 +6,9 @@ from collections.abc import Callable
 from typing import Annotated, Generic, TypeVar
 
 from litestar.params import PathParameter, QueryParameter
-from pydantic import BaseModel, BeforeValidator, ConfigDict
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
+from talia_core.shared.money import Money
 from talia_core.shared.pagination import MAX_LIMIT, Page, PageRequest
 
 T = TypeVar("T")
@@ -64,3 +65,20 @@ def page_out(page: Page[E], convert: Callable[[E], T]) -> PageOut[T]:
         limit=page.limit,
         offset=page.offset,
     )
+
+
+class MoneyIn(Schema):
+    amount: JsonInt = Field(ge=0, le=100_000_000, description="Integer minor units.")
+    currency: str = Field(pattern="^[A-Z]{3}$", description="ISO 4217 code.")
+
+    def value(self) -> Money:
+        return Money(self.amount, self.currency)
+
+
+class MoneyOut(Out):
+    amount: int
+    currency: str
+
+
+def money_in(value: MoneyIn | None) -> Money | None:
+    return value.value() if value is not None else None

@@ -740,3 +740,23 @@ def summarize(sales: Iterable[Sale], currency: str) -> list[SalesDay]:
             )
         )
     return summary
+
+
+@attrs.frozen
+class SalesSummary:
+    first: date
+    last: date
+    currency: str
+    days: list[SalesDay]
+
+    @property
+    def orders(self) -> int:
+        return sum(day.orders for day in self.days)
+
+    @property
+    def revenue(self) -> Money:
+        return sum((day.revenue for day in self.days), Money.zero(self.currency))
+
+    @property
+    def discounts(self) -> Money:
+        return sum((day.discounts for day in self.days), Money.zero(self.currency))

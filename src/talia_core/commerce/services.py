@@ -30,7 +30,7 @@ from talia_core.commerce.model import (
     PricedCart,
     ProductRef,
     Redemption,
-    SalesDay,
+    SalesSummary,
     mismatch,
     normalize_code,
     summarize,
@@ -397,7 +397,7 @@ class OrderService:
                 progress(done, len(stale))
         return ExpiryReport(examined=len(stale), expired=expired)
 
-    async def sales_summary(self, actor: Actor, first: date, last: date) -> list[SalesDay]:
+    async def sales_summary(self, actor: Actor, first: date, last: date) -> SalesSummary:
         """Days from ``first`` to ``last`` inclusive, in UTC."""
         _require_admin(actor)
         if last < first or (last - first).days >= MAX_SUMMARY_DAYS:
@@ -409,7 +409,7 @@ class OrderService:
         end = datetime.combine(last + timedelta(days=1), time(), tzinfo=start.tzinfo)
         async with self._uow(read_only=True) as uow:
             sales = await uow.orders.sales(start, end)
-        return summarize(sales, self._currency)
+        return SalesSummary(first, last, self._currency, summarize(sales, self._currency))
 
     @staticmethod
     async def _give_back_coupon(uow: CommerceUnitOfWork, order: Order, at: datetime) -> None:

@@ -1,0 +1,338 @@
+"""Catalog routes: the public listings, served from a short-lived cache with ETags, and the
+admin's changes, which clear that cache."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime
+from typing import Annotated, Any
+
+from litestar import Controller, Response, delete, get, patch, post
+from litestar.datastructures import ResponseHeader
+from litestar.di import NamedDependency
+from litestar.params import HeaderParameter, JSONBody, QueryParameter
+from pydantic import BaseModel, Field
+
+from entrypoints.http.auth import admin_only, public
+from entrypoints.http.errors import problems
+from entrypoints.http.schemas import (
+    PRINTABLE,
+    Id,
+    Limit,
+    MoneyIn,
+    MoneyOut,
+    Offset,
+    Out,
+    Schema,
+    money_in,
+)
+from talia_core.catalog.services import CatalogService
+
+JSON = "application/json"
+CACHE_CONTROL = "public, no-cache"  # keep it, but ask before using it: ETags make that cheap
+MAX_CACHED = 256
+
+
+class PlanIn(Schema):
+    name: str = Field(min_length=1, max_length=120)
+    price: MoneyIn
+    features: list[str] = Field(default_factory=list, max_length=30)
+    active: bool = True
+
+
+class PlanPatch(Schema):
+    name: str | None = Field(None, min_length=1, max_length=120)
+    price: MoneyIn | None = None
+    features: list[str] | None = Field(None, max_length=30)
+    active: bool | None = None
+
+
+class PlanOut(Out):
+    id: str
+    name: str
+    price: MoneyOut
+    features: list[str]
+    active: bool
+    updated_at: datetime
+
+
+class TemplateIn(Schema):
+    name: str = Field(min_length=1, max_length=120)
+    category: str = Field(min_length=1, max_length=60)
+    price: MoneyIn
+    preview_url: str | None = Field(None, max_length=500)
+    active: bool = True
+
+
+class TemplatePatch(Schema):
+    name: str | None = Field(None, min_length=1, max_length=120)
+    category: str | None = Field(None, min_length=1, max_length=60)
+    price: MoneyIn | None = None
+    preview_url: str | None = Field(None, max_length=500)
+    active: bool | None = None
+
+
+class TemplateOut(Out):
+    id: str
+    name: str
+    category: str
+    price: MoneyOut
+    preview_url: str | None
+    active: bool
+    updated_at: datetime
+
+
+class PlanList(BaseModel):
+    items: list[PlanOut]
+    total: int
+    limit: int
+    offset: int
+
+
+class TemplateList(BaseModel):
+    items: list[TemplateOut]
+    total: int
+    limit: int
+    offset: int
+
+
+Category = Annotated[
+    str | None, QueryParameter(max_length=60, pattern=PRINTABLE, description="Only this category.")
+]
+IfNoneMatch = Annotated[
+    str | None,
+    HeaderParameter(name="If-None-Match", max_length=2000, description="ETags the client holds."),
+]
+
+
+class PublicCatalog:
+    """Encoded public listings kept for ``ttl`` seconds, each with an ETag digest of its body.
+
+    The digest depends only on the content, so every worker gives the same ETag for the
+    same catalog; an admin write clears this worker's copies at once, the other workers'
+    expire within ``ttl``.
+    """
+
+    def __init__(self, ttl: float, now: Callable[[], float] = time.monotonic) -> None:
+        self._ttl = ttl
+        self._now = now
+        self._entries: dict[tuple[Any, ...], tuple[float, bytes, str]] = {}
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+    async def respond(
+        self,
+        key: tuple[Any, ...],
+        encode: Callable[[], Awaitable[bytes]],
+        if_none_match: str | None,
+    ) -> Response[Any]:
+        """The listing under ``key``, encoded by ``encode`` when it is not held; a 304 when
+        the client's ETag is current."""
+        entry = self._entries.get(key)
+        if entry is None or entry[0] <= self._now():
+            body = await encode()
+            etag = f'"{hashlib.sha256(body).hexdigest()[:32]}"'
+            if len(self._entries) >= MAX_CACHED:
+                self._entries.clear()
+            entry = (self._now() + self._ttl, body, etag)
+            if self._ttl > 0:
+                self._entries[key] = entry
+        _, body, etag = entry
+        headers = {"ETag": etag, "Cache-Control": CACHE_CONTROL}
+        if if_none_match is not None and _matches(if_none_match, etag):
+            return Response(b"", status_code=304, headers=headers)
+        return Response(body, media_type=JSON, headers=headers)
+
+
+def _matches(if_none_match: str, etag: str) -> bool:
+    """RFC 9110 §13.1.2: weak comparison against a list of tags, or ``*``."""
+    tags = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
+    return "*" in tags or etag in tags
+
+
+ETAG_HEADERS = [
+    ResponseHeader(
+        name="ETag",
+        documentation_only=True,
+        description="Digest of the listing; send it back in If-None-Match.",
+    ),
+    ResponseHeader(name="Cache-Control", documentation_only=True, description=CACHE_CONTROL),
+]
+
+
+def _listing(items: Sequence[BaseModel], limit: int, offset: int) -> dict[str, Any]:
+    return {
+        "items": [item.model_dump(mode="json") for item in items[offset : offset + limit]],
+        "total": len(items),
+        "limit": limit,
+        "offset": offset,
+    }
+
+
+class CatalogController(Controller):
+    tags = ["catalog"]
+
+    @get(
+        "/api/plans",
+        guards=[public],
+        response_headers=ETAG_HEADERS,
+        responses=problems(400),
+    )
+    async def list_plans(
+        self,
+        catalog: NamedDependency[CatalogService],
+        public_catalog: NamedDependency[PublicCatalog],
+        limit: Limit = 200,
+        offset: Offset = 0,
+        if_none_match: IfNoneMatch = None,
+    ) -> Response[PlanList]:
+        """Plans for sale, cheapest first. Answers 304 when ``If-None-Match`` holds the ETag."""
+
+        async def encode() -> bytes:
+            plans = [PlanOut.model_validate(p) for p in await catalog.list_plans()]
+            return (
+                PlanList.model_validate(_listing(plans, limit, offset)).model_dump_json().encode()
+            )
+
+        return await public_catalog.respond(("plans", limit, offset), encode, if_none_match)
+
+    @get(
+        "/api/templates",
+        guards=[public],
+        response_headers=ETAG_HEADERS,
+        responses=problems(400),
+    )
+    async def list_templates(
+        self,
+        catalog: NamedDependency[CatalogService],
+        public_catalog: NamedDependency[PublicCatalog],
+        category: Category = None,
+        limit: Limit = 200,
+        offset: Offset = 0,
+        if_none_match: IfNoneMatch = None,
+    ) -> Response[TemplateList]:
+        """Templates for sale by category, then cheapest first. Same caching as plans."""
+
+        async def encode() -> bytes:
+            templates = [
+                TemplateOut.model_validate(t)
+                for t in await catalog.list_templates(category=category)
+            ]
+            listing = _listing(templates, limit, offset)
+            return TemplateList.model_validate(listing).model_dump_json().encode()
+
+        key = ("templates", (category or "").lower(), limit, offset)
+        return await public_catalog.respond(key, encode, if_none_match)
+
+
+class CatalogAdminController(Controller):
+    """Every change clears the public listings' cache of this worker."""
+
+    tags = ["catalog", "admin"]
+    guards = [admin_only]
+
+    @get("/api/admin/plans", responses=problems(401, 403))
+    async def all_plans(self, catalog: NamedDependency[CatalogService]) -> list[PlanOut]:
+        """Every plan, active or not."""
+        return [PlanOut.model_validate(p) for p in await catalog.list_plans(active_only=False)]
+
+    @post("/api/admin/plans", responses=problems(400, 401, 403, 422))
+    async def create_plan(
+        self,
+        data: JSONBody[PlanIn],
+        catalog: NamedDependency[CatalogService],
+        public_catalog: NamedDependency[PublicCatalog],
+    ) -> PlanOut:
+        plan = await catalog.create_plan(
+            name=data.name, price=data.price.value(), features=data.features, active=data.active
+        )
+        public_catalog.clear()
+        return PlanOut.model_validate(plan)
+
+    @patch("/api/admin/plans/{plan_id:str}", responses=problems(400, 401, 403, 404, 422))
+    async def update_plan(
+        self,
+        plan_id: Id,
+        data: JSONBody[PlanPatch],
+        catalog: NamedDependency[CatalogService],
+        public_catalog: NamedDependency[PublicCatalog],
+    ) -> PlanOut:
+        """Change the fields sent; the others stay."""
+        plan = await catalog.update_plan(
+            plan_id,
+            name=data.name,
+            price=money_in(data.price),
+            features=data.features,
+            active=data.active,
+        )
+        public_catalog.clear()
+        return PlanOut.model_validate(plan)
+
+    @delete("/api/admin/plans/{plan_id:str}", responses=problems(400, 401, 403, 404))
+    async def delete_plan(
+        self,
+        plan_id: Id,
+        catalog: NamedDependency[CatalogService],
+        public_catalog: NamedDependency[PublicCatalog],
+    ) -> None:
+        """Remove a plan; orders keep their copy of it, carts show it as unavailable."""
+        await catalog.delete_plan(plan_id)
+        public_catalog.clear()
+
+    @get("/api/admin/templates", responses=problems(401, 403))
+    async def all_templates(self, catalog: NamedDependency[CatalogService]) -> list[TemplateOut]:
+        return [
+            TemplateOut.model_validate(t) for t in await catalog.list_templates(active_only=False)
+        ]
+
+    @post("/api/admin/templates", responses=problems(400, 401, 403, 422))
+    async def create_template(
+        self,
+        data: JSONBody[TemplateIn],
+        catalog: NamedDependency[CatalogService],
+        public_catalog: NamedDependency[PublicCatalog],
+    ) -> TemplateOut:
+        template = await catalog.create_template(
+            name=data.name,
+            category=data.category,
+            price=data.price.value(),
+            preview_url=data.preview_url,
+            active=data.active,
+        )
+        public_catalog.clear()
+        return TemplateOut.model_validate(template)
+
+    @patch("/api/admin/templates/{template_id:str}", responses=problems(400, 401, 403, 404, 422))
+    async def update_template(
+        self,
+        template_id: Id,
+        data: JSONBody[TemplatePatch],
+        catalog: NamedDependency[CatalogService],
+        public_catalog: NamedDependency[PublicCatalog],
+    ) -> TemplateOut:
+        template = await catalog.update_template(
+            template_id,
+            name=data.name,
+            category=data.category,
+            price=money_in(data.price),
+            preview_url=data.preview_url,
+            active=data.active,
+        )
+        public_catalog.clear()
+        return TemplateOut.model_validate(template)
+
+    @delete("/api/admin/templates/{template_id:str}", responses=problems(400, 401, 403, 404))
+    async def delete_template(
+        self,
+        template_id: Id,
+        catalog: NamedDependency[CatalogService],
+        public_catalog: NamedDependency[PublicCatalog],
+    ) -> None:
+        await catalog.delete_template(template_id)
+        public_catalog.clear()
+
+
+CONTROLLERS = [CatalogController, CatalogAdminController]
