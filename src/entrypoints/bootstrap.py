@@ -13,6 +13,8 @@ import attrs
 
 from entrypoints.container import Container, build_container, close_resources, open_resources
 from entrypoints.settings import Settings, load_settings
+from talia_core.catalog.services import CatalogService
+from talia_core.commerce.services import CartService, CouponService, OrderService, PaymentService
 from talia_core.feedback.services import FeedbackService
 from talia_core.identity.services import AuthService, UserAdminService
 
@@ -24,11 +26,25 @@ class Talia:
     feedback: FeedbackService
     auth: AuthService
     users: UserAdminService
+    catalog: CatalogService
+    carts: CartService
+    coupons: CouponService
+    orders: OrderService
+    payments: PaymentService
 
     @classmethod
     def of(cls, container: Container) -> Talia:
         use_cases = container.use_cases
-        return cls(feedback=use_cases.feedback(), auth=use_cases.auth(), users=use_cases.users())
+        return cls(
+            feedback=use_cases.feedback(),
+            auth=use_cases.auth(),
+            users=use_cases.users(),
+            catalog=use_cases.catalog(),
+            carts=use_cases.carts(),
+            coupons=use_cases.coupons(),
+            orders=use_cases.orders(),
+            payments=use_cases.payments(),
+        )
 
 
 @asynccontextmanager

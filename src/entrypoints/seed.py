@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from entrypoints.bootstrap import Talia
+from talia_core.commerce.model import Actor, CouponKind
+from talia_core.commerce.services import CouponTerms
 from talia_core.feedback.model import ClaimKind
 from talia_core.identity.model import Role
 from talia_core.shared.errors import Conflict
+from talia_core.shared.money import Money
 
 DEMO_PASSWORD = "talia-demo-2026"
 DEMO_ADMIN = "admin@example.com"
@@ -54,4 +57,33 @@ async def seed_demo_data(talia: Talia) -> bool:
         description="I waited two days for an answer to my question.",
         request="Faster answers on WhatsApp.",
     )
+    await _seed_catalog(talia, Actor(admin.id, is_admin=True))
     return True
+
+
+async def _seed_catalog(talia: Talia, admin: Actor) -> None:
+    currency = talia.catalog.currency
+    plans = [
+        ("Essential", 4_900, ["One invitation", "RSVP by link", "Up to 100 guests"]),
+        ("Celebration", 9_900, ["Three invitations", "Events and maps", "Up to 300 guests"]),
+        ("Premium", 19_900, ["Unlimited invitations", "Photo gallery", "Unlimited guests"]),
+    ]
+    for name, amount, features in plans:
+        await talia.catalog.create_plan(name=name, price=Money(amount, currency), features=features)
+    templates = [
+        ("Olivo", "wedding", 2_900),
+        ("Marfil", "wedding", 3_900),
+        ("Confeti", "birthday", 1_900),
+    ]
+    for name, category, amount in templates:
+        await talia.catalog.create_template(
+            name=name,
+            category=category,
+            price=Money(amount, currency),
+        )
+    await talia.coupons.create(
+        admin,
+        CouponTerms(
+            code="BIENVENIDA", kind=CouponKind.PERCENTAGE, percent_off=10, max_per_customer=1
+        ),
+    )

@@ -1,4 +1,4 @@
-"""``talia serve | migrate | seed | create-admin``."""
+"""``talia serve | migrate | seed | create-admin | jobs expire-orders``."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
+from rich.progress import Progress
 from sqlalchemy.engine import make_url
 
 from adapters.persistence import migrations
@@ -17,6 +18,7 @@ from entrypoints.bootstrap import open_talia
 from entrypoints.logs import configure_logging
 from entrypoints.seed import DEMO_ADMIN, seed_demo_data
 from entrypoints.settings import Settings, SettingsError, load_settings
+from talia_core.commerce.services import ExpiryReport
 from talia_core.identity.model import Role
 from talia_core.shared.errors import TaliaError
 
@@ -38,6 +40,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     admin.add_argument(
         "--password-stdin", action="store_true", help="read the password from standard input"
     )
+    jobs = commands.add_parser("jobs", help="run a batch job once").add_subparsers(
+        dest="job", required=True
+    )
+    jobs.add_parser(
+        "expire-orders",
+        help="expire pending orders older than TALIA_COMMERCE__PENDING_ORDER_MINUTES",
+    )
     args = parser.parse_args(argv)
 
     try:
@@ -56,6 +65,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "seed":
             seeded = asyncio.run(_seed(settings))
             print("talia: demo data seeded" if seeded else "talia: demo data was there already")
+            return 0
+        if args.command == "jobs":
+            report = asyncio.run(_expire_orders(settings))
+            print(f"talia: {report.expired} of {report.examined} stale pending orders expired")
             return 0
         password = _read_password(args.password_stdin)
         asyncio.run(_create_admin(settings, args.email, args.name, password))
@@ -118,6 +131,19 @@ async def _seed(settings: Settings) -> bool:
 async def _create_admin(settings: Settings, email: str, name: str, password: str) -> None:
     async with open_talia(settings) as talia:
         await talia.users.provision(email=email, name=name, password=password, role=Role.ADMIN)
+
+
+async def _expire_orders(settings: Settings) -> ExpiryReport:
+    async with open_talia(settings) as talia:
+        if not sys.stdout.isatty():
+            return await talia.orders.expire_stale()
+        with Progress(transient=True) as bar:
+            task = bar.add_task("expiring orders", total=None)
+
+            def advance(done: int, total: int) -> None:
+                bar.update(task, completed=done, total=total)
+
+            return await talia.orders.expire_stale(progress=advance)
 
 
 def _read_password(from_stdin: bool) -> str:

@@ -86,7 +86,7 @@ class CartLineOut(Out):
 class CartOut(Out):
     items: list[CartLineOut]
     subtotal: MoneyOut
-    updated_at: datetime
+    updated_at: datetime | None
 
     @classmethod
     def of(cls, priced: PricedCart) -> CartOut:
@@ -427,10 +427,10 @@ class CommerceAdminController(Controller):
         status: StatusFilter = None,
         customer_id: Annotated[str | None, QueryParameter(max_length=36, pattern=PRINTABLE)] = None,
         placed_from: Annotated[
-            datetime | None, QueryParameter(query="from", description="Placed at or after.")
+            datetime | None, QueryParameter(name="from", description="Placed at or after.")
         ] = None,
         placed_until: Annotated[
-            datetime | None, QueryParameter(query="until", description="Placed before.")
+            datetime | None, QueryParameter(name="until", description="Placed before.")
         ] = None,
     ) -> PageOut[OrderOut]:
         """Every order, newest first, filtered by status, customer and placing time."""
@@ -475,8 +475,8 @@ class CommerceAdminController(Controller):
         self,
         orders: NamedDependency[OrderService],
         actor: NamedDependency[Actor],
-        first: Annotated[date, QueryParameter(query="from", description="First UTC day.")],
-        last: Annotated[date, QueryParameter(query="to", description="Last UTC day, included.")],
+        first: Annotated[date, QueryParameter(name="from", description="First UTC day.")],
+        last: Annotated[date, QueryParameter(name="to", description="Last UTC day, included.")],
     ) -> SalesSummaryOut:
         """Per day of payment: orders kept, revenue, discounts given and refunds."""
         return SalesSummaryOut.model_validate(await orders.sales_summary(actor, first, last))

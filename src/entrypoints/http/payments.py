@@ -12,7 +12,7 @@ from urllib.parse import parse_qsl
 import httpx
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
-from litestar.params import JSONBody, QueryParameter
+from litestar.params import JSONBody, PathParameter, QueryParameter
 from pydantic import Field
 
 from adapters.payments.sandbox import SandboxPaymentGateway
@@ -183,6 +183,9 @@ SANDBOX_DONE = """<!doctype html>
 """
 
 
+FormToken = Annotated[str, PathParameter(max_length=4096, description="The sandbox form token.")]
+
+
 class SandboxController(Controller):
     """Only mounted with the sandbox provider."""
 
@@ -191,7 +194,9 @@ class SandboxController(Controller):
     include_in_schema = False
 
     @get("/{form_token:str}", guards=[public], media_type="text/html")
-    async def page(self, form_token: str, sandbox: NamedDependency[SandboxPaymentGateway]) -> str:
+    async def page(
+        self, form_token: FormToken, sandbox: NamedDependency[SandboxPaymentGateway]
+    ) -> str:
         payment = sandbox.open(form_token)
         amount = f"{payment.amount.amount / 100:.2f} {payment.amount.currency}"
         return SANDBOX_PAGE.format(
@@ -201,7 +206,7 @@ class SandboxController(Controller):
     @post("/{form_token:str}", guards=[public], media_type="text/html", status_code=200)
     async def complete(
         self,
-        form_token: str,
+        form_token: FormToken,
         request: Request[Any, Any, Any],
         sandbox: NamedDependency[SandboxPaymentGateway],
     ) -> str:

@@ -88,15 +88,18 @@ def _quantity(quantity: int) -> int:
 
 @attrs.define
 class Cart:
-    """One per customer. It holds references and quantities; prices come from the catalog."""
+    """One per customer. It holds references and quantities; prices come from the catalog.
+
+    ``updated_at`` is ``None`` only for the empty cart of a customer who never had one.
+    """
 
     customer_id: str
-    updated_at: datetime
+    updated_at: datetime | None
     items: list[CartItem] = attrs.field(factory=list)
     id: str = attrs.field(factory=new_id)
 
     @classmethod
-    def open(cls, customer_id: str, *, at: datetime) -> Cart:
+    def open(cls, customer_id: str, *, at: datetime | None) -> Cart:
         return cls(customer_id=customer_id, updated_at=at)
 
     @property

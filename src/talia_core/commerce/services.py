@@ -80,9 +80,7 @@ class CartService:
 
     async def view(self, customer_id: str) -> PricedCart:
         async with self._uow(read_only=True) as uow:
-            cart = await uow.carts.get_for(customer_id) or Cart.open(
-                customer_id, at=self._clock.now()
-            )
+            cart = await uow.carts.get_for(customer_id) or Cart.open(customer_id, at=None)
             return await _priced(uow, cart, self._currency)
 
     async def add_item(self, customer_id: str, ref: ProductRef, quantity: int) -> PricedCart:

@@ -1,0 +1,382 @@
+"""The Izipay gateway against a local HTTP server speaking Izipay's REST V4 format.
+
+The server is a few lines of asyncio on 127.0.0.1 (a free port): it checks HTTP Basic auth
+the way Izipay does, records every request, answers CreatePayment and SDKTest, and can be
+told what to answer next (an ERROR, a 503, silence...).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import socket
+from collections import deque
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import attrs
+import httpx
+import pytest
+
+from adapters.payments.izipay import IzipayPaymentGateway
+from talia_core.shared.errors import ExternalServiceUnavailable, RuleViolated
+from tests.contracts.commerce.payment_gateway import (
+    REFERENCE,
+    PaymentGatewayContract,
+    SignedFields,
+    a_request,
+    ipn_fields,
+)
+
+SHOP_ID = "69876357"
+PASSWORD = "testpassword_" + "k" * 40
+PUBLIC_KEY = f"{SHOP_ID}:testpublickey_" + "p" * 40
+CREATE_PAYMENT = "/api-payment/V4/Charge/CreatePayment"
+SDK_TEST = "/api-payment/V4/Charge/SDKTest"
+
+_REASONS = {200: "OK", 401: "Unauthorized", 404: "Not Found", 429: "Too Many Requests"}
+
+
+@attrs.frozen
+class Recorded:
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+@attrs.frozen
+class Reply:
+    status: int = 200
+    body: bytes | dict[str, Any] = b""
+    headers: dict[str, str] = attrs.field(factory=dict)
+    stall: bool = False  # accept the request and never answer
+
+
+def envelope(web_service: str, status: str, answer: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "webService": web_service,
+        "version": "V4",
+        "applicationVersion": "6.14.3",
+        "status": status,
+        "answer": answer,
+        "ticket": None,
+        "serverDate": "2026-01-01T12:00:00+00:00",
+        "applicationProvider": "LYRA",
+        "metadata": None,
+        "mode": "TEST",
+        "_type": "V4/WebService/Response",
+    }
+
+
+class FakeIzipay:
+    def __init__(self, shop_id: str, password: str) -> None:
+        credentials = base64.b64encode(f"{shop_id}:{password}".encode()).decode()
+        self._expected_auth = f"Basic {credentials}"
+        self.requests: list[Recorded] = []
+        self.replies: deque[Reply] = deque()
+        self._server: asyncio.Server | None = None
+        self._release = asyncio.Event()
+
+    async def start(self) -> str:
+        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        port = self._server.sockets[0].getsockname()[1]
+        return f"http://127.0.0.1:{port}"
+
+    async def close(self) -> None:
+        self._release.set()
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+
+    def answer_next(self, reply: Reply) -> None:
+        self.replies.append(reply)
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            try:
+                request = await self._read(reader)
+            except (ValueError, asyncio.IncompleteReadError, ConnectionError):
+                return  # not a request: the client went away
+            self.requests.append(request)
+            reply = self.replies.popleft() if self.replies else self._izipay(request)
+            if reply.stall:
+                await self._release.wait()
+                return
+            body = reply.body if isinstance(reply.body, bytes) else json.dumps(reply.body).encode()
+            head = [
+                f"HTTP/1.1 {reply.status} {_REASONS.get(reply.status, 'Status')}",
+                "Content-Type: application/json;charset=UTF-8",
+                f"Content-Length: {len(body)}",
+                "Connection: close",
+                *(f"{name}: {value}" for name, value in reply.headers.items()),
+            ]
+            writer.write(("\r\n".join(head) + "\r\n\r\n").encode() + body)
+            await writer.drain()
+        finally:
+            writer.close()
+
+    @staticmethod
+    async def _read(reader: asyncio.StreamReader) -> Recorded:
+        method, path, _ = (await reader.readline()).decode().split(" ", 2)
+        headers: dict[str, str] = {}
+        while (line := (await reader.readline()).decode().rstrip("\r\n")) != "":
+            name, _, value = line.partition(":")
+            headers[name.strip().lower()] = value.strip()
+        body = await reader.readexactly(int(headers.get("content-length", "0")))
+        return Recorded(method, path, headers, body)
+
+    def _izipay(self, request: Recorded) -> Reply:
+        """What Izipay answers a request it was not told to answer otherwise."""
+        if request.headers.get("authorization") != self._expected_auth:
+            return Reply(401, b"")
+        if request.method != "POST":
+            return Reply(404, b"")
+        if request.path == SDK_TEST:
+            answer = {"value": request.json()["value"], "_type": "V4/Type/String"}
+            return Reply(body=envelope("Charge/SDKTest", "SUCCESS", answer))
+        if request.path == CREATE_PAYMENT:
+            token = "01" + base64.b64encode(request.body).decode()[:40]
+            answer = {"formToken": token, "_type": "V4/Charge/PaymentForm"}
+            return Reply(body=envelope("Charge/CreatePayment", "SUCCESS", answer))
+        return Reply(404, b"<html>not found</html>")
+
+
+@pytest.fixture
+async def izipay() -> AsyncIterator[FakeIzipay]:
+    server = FakeIzipay(SHOP_ID, PASSWORD)
+    yield server
+    await server.close()
+
+
+@pytest.fixture
+async def base_url(izipay: FakeIzipay) -> str:
+    return await izipay.start()
+
+
+@pytest.fixture
+async def client() -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(timeout=5.0) as client:
+        yield client
+
+
+def gateway_at(client: httpx.AsyncClient, base_url: str, **overrides: str) -> IzipayPaymentGateway:
+    settings = {"shop_id": SHOP_ID, "password": PASSWORD, "public_key": PUBLIC_KEY} | overrides
+    return IzipayPaymentGateway(client, base_url=base_url, **settings)
+
+
+@pytest.fixture
+def izipay_gateway(client: httpx.AsyncClient, base_url: str) -> IzipayPaymentGateway:
+    return gateway_at(client, base_url)
+
+
+class IzipayPaymentGatewayTests(PaymentGatewayContract):
+    @pytest.fixture
+    def gateway(self, izipay_gateway: IzipayPaymentGateway) -> IzipayPaymentGateway:
+        return izipay_gateway
+
+    @pytest.fixture
+    def public_key(self) -> str:
+        return PUBLIC_KEY
+
+    @pytest.fixture
+    def signed_fields(self) -> SignedFields:
+        def sign(answer: dict[str, Any] | str) -> dict[str, str]:
+            return ipn_fields(answer, PASSWORD)
+
+        return sign
+
+
+# ------------------------------------------------------------------------ CreatePayment
+
+
+async def test_a_payment_is_created_with_basic_auth_and_the_order_in_minor_units(
+    izipay: FakeIzipay, izipay_gateway: IzipayPaymentGateway
+) -> None:
+    form = await izipay_gateway.create_payment(a_request(15900))
+
+    [request] = izipay.requests
+    assert (request.method, request.path) == ("POST", CREATE_PAYMENT)
+    expected = base64.b64encode(f"{SHOP_ID}:{PASSWORD}".encode()).decode()
+    assert request.headers["authorization"] == f"Basic {expected}"
+    assert request.headers["content-type"] == "application/json"
+    assert request.json() == {
+        "amount": 15900,
+        "currency": "PEN",
+        "orderId": REFERENCE,
+        "customer": {"email": "ana@example.com", "reference": "cust-1"},
+        "metadata": {"order_id": "order-1"},
+    }
+    assert form.provider == "izipay"
+    assert form.form_token.startswith("01")
+    assert form.public_key == PUBLIC_KEY
+
+
+async def test_the_ipn_url_is_sent_when_configured(
+    izipay: FakeIzipay, client: httpx.AsyncClient, base_url: str
+) -> None:
+    gateway = gateway_at(client, base_url + "/", ipn_url="https://shop.example/ipn")
+
+    await gateway.create_payment(a_request())
+
+    [request] = izipay.requests
+    assert request.path == CREATE_PAYMENT
+    assert request.json()["ipnTargetUrl"] == "https://shop.example/ipn"
+
+
+async def test_a_customer_without_email_is_sent_by_reference_only(
+    izipay: FakeIzipay, izipay_gateway: IzipayPaymentGateway
+) -> None:
+    request = attrs.evolve(a_request(), customer_email=None)
+
+    await izipay_gateway.create_payment(request)
+
+    assert izipay.requests[0].json()["customer"] == {"reference": "cust-1"}
+
+
+async def test_an_error_answer_is_a_refusal_naming_izipays_code(
+    izipay: FakeIzipay, izipay_gateway: IzipayPaymentGateway
+) -> None:
+    error = {
+        "errorCode": "INT_015",
+        "errorMessage": "invalid customer email",
+        "detailedErrorCode": None,
+        "detailedErrorMessage": "Invalid input value [name=customer.email, value=fake-email]",
+        "_type": "V4/WebService/WebServiceError",
+    }
+    izipay.answer_next(Reply(body=envelope("Charge/CreatePayment", "ERROR", error)))
+
+    with pytest.raises(RuleViolated, match="INT_015 invalid customer email") as refused:
+        await izipay_gateway.create_payment(a_request())
+
+    assert refused.value.fields == {"payment": "INT_015"}
+    assert "customer.email" in refused.value.detail
+
+
+async def test_refused_credentials_leave_izipay_unavailable_not_the_request_wrong(
+    izipay: FakeIzipay, client: httpx.AsyncClient, base_url: str
+) -> None:
+    gateway = gateway_at(client, base_url, password="testpassword_wrong")
+
+    with pytest.raises(ExternalServiceUnavailable, match="credentials"):
+        await gateway.create_payment(a_request())
+    with pytest.raises(ExternalServiceUnavailable):
+        await gateway.check()
+
+
+@pytest.mark.parametrize("status", [429, 503])
+async def test_a_busy_izipay_says_when_to_come_back(
+    izipay: FakeIzipay, izipay_gateway: IzipayPaymentGateway, status: int
+) -> None:
+    izipay.answer_next(Reply(status, b"", {"Retry-After": "7"}))
+
+    with pytest.raises(ExternalServiceUnavailable) as unavailable:
+        await izipay_gateway.create_payment(a_request())
+
+    assert unavailable.value.service == "izipay"
+    assert unavailable.value.retry_after_seconds == 7
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        Reply(500, b"<html>Internal Server Error</html>"),
+        Reply(502, b""),
+        Reply(200, b"<html>maintenance</html>"),
+        Reply(200, {"status": "SUCCESS", "answer": {"_type": "V4/Charge/PaymentForm"}}),
+        Reply(200, {"status": "SOMETHING ELSE"}),
+        Reply(404, b"not found"),
+    ],
+    ids=["500", "502", "html", "no-form-token", "unknown-status", "404"],
+)
+async def test_an_answer_that_is_not_izipays_leaves_it_unavailable(
+    izipay: FakeIzipay, izipay_gateway: IzipayPaymentGateway, reply: Reply
+) -> None:
+    izipay.answer_next(reply)
+
+    with pytest.raises(ExternalServiceUnavailable) as unavailable:
+        await izipay_gateway.create_payment(a_request())
+
+    assert unavailable.value.retry_after_seconds is None
+
+
+async def test_a_silent_izipay_times_out_as_unavailable(izipay: FakeIzipay, base_url: str) -> None:
+    izipay.answer_next(Reply(stall=True))
+    async with httpx.AsyncClient(timeout=0.2) as impatient:
+        gateway = gateway_at(impatient, base_url)
+
+        with pytest.raises(ExternalServiceUnavailable, match="timed out"):
+            await gateway.create_payment(a_request())
+
+
+@pytest.fixture
+def refusing_port() -> Iterator[int]:
+    """A loopback port bound but not listening: connecting to it is refused."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        yield sock.getsockname()[1]
+
+
+async def test_an_unreachable_izipay_is_unavailable(
+    client: httpx.AsyncClient, refusing_port: int
+) -> None:
+    gateway = gateway_at(client, f"http://127.0.0.1:{refusing_port}")
+
+    with pytest.raises(ExternalServiceUnavailable, match="ConnectError"):
+        await gateway.create_payment(a_request())
+    with pytest.raises(ExternalServiceUnavailable):
+        await gateway.check()
+
+
+# ------------------------------------------------------------------------------ SDKTest
+
+
+async def test_the_health_check_is_an_sdk_test_echo(
+    izipay: FakeIzipay, izipay_gateway: IzipayPaymentGateway
+) -> None:
+    await izipay_gateway.check()
+
+    [request] = izipay.requests
+    assert request.path == SDK_TEST
+    assert request.json() == {"value": "ping"}
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        envelope("Charge/SDKTest", "SUCCESS", {"value": "pong"}),
+        envelope("Charge/SDKTest", "ERROR", {"errorCode": "INT_905", "errorMessage": "auth"}),
+    ],
+    ids=["wrong-echo", "error"],
+)
+async def test_a_health_check_without_the_echo_fails(
+    izipay: FakeIzipay, izipay_gateway: IzipayPaymentGateway, answer: dict[str, Any]
+) -> None:
+    izipay.answer_next(Reply(body=answer))
+
+    with pytest.raises(ExternalServiceUnavailable):
+        await izipay_gateway.check()
+
+
+# -------------------------------------------------------------------------------- setup
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [{"shop_id": ""}, {"password": ""}, {"public_key": ""}],
+    ids=["shop_id", "password", "public_key"],
+)
+async def test_missing_credentials_are_refused_at_start(
+    client: httpx.AsyncClient, overrides: dict[str, str]
+) -> None:
+    with pytest.raises(ValueError, match="Izipay needs"):
+        gateway_at(client, "https://api.micuentaweb.pe", **overrides)
+
+
+async def test_a_base_url_without_a_scheme_is_refused_at_start(client: httpx.AsyncClient) -> None:
+    with pytest.raises(ValueError, match="https://"):
+        gateway_at(client, "api.micuentaweb.pe")
