@@ -114,6 +114,10 @@ def payment_provider(settings: Settings) -> str:
     return settings.payments.provider.value
 
 
+def izipay_ipn_url(settings: Settings) -> str | None:
+    return settings.payments.izipay_ipn_url or None
+
+
 def readiness_probes(settings: Settings, engine: AsyncEngine, redis: Redis) -> Sequence[Probe]:
     probes: list[Probe] = [SqlAlchemyDatabaseProbe(engine)]
     if settings.auth.throttle_backend is ThrottleBackend.REDIS:
@@ -178,6 +182,7 @@ class Gateways(containers.DeclarativeContainer):
                 shop_id=settings.provided.payments.izipay_shop_id,
                 password=settings.provided.payments.izipay_password.get_secret_value.call(),
                 public_key=settings.provided.payments.izipay_public_key,
+                ipn_url=providers.Callable(izipay_ipn_url, settings),
             ),
             providers.Singleton(runner, "izipay", breakers, settings),
         ),

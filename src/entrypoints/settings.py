@@ -127,6 +127,9 @@ class PaymentSettings(BaseModel):
     izipay_public_key: str = Field(
         "", description="For the embedded form, e.g. 12345678:testpublickey_..."
     )
+    izipay_ipn_url: str = Field(
+        "", description="Sent as ipnTargetUrl; empty: the URL set in Izipay's back office."
+    )
     sandbox_secret: SecretStr = SecretStr(DEMO_SANDBOX_SECRET)
 
     @model_validator(mode="after")

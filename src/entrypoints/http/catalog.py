@@ -108,14 +108,21 @@ IfNoneMatch = Annotated[
 
 
 class PublicCatalog:
-    """Encoded public listings kept for ``ttl`` seconds, each with an ETag digest of its body.
+    """The public listings, encoded and kept for ``ttl`` seconds with an ETag digest each.
 
     The digest depends only on the content, so every worker gives the same ETag for the
     same catalog; an admin write clears this worker's copies at once, the other workers'
-    expire within ``ttl``.
+    expire within ``ttl``. Handlers take this one dependency, the catalog service inside
+    it, so Litestar resolves a single provider per request.
     """
 
-    def __init__(self, ttl: float, now: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        catalog: Callable[[], CatalogService],
+        ttl: float,
+        now: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._catalog = catalog
         self._ttl = ttl
         self._now = now
         self._entries: dict[tuple[Any, ...], tuple[float, bytes, str]] = {}
@@ -123,7 +130,27 @@ class PublicCatalog:
     def clear(self) -> None:
         self._entries.clear()
 
-    async def respond(
+    async def plans(self, limit: int, offset: int, if_none_match: str | None) -> Response[Any]:
+        async def encode() -> bytes:
+            plans = [PlanOut.model_validate(p) for p in await self._catalog().list_plans()]
+            return (
+                PlanList.model_validate(_listing(plans, limit, offset)).model_dump_json().encode()
+            )
+
+        return await self._respond(("plans", limit, offset), encode, if_none_match)
+
+    async def templates(
+        self, category: str | None, limit: int, offset: int, if_none_match: str | None
+    ) -> Response[Any]:
+        async def encode() -> bytes:
+            found = await self._catalog().list_templates(category=category)
+            listing = _listing([TemplateOut.model_validate(t) for t in found], limit, offset)
+            return TemplateList.model_validate(listing).model_dump_json().encode()
+
+        key = ("templates", (category or "").lower(), limit, offset)
+        return await self._respond(key, encode, if_none_match)
+
+    async def _respond(
         self,
         key: tuple[Any, ...],
         encode: Callable[[], Awaitable[bytes]],
@@ -183,21 +210,13 @@ class CatalogController(Controller):
     )
     async def list_plans(
         self,
-        catalog: NamedDependency[CatalogService],
         public_catalog: NamedDependency[PublicCatalog],
         limit: Limit = 200,
         offset: Offset = 0,
         if_none_match: IfNoneMatch = None,
     ) -> Response[PlanList]:
         """Plans for sale, cheapest first. Answers 304 when ``If-None-Match`` holds the ETag."""
-
-        async def encode() -> bytes:
-            plans = [PlanOut.model_validate(p) for p in await catalog.list_plans()]
-            return (
-                PlanList.model_validate(_listing(plans, limit, offset)).model_dump_json().encode()
-            )
-
-        return await public_catalog.respond(("plans", limit, offset), encode, if_none_match)
+        return await public_catalog.plans(limit, offset, if_none_match)
 
     @get(
         "/api/templates",
@@ -207,7 +226,6 @@ class CatalogController(Controller):
     )
     async def list_templates(
         self,
-        catalog: NamedDependency[CatalogService],
         public_catalog: NamedDependency[PublicCatalog],
         category: Category = None,
         limit: Limit = 200,
@@ -215,17 +233,7 @@ class CatalogController(Controller):
         if_none_match: IfNoneMatch = None,
     ) -> Response[TemplateList]:
         """Templates for sale by category, then cheapest first. Same caching as plans."""
-
-        async def encode() -> bytes:
-            templates = [
-                TemplateOut.model_validate(t)
-                for t in await catalog.list_templates(category=category)
-            ]
-            listing = _listing(templates, limit, offset)
-            return TemplateList.model_validate(listing).model_dump_json().encode()
-
-        key = ("templates", (category or "").lower(), limit, offset)
-        return await public_catalog.respond(key, encode, if_none_match)
+        return await public_catalog.templates(category, limit, offset, if_none_match)
 
 
 class CatalogAdminController(Controller):

@@ -6,6 +6,7 @@ import logging
 import re
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
+from typing import Any
 
 from litestar import Response, get
 from litestar.enums import ScopeType
@@ -47,6 +48,21 @@ class Metrics:
             buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
         )
         self.registry.register(_BreakerCollector(breakers))
+        # labels() takes a lock and builds its key on every call; the children are kept.
+        self._counted: dict[tuple[str, str, str], Any] = {}
+        self._timed: dict[tuple[str, str], Any] = {}
+
+    def record(self, method: str, route: str, status: int, elapsed: float | None) -> None:
+        key = (method, route, str(status))
+        counter = self._counted.get(key)
+        if counter is None:
+            counter = self._counted[key] = self.requests.labels(*key)
+        counter.inc()
+        if elapsed is not None:
+            timer = self._timed.get(key[:2])
+            if timer is None:
+                timer = self._timed[key[:2]] = self.latency.labels(method, route)
+            timer.observe(elapsed)
 
 
 class _BreakerCollector(Collector):
@@ -109,8 +125,7 @@ class ObservabilityMiddleware(ASGIMiddleware):
             elapsed = time.perf_counter() - started
             route = scope.get("path_template") or scope["path"]
             method = scope["method"] if scope["type"] == ScopeType.HTTP else "GET"
-            self._metrics.requests.labels(method, route, str(status)).inc()
-            self._metrics.latency.labels(method, route).observe(elapsed)
+            self._metrics.record(method, route, status, elapsed)
             _log(method, scope["path"], status, elapsed)
             request_id.reset(token)
 
@@ -125,7 +140,7 @@ def unrouted_responses(metrics: Metrics) -> Callable[[Message, Scope], Awaitable
             headers = list(message.get("headers", []))
             if not any(name == b"x-request-id" for name, _ in headers):
                 message["headers"] = [*headers, (b"x-request-id", _request_id(scope).encode())]
-                metrics.requests.labels(scope["method"], UNROUTED, str(message["status"])).inc()
+                metrics.record(scope["method"], UNROUTED, message["status"], None)
                 _log(scope["method"], scope["path"], message["status"], None)
 
     return stamp

@@ -191,9 +191,8 @@ class SandboxController(Controller):
 
     path = "/sandbox/payments"
     tags = ["payments"]
-    include_in_schema = False
 
-    @get("/{form_token:str}", guards=[public], media_type="text/html")
+    @get("/{form_token:str}", guards=[public], media_type="text/html", responses=problems(400, 403))
     async def page(
         self, form_token: FormToken, sandbox: NamedDependency[SandboxPaymentGateway]
     ) -> str:
@@ -203,7 +202,13 @@ class SandboxController(Controller):
             reference=html.escape(payment.order_reference), amount=html.escape(amount)
         )
 
-    @post("/{form_token:str}", guards=[public], media_type="text/html", status_code=200)
+    @post(
+        "/{form_token:str}",
+        guards=[public],
+        media_type="text/html",
+        status_code=200,
+        responses=problems(400, 403),
+    )
     async def complete(
         self,
         form_token: FormToken,

@@ -492,8 +492,31 @@ def test_production_starts_with_a_strong_secret_and_no_demo_data(
     clean_environment.setenv("TALIA_ENVIRONMENT", "production")
     clean_environment.setenv("TALIA_AUTH__JWT_SECRET", "s" * 48)
     clean_environment.setenv("TALIA_DEMO_DATA", "false")
+    clean_environment.setenv("TALIA_PAYMENTS__PROVIDER", "izipay")
+    clean_environment.setenv("TALIA_PAYMENTS__IZIPAY_SHOP_ID", "69876357")
+    clean_environment.setenv("TALIA_PAYMENTS__IZIPAY_PASSWORD", "prodpassword_x")
+    clean_environment.setenv("TALIA_PAYMENTS__IZIPAY_PUBLIC_KEY", "69876357:publickey_x")
 
     assert load_settings().environment == "production"
+
+
+def test_production_refuses_the_payment_sandbox(clean_environment: pytest.MonkeyPatch) -> None:
+    clean_environment.setenv("TALIA_ENVIRONMENT", "production")
+    clean_environment.setenv("TALIA_AUTH__JWT_SECRET", "s" * 48)
+    clean_environment.setenv("TALIA_DEMO_DATA", "false")
+
+    with pytest.raises(SettingsError, match="TALIA_PAYMENTS__PROVIDER is sandbox"):
+        load_settings()
+
+
+def test_the_izipay_provider_needs_its_credentials(
+    clean_environment: pytest.MonkeyPatch,
+) -> None:
+    clean_environment.setenv("TALIA_PAYMENTS__PROVIDER", "izipay")
+    clean_environment.setenv("TALIA_PAYMENTS__IZIPAY_SHOP_ID", "69876357")
+
+    with pytest.raises(SettingsError, match="TALIA_PAYMENTS__IZIPAY_PASSWORD"):
+        load_settings()
 
 
 @pytest.mark.parametrize(
