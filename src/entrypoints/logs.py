@@ -33,7 +33,7 @@ class JsonFormatter(logging.Formatter):
 def configure_logging(level: str) -> None:
     # The logging HOWTO's "Optimization": the lines carry none of the caller's file and line,
     # thread or process, so do not collect them (about a third of a request's log cost).
-    logging._srcfile = None  # noqa: SLF001 - the documented switch
+    logging._srcfile = None
     logging.logThreads = False
     logging.logProcesses = False
     logging.logMultiprocessing = False
