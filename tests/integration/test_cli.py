@@ -9,14 +9,19 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from dependency_injector import providers
 
-from entrypoints.bootstrap import open_talia
+from entrypoints.bootstrap import Talia, open_talia
 from entrypoints.cli.main import main
-from entrypoints.seed import DEMO_ADMIN, DEMO_PASSWORD
+from entrypoints.container import build_container, close_resources, open_resources
+from entrypoints.seed import DEMO_ADMIN, DEMO_CUSTOMER, DEMO_PASSWORD
 from entrypoints.settings import load_settings
+from talia_core.commerce.model import Actor, ProductKind, ProductRef
+from talia_core.shared.clock import FakeClock, SystemClock
 from talia_core.shared.errors import Unauthorized
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -201,3 +206,48 @@ def test_each_example_runs_against_a_seeded_database(
     if script.name.endswith("claims_report.py"):
         assert finished.stdout.splitlines()[0] == "1 open claim(s)"
         assert "Rosa Huaman" in finished.stdout
+
+
+# --- batch jobs --------------------------------------------------------------------------
+
+
+def test_expire_orders_expires_stale_pending_orders_and_prints_a_summary(
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run(["migrate"])
+    run(["seed"])
+    stale = asyncio.run(place_order(hours_ago=3))
+    fresh = asyncio.run(place_order(hours_ago=0))
+    capsys.readouterr()
+
+    assert run(["jobs", "expire-orders"]) == 0
+
+    assert "1 of 1 stale pending orders expired" in capsys.readouterr().out
+    assert asyncio.run(status_of(stale)) == "expired"
+    assert asyncio.run(status_of(fresh)) == "pending"
+
+
+async def place_order(*, hours_ago: int) -> str:
+    """The demo customer checks out a demo plan, ``hours_ago`` in the past."""
+    container = build_container(load_settings())
+    container.core.clock.override(
+        providers.Object(FakeClock(SystemClock().now() - timedelta(hours=hours_ago)))
+    )
+    await open_resources(container)
+    try:
+        talia = Talia.of(container)
+        customer = await talia.auth.login(
+            email=DEMO_CUSTOMER, password=DEMO_PASSWORD, ip=None, user_agent=None
+        )
+        buyer = Actor(customer.user.id)
+        plan = (await talia.catalog.list_plans())[0]
+        await talia.carts.add_item(buyer.id, ProductRef(ProductKind.PLAN, plan.id), 1)
+        return (await talia.orders.checkout(buyer)).id
+    finally:
+        await close_resources(container)
+
+
+async def status_of(order_id: str) -> str:
+    async with open_talia(load_settings()) as talia:
+        order = await talia.orders.get(Actor("system:test", is_admin=True), order_id)
+    return order.status.value

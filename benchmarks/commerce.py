@@ -1,0 +1,178 @@
+"""The shop's two figures: the public catalog against a bare Litestar endpoint, and a burst
+of concurrent checkouts against one coupon.
+
+    .venv/bin/python -m benchmarks.commerce [--seconds 5] [--concurrency 32]
+        [--postgres postgresql+asyncpg://postgres@127.0.0.1:5432/talia_bench]
+
+Each server runs on loopback with one worker and INFO logs, as ``talia serve`` does. The
+checkout burst registers 200 customers (argon2 at its cheapest: this measures checkouts, not
+password hashing), puts one plan in each cart, then sends the 200 checkouts at once with a
+coupon limited to 50 uses, and checks that exactly 50 orders got the discount.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from benchmarks.loadgen import Result, get, run, summary
+from benchmarks.servers import ROOT, free_port, serving, uvicorn
+
+CUSTOMERS = 200
+COUPON_LIMIT = 50
+PASSWORD = "bench-password-2026"
+ADMIN = "admin@example.com"
+DEMO_PASSWORD = "talia-demo-2026"
+CHEAP_ARGON2 = {"TALIA_AUTH__ARGON2_TIME_COST": "1", "TALIA_AUTH__ARGON2_MEMORY_KIB": "64"}
+
+
+async def _login(client: httpx.AsyncClient, email: str, password: str) -> dict[str, str]:
+    response = await client.post("/api/auth/login", json={"email": email, "password": password})
+    response.raise_for_status()
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+async def _customer(client: httpx.AsyncClient, n: int, plan_id: str) -> dict[str, str]:
+    email = f"buyer{n}@example.com"
+    body = {"email": email, "password": PASSWORD, "name": f"Buyer {n}"}
+    (await client.post("/api/auth/register", json=body)).raise_for_status()
+    headers = await _login(client, email, PASSWORD)
+    added = await client.post("/api/cart/items", json={"plan_id": plan_id}, headers=headers)
+    added.raise_for_status()
+    return headers
+
+
+async def checkout_burst(label: str, port: int) -> tuple[str, dict[str, Any]]:
+    limits = httpx.Limits(max_connections=CUSTOMERS + 10, max_keepalive_connections=CUSTOMERS + 10)
+    base = f"http://127.0.0.1:{port}"
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=120) as client:
+        admin = await _login(client, ADMIN, DEMO_PASSWORD)
+        plan = await client.post(
+            "/api/admin/plans",
+            json={"name": "Burst", "price": {"amount": 10_000, "currency": "PEN"}},
+            headers=admin,
+        )
+        plan.raise_for_status()
+        coupon = {
+            "code": f"BURST{port}",
+            "kind": "percentage",
+            "percent_off": 20,
+            "max_redemptions": COUPON_LIMIT,
+        }
+        (await client.post("/api/admin/coupons", json=coupon, headers=admin)).raise_for_status()
+        customers = []
+        for start in range(0, CUSTOMERS, 20):
+            customers += await asyncio.gather(
+                *(_customer(client, n, plan.json()["id"]) for n in range(start, start + 20))
+            )
+
+        async def checkout(headers: dict[str, str]) -> tuple[int, float, int]:
+            started = time.perf_counter()
+            response = await client.post(
+                "/api/orders", json={"coupon_code": coupon["code"]}, headers=headers
+            )
+            elapsed = (time.perf_counter() - started) * 1000
+            discount = response.json()["discount"]["amount"] if response.status_code == 201 else 0
+            return response.status_code, elapsed, discount
+
+        started = time.perf_counter()
+        outcomes = await asyncio.gather(*(checkout(headers) for headers in customers))
+        seconds = time.perf_counter() - started
+        coupons = (await client.get("/api/admin/coupons", headers=admin)).json()["items"]
+    redeemed = next(c["redemptions"] for c in coupons if c["code"] == coupon["code"])
+    latencies = sorted(ms for _, ms, _ in outcomes)
+    figures = {
+        "checkouts": len(outcomes),
+        "seconds": seconds,
+        "rate": len(outcomes) / seconds,
+        "p50": latencies[len(latencies) // 2],
+        "p99": latencies[min(len(latencies) - 1, int(0.99 * len(latencies)))],
+        "placed": sum(1 for status, _, _ in outcomes if status == 201),
+        "discounted": sum(1 for status, _, d in outcomes if status == 201 and d > 0),
+        "refused": sum(1 for status, _, _ in outcomes if status == 422),
+        "other": sum(1 for status, _, _ in outcomes if status not in (201, 422)),
+        "redeemed": redeemed,
+    }
+    line = (
+        f"{label:<44} {figures['rate']:>9.0f} checkouts/s   p50 {figures['p50']:7.1f} ms"
+        f"   p99 {figures['p99']:7.1f} ms   discounted {figures['discounted']}/{COUPON_LIMIT}"
+        f"   refused {figures['refused']}   other {figures['other']}"
+        f"   coupon redemptions {figures['redeemed']}"
+    )
+    return line, figures
+
+
+def _prepare_server_database(url: str, env: dict[str, str]) -> None:
+    """Migrate a server database and give it the demo admin (serve only seeds SQLite)."""
+    talia = [sys.executable, "-m", "entrypoints"]
+    full = {**env, "TALIA_DATABASE__URL": url}
+    subprocess.run([*talia, "migrate"], env=full, cwd=ROOT, check=True, capture_output=True)
+    subprocess.run(
+        [*talia, "create-admin", "--email", ADMIN, "--name", "Admin", "--password-stdin"],
+        input=DEMO_PASSWORD + "\n",
+        text=True,
+        env=full,
+        cwd=ROOT,
+        capture_output=True,
+        check=True,
+    )
+
+
+async def main(seconds: float, concurrency: int, postgres: str | None) -> None:
+
+    options = {"seconds": seconds, "concurrency": concurrency}
+    results: list[Result] = []
+    port = free_port()
+    with serving(uvicorn("benchmarks.bare_app:app", port), port):
+        results.append(await run("bare Litestar GET /health", port, get("/health"), **options))
+
+    bursts = []
+    with tempfile.TemporaryDirectory() as tmp:
+        port = free_port()
+        env = {
+            **CHEAP_ARGON2,
+            "TALIA_DATABASE__URL": f"sqlite+aiosqlite:///{Path(tmp)}/talia.db",
+            "TALIA_HTTP__PORT": str(port),
+        }
+        with serving(["-m", "entrypoints", "serve"], port, env=env, cwd=Path(tmp)):
+            results.append(await run("Talia GET /api/plans", port, get("/api/plans"), **options))
+            bursts.append(await checkout_burst("checkout burst, SQLite", port))
+
+    if postgres:
+        port = free_port()
+        env = {
+            **CHEAP_ARGON2,
+            "TALIA_HTTP__PORT": str(port),
+            "TALIA_DEMO_DATA": "false",
+            "TALIA_DATABASE__POOL_SIZE": "20",
+        }
+        _prepare_server_database(postgres, {**os.environ, **env})
+        with serving(
+            ["-m", "entrypoints", "serve"], port, env={**env, "TALIA_DATABASE__URL": postgres}
+        ):
+            bursts.append(await checkout_burst("checkout burst, PostgreSQL", port))
+
+    print(f"{platform.node()}: Python {platform.python_version()}, {concurrency} connections")
+    print(summary(results))
+    print(f"{'Talia GET /api/plans':<44} {100 * results[1].rate / results[0].rate:5.1f}% of bare")
+    for line, _ in bursts:
+        print(line)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--postgres", help="an empty PostgreSQL database to run the burst on")
+    args = parser.parse_args()
+    asyncio.run(main(args.seconds, args.concurrency, args.postgres))
