@@ -504,10 +504,14 @@ class PaymentService:
     async def _order_named(
         uow: CommerceUnitOfWork, notification: PaymentNotification
     ) -> Order | None:
+        """The order whose reference the notification names exactly, as it was issued."""
         prefix, _, digits = notification.order_reference.partition("-")
-        if prefix != "TA" or not digits.isdigit() or len(digits) > 12:
+        if prefix != "TA" or not (digits.isascii() and digits.isdigit()) or len(digits) > 12:
             return None
-        return await uow.orders.by_number(int(digits))
+        order = await uow.orders.by_number(int(digits))
+        if order is None or order.reference != notification.order_reference:
+            return None
+        return order
 
     @staticmethod
     def _judge(

@@ -1,0 +1,276 @@
+"""A small shop over the in-memory database: the vocabulary the commerce tests share."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+import attrs
+
+from adapters.memory.database import InMemoryDatabase
+from adapters.memory.unit_of_work import InMemoryUnitOfWork
+from talia_core.catalog.model import Plan, Template
+from talia_core.catalog.services import CatalogService
+from talia_core.commerce.model import (
+    PAID,
+    Actor,
+    Coupon,
+    CouponKind,
+    CouponRefusal,
+    Line,
+    Order,
+    OrderStatus,
+    OrderTransition,
+    PaymentEntry,
+    PaymentForm,
+    PaymentNotification,
+    PaymentRequest,
+    ProductKind,
+    ProductRef,
+)
+from talia_core.commerce.services import (
+    CartService,
+    CouponService,
+    CouponTerms,
+    NotificationResult,
+    OrderService,
+    PaymentService,
+)
+from talia_core.shared.clock import FakeClock
+from talia_core.shared.errors import Forbidden, Malformed
+from talia_core.shared.money import Money
+from talia_core.shared.pagination import PageRequest
+
+PEN = "PEN"
+PENDING_LIFETIME = timedelta(hours=2)
+
+ANA = Actor("customer-ana", email="ana@example.com")
+LUIS = Actor("customer-luis", email="luis@example.com")
+ADMIN = Actor("admin-1", is_admin=True, email="admin@example.com")
+
+
+def pen(amount: int) -> Money:
+    return Money(amount, PEN)
+
+
+def ref(product: Plan | Template) -> ProductRef:
+    kind = ProductKind.PLAN if isinstance(product, Plan) else ProductKind.TEMPLATE
+    return ProductRef(kind, product.id)
+
+
+def placed_order(at: datetime, *, number: int = 1) -> Order:
+    """A pending order of one 50.00 plan, built by the model alone."""
+    line = Line(ProductRef(ProductKind.PLAN, "plan-1"), "Celebration", pen(5_000), 1)
+    return Order.place(
+        number=number,
+        customer_id=ANA.id,
+        lines=[line],
+        currency=PEN,
+        discount=pen(0),
+        coupon=None,
+        at=at,
+    )
+
+
+# Each move of the model, by the status it leads to.
+MODEL_MOVES: dict[OrderStatus, Callable[[Order, datetime], OrderTransition]] = {
+    OrderStatus.PAID: lambda o, at: o.pay(transaction="tx-1", actor="gateway:fake", at=at),
+    OrderStatus.CANCELLED: lambda o, at: o.cancel(actor=ANA.id, at=at),
+    OrderStatus.EXPIRED: lambda o, at: o.expire(at=at),
+    OrderStatus.FULFILLED: lambda o, at: o.fulfil(actor=ADMIN.id, at=at),
+    OrderStatus.REFUNDED: lambda o, at: o.refund(actor=ADMIN.id, at=at),
+}
+
+# The legal moves that take a new order to each status.
+PATHS: dict[OrderStatus, list[OrderStatus]] = {
+    OrderStatus.PENDING: [],
+    OrderStatus.PAID: [OrderStatus.PAID],
+    OrderStatus.FULFILLED: [OrderStatus.PAID, OrderStatus.FULFILLED],
+    OrderStatus.REFUNDED: [OrderStatus.PAID, OrderStatus.REFUNDED],
+    OrderStatus.CANCELLED: [OrderStatus.CANCELLED],
+    OrderStatus.EXPIRED: [OrderStatus.EXPIRED],
+}
+
+
+class FakePaymentGateway:
+    """Reads whatever it was told to read; keeps the payments it was asked to open."""
+
+    provider = "fake"
+
+    def __init__(self) -> None:
+        self.requests: list[PaymentRequest] = []
+        self.answer: PaymentNotification | Forbidden | Malformed = Malformed("nothing was sent")
+
+    async def create_payment(self, request: PaymentRequest) -> PaymentForm:
+        self.requests.append(request)
+        return PaymentForm(self.provider, f"form-{request.order_reference}", "public-key")
+
+    def read_notification(self, fields: Mapping[str, str]) -> PaymentNotification:
+        if isinstance(self.answer, Forbidden | Malformed):
+            raise self.answer
+        return self.answer
+
+    async def check(self) -> None:
+        return None
+
+
+@attrs.define
+class Shop:
+    """The services of one in-memory database, and shortcuts to put a shop in a given state."""
+
+    database: InMemoryDatabase
+    clock: FakeClock
+    catalog: CatalogService
+    carts: CartService
+    coupons: CouponService
+    orders: OrderService
+    payments: PaymentService
+    gateway: FakePaymentGateway
+
+    # ------------------------------------------------------------------------- catalog
+
+    async def plan(
+        self, amount: int = 5_000, *, name: str = "Celebration", active: bool = True
+    ) -> Plan:
+        return await self.catalog.create_plan(
+            name=name, price=pen(amount), features=["RSVP"], active=active
+        )
+
+    async def template(
+        self, amount: int = 3_000, *, name: str = "Floral", active: bool = True
+    ) -> Template:
+        return await self.catalog.create_template(
+            name=name, category="weddings", price=pen(amount), active=active
+        )
+
+    # ---------------------------------------------------------------------------- cart
+
+    async def fill(self, actor: Actor, *products: Plan | Template, quantity: int = 1) -> None:
+        for product in products:
+            await self.carts.add_item(actor.id, ref(product), quantity)
+
+    # ------------------------------------------------------------------------- coupons
+
+    async def coupon(self, code: str = "HOLA10", **terms: Any) -> Coupon:
+        """A coupon an admin creates: 10 % off everything unless ``terms`` say otherwise."""
+        terms.setdefault("kind", CouponKind.PERCENTAGE)
+        if terms["kind"] is CouponKind.PERCENTAGE:
+            terms.setdefault("percent_off", 10)
+        return await self.coupons.create(ADMIN, CouponTerms(code=code, **terms))
+
+    async def refusing(self, reason: CouponRefusal, actor: Actor = ANA) -> str:
+        """Fill ``actor``'s cart with a 50.00 plan (none for ``EMPTY_CART``) and return a
+        code the shop refuses for ``reason`` on that cart now."""
+        plan = await self.plan()
+        if reason is not CouponRefusal.EMPTY_CART:
+            await self.fill(actor, plan)
+        match reason:
+            case CouponRefusal.UNKNOWN:
+                return "NOSUCHCODE"
+            case CouponRefusal.INACTIVE:
+                coupon = await self.coupon(active=False)
+            case CouponRefusal.NOT_STARTED:
+                coupon = await self.coupon(valid_from=self.clock.now() + timedelta(days=1))
+            case CouponRefusal.EXPIRED:
+                coupon = await self.coupon(valid_until=self.clock.now())
+            case CouponRefusal.EXHAUSTED:
+                coupon = await self.coupon(max_redemptions=1)
+                other = Actor(f"not-{actor.id}")
+                await self.pending(other, plan, coupon_code=coupon.code)
+            case CouponRefusal.CUSTOMER_LIMIT_REACHED:
+                coupon = await self.coupon(max_per_customer=1)
+                await self.orders.checkout(actor, coupon_code=coupon.code)
+                await self.fill(actor, plan)
+            case CouponRefusal.BELOW_MINIMUM:
+                coupon = await self.coupon(minimum_order=pen(5_001))
+            case CouponRefusal.NOT_APPLICABLE:
+                coupon = await self.coupon(applies_to=(ref(await self.template()),))
+            case CouponRefusal.EMPTY_CART:
+                coupon = await self.coupon()
+        return coupon.code
+
+    # -------------------------------------------------------------------------- orders
+
+    async def pending(
+        self, actor: Actor, *products: Plan | Template, coupon_code: str | None = None
+    ) -> Order:
+        """``actor``'s new order of ``products``; of one new 50.00 plan when none are given."""
+        if not products:
+            products = (await self.plan(),)
+        await self.fill(actor, *products)
+        return await self.orders.checkout(actor, coupon_code=coupon_code)
+
+    async def paid(self, actor: Actor, *products: Plan | Template) -> Order:
+        order = await self.pending(actor, *products)
+        await self.notify(self.notification(order))
+        return await self.stored_order(order.id)
+
+    async def in_status(self, status: OrderStatus, actor: Actor = ANA) -> Order:
+        """An order of ``actor`` brought to ``status`` by the shop's own use cases.
+
+        ``EXPIRED`` moves the clock past the pending lifetime and runs the expiry."""
+        if status is OrderStatus.PENDING:
+            return await self.pending(actor)
+        if status is OrderStatus.CANCELLED:
+            return await self.orders.cancel(actor, (await self.pending(actor)).id)
+        if status is OrderStatus.EXPIRED:
+            order = await self.pending(actor)
+            self.clock.advance(PENDING_LIFETIME + timedelta(minutes=1))
+            await self.orders.expire_stale()
+            return await self.stored_order(order.id)
+        order = await self.paid(actor)
+        if status is OrderStatus.FULFILLED:
+            return await self.orders.fulfil(ADMIN, order.id)
+        if status is OrderStatus.REFUNDED:
+            return await self.orders.refund(ADMIN, order.id)
+        return order
+
+    # ------------------------------------------------------------------------ payments
+
+    def notification(
+        self,
+        order: Order,
+        *,
+        transaction: str | None = None,
+        status: str = PAID,
+        amount: Money | None = None,
+        reference: str | None = None,
+    ) -> PaymentNotification:
+        """What the provider says of a payment of ``order``: by default, paid in full."""
+        return PaymentNotification(
+            provider=self.gateway.provider,
+            order_reference=order.reference if reference is None else reference,
+            transaction_id=transaction or f"tx-{order.reference}",
+            status=status,
+            amount=order.total if amount is None else amount,
+        )
+
+    async def notify(self, notification: PaymentNotification) -> NotificationResult:
+        self.gateway.answer = notification
+        return await self.payments.receive_notification({"kr-answer": "{}"})
+
+    # ------------------------------------------------------------ what was committed
+
+    async def stored_order(self, order_id: str) -> Order:
+        async with InMemoryUnitOfWork(self.database, read_only=True) as uow:
+            return await uow.orders.get(order_id)
+
+    async def stored_orders(self) -> list[Order]:
+        """Every order, by number."""
+        async with InMemoryUnitOfWork(self.database, read_only=True) as uow:
+            page = await uow.orders.find(PageRequest(limit=200))
+        return sorted(page.items, key=lambda order: order.number)
+
+    async def stored_coupon(self, coupon_id: str) -> Coupon:
+        async with InMemoryUnitOfWork(self.database, read_only=True) as uow:
+            return await uow.coupons.get(coupon_id)
+
+    async def journal(self) -> list[PaymentEntry]:
+        """Every payment journal entry (the clock stands still: their order is not told)."""
+        page = await self.payments.journal(ADMIN, PageRequest(limit=200))
+        return list(page.items)
+
+    async def cart_refs(self, actor: Actor) -> list[tuple[ProductRef, int]]:
+        cart = (await self.carts.view(actor.id)).cart
+        return [(item.ref, item.quantity) for item in cart.items]
