@@ -50,6 +50,8 @@ class InMemoryCartRepository(InMemoryTable[Cart]):
         return found[0] if found else None
 
     async def save(self, cart: Cart) -> None:
+        if any(c.customer_id == cart.customer_id and c.id != cart.id for c in self.rows.values()):
+            raise Conflict(f"customer {cart.customer_id} has a cart already")
         self.rows[cart.id] = copy.deepcopy(cart)
 
 

@@ -8,6 +8,15 @@ from typing import Self
 from sqlalchemy import exc
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from adapters.persistence.catalog import SqlAlchemyPlanRepository, SqlAlchemyTemplateRepository
+from adapters.persistence.commerce import (
+    SqlAlchemyCartRepository,
+    SqlAlchemyCouponRepository,
+    SqlAlchemyOrderRepository,
+    SqlAlchemyPaymentJournal,
+    SqlAlchemyProductCatalog,
+    SqlAlchemyRedemptionRepository,
+)
 from adapters.persistence.connection import Transaction, translate
 from adapters.persistence.engine import READ_ONLY, write_lock
 from adapters.persistence.feedback import (
@@ -37,6 +46,14 @@ class SqlAlchemyUnitOfWork:
     sessions: SqlAlchemySessionRepository
     refresh_tokens: SqlAlchemyRefreshTokenRepository
     audit_events: SqlAlchemyAuditEventRepository
+    plans: SqlAlchemyPlanRepository
+    templates: SqlAlchemyTemplateRepository
+    products: SqlAlchemyProductCatalog
+    carts: SqlAlchemyCartRepository
+    coupons: SqlAlchemyCouponRepository
+    redemptions: SqlAlchemyRedemptionRepository
+    orders: SqlAlchemyOrderRepository
+    payment_journal: SqlAlchemyPaymentJournal
 
     def __init__(self, engine: AsyncEngine, *, read_only: bool = False) -> None:
         self._engine = engine
@@ -71,11 +88,21 @@ class SqlAlchemyUnitOfWork:
         self.contact_messages = SqlAlchemyContactMessageRepository(tx)
         self.claims = SqlAlchemyClaimRepository(tx)
         self.testimonials = SqlAlchemyTestimonialRepository(tx)
-        # A writing unit locks the user and session rows it reads (see persistence.identity).
-        self.users = SqlAlchemyUserRepository(tx, lock=not self._read_only)
-        self.sessions = SqlAlchemySessionRepository(tx, lock=not self._read_only)
+        # A writing unit locks the rows it reads to change (see persistence.identity,
+        # .catalog and .commerce); a reading unit locks nothing.
+        lock = not self._read_only
+        self.users = SqlAlchemyUserRepository(tx, lock=lock)
+        self.sessions = SqlAlchemySessionRepository(tx, lock=lock)
         self.refresh_tokens = SqlAlchemyRefreshTokenRepository(tx)
         self.audit_events = SqlAlchemyAuditEventRepository(tx)
+        self.plans = SqlAlchemyPlanRepository(tx, lock=lock)
+        self.templates = SqlAlchemyTemplateRepository(tx, lock=lock)
+        self.products = SqlAlchemyProductCatalog(tx)
+        self.carts = SqlAlchemyCartRepository(tx, lock=lock)
+        self.coupons = SqlAlchemyCouponRepository(tx, lock=lock)
+        self.redemptions = SqlAlchemyRedemptionRepository(tx, lock=lock)
+        self.orders = SqlAlchemyOrderRepository(tx, lock=lock)
+        self.payment_journal = SqlAlchemyPaymentJournal(tx)
         return self
 
     async def __aexit__(

@@ -31,7 +31,7 @@ from entrypoints.http.schemas import (
 )
 from talia_core.commerce.model import Actor, NotificationOutcome
 from talia_core.commerce.services import PaymentService
-from talia_core.shared.errors import ExternalServiceUnavailable, Malformed
+from talia_core.shared.errors import ExternalServiceUnavailable, Malformed, TaliaError
 
 logger = logging.getLogger("talia.payments")
 
@@ -130,11 +130,16 @@ class PaymentController(Controller):
         flags the order for review and is refused (422)."""
         if request.content_type[0] != FORM:
             return problem_response(request, 415, f"the notification must be {FORM}")
-        fields = read_form(await request.body())
+        try:
+            fields = read_form(await request.body())
+        except Malformed as unreadable:
+            await payments.journal_rejection(unreadable)
+            logger.warning("payment notification refused: %s", unreadable.detail)
+            raise
         try:
             result = await payments.receive_notification(fields)
-        except Exception:
-            logger.warning("payment notification refused", exc_info=True)
+        except TaliaError as refused:
+            logger.warning("payment notification refused: %s", refused.detail)
             raise
         logger.info(
             "payment notification", extra={"outcome": result.outcome, "order_id": result.order_id}

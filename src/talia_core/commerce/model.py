@@ -371,6 +371,11 @@ class Coupon:
         if valid_until is not None:
             self.valid_until = valid_until
         if max_redemptions is not None:
+            if max_redemptions < self.redemptions:
+                raise RuleViolated(
+                    f"the coupon has been used {self.redemptions} times already",
+                    {"max_redemptions": "below the uses so far"},
+                )
             self.max_redemptions = _limit("max_redemptions", max_redemptions)
         if max_per_customer is not None:
             self.max_per_customer = _limit("max_per_customer", max_per_customer)

@@ -473,7 +473,7 @@ class PaymentService:
         try:
             notification = self._gateway.read_notification(fields)
         except (Forbidden, Malformed) as refused:
-            await self._journal_rejection(refused, now)
+            await self.journal_rejection(refused)
             raise
         async with self._uow() as uow:
             order = await self._order_named(uow, notification)
@@ -551,11 +551,12 @@ class PaymentService:
             order.flag_for_review(detail or outcome.value, at=now)
             await uow.orders.update(order)
 
-    async def _journal_rejection(self, refused: Forbidden | Malformed, at: datetime) -> None:
+    async def journal_rejection(self, refused: Forbidden | Malformed) -> None:
+        """Keep a refused notification's reason: forgeries are worth an admin's eye."""
         entry = PaymentEntry(
             provider=self._gateway.provider,
             outcome=NotificationOutcome.REJECTED,
-            received_at=at,
+            received_at=self._clock.now(),
             detail=refused.detail[:500],
         )
         async with self._uow() as uow:

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from talia_core.commerce.model import CouponKind, CouponRefusal
+from talia_core.commerce.model import Coupon, CouponKind, CouponRefusal
 from talia_core.commerce.services import CouponService, CouponTerms
 from talia_core.shared.clock import FakeClock
 from talia_core.shared.errors import Conflict, Forbidden, NotFound, RuleViolated
@@ -303,3 +303,20 @@ async def test_coupons_are_listed_newest_first_and_filtered_by_state(
     assert [c.id for c in active.items] == [new.id, old.id]
     inactive = await shop.coupons.list(ADMIN, PageRequest(), active=False)
     assert [c.id for c in inactive.items] == [off.id]
+
+
+def test_a_coupons_limit_cannot_go_below_the_uses_it_has_had() -> None:
+    coupon = Coupon.create(
+        code="LIMITED",
+        kind=CouponKind.PERCENTAGE,
+        percent_off_bp=1_000,
+        max_redemptions=5,
+        at=FakeClock().now(),
+    )
+    coupon.redemptions = 3
+
+    with pytest.raises(RuleViolated) as refused:
+        coupon.revise(at=FakeClock().now(), max_redemptions=2)
+
+    assert refused.value.fields == {"max_redemptions": "below the uses so far"}
+    assert coupon.max_redemptions == 5
