@@ -4,6 +4,8 @@ of concurrent checkouts against one coupon.
     .venv/bin/python -m benchmarks.commerce [--seconds 5] [--concurrency 32]
         [--postgres postgresql+asyncpg://postgres@127.0.0.1:5432/talia_bench]
 
+``--postgres`` names an empty, existing database; the script migrates it.
+
 Each server runs on loopback with one worker and INFO logs, as ``talia serve`` does. The
 checkout burst registers 200 customers (argon2 at its cheapest: this measures checkouts, not
 password hashing), puts one plan in each cart, then sends the 200 checkouts at once with a
@@ -136,7 +138,7 @@ async def main(seconds: float, concurrency: int, postgres: str | None) -> None:
     with serving(uvicorn("benchmarks.bare_app:app", port), port):
         results.append(await run("bare Litestar GET /health", port, get("/health"), **options))
 
-    bursts = []
+    print(f"{platform.node()}: Python {platform.python_version()}, {concurrency} connections")
     with tempfile.TemporaryDirectory() as tmp:
         port = free_port()
         env = {
@@ -146,7 +148,10 @@ async def main(seconds: float, concurrency: int, postgres: str | None) -> None:
         }
         with serving(["-m", "entrypoints", "serve"], port, env=env, cwd=Path(tmp)):
             results.append(await run("Talia GET /api/plans", port, get("/api/plans"), **options))
-            bursts.append(await checkout_burst("checkout burst, SQLite", port))
+            print(summary(results))
+            share = 100 * results[1].rate / results[0].rate
+            print(f"{'Talia GET /api/plans':<44} {share:5.1f}% of bare")
+            print((await checkout_burst("checkout burst, SQLite", port))[0])
 
     if postgres:
         port = free_port()
@@ -160,13 +165,7 @@ async def main(seconds: float, concurrency: int, postgres: str | None) -> None:
         with serving(
             ["-m", "entrypoints", "serve"], port, env={**env, "TALIA_DATABASE__URL": postgres}
         ):
-            bursts.append(await checkout_burst("checkout burst, PostgreSQL", port))
-
-    print(f"{platform.node()}: Python {platform.python_version()}, {concurrency} connections")
-    print(summary(results))
-    print(f"{'Talia GET /api/plans':<44} {100 * results[1].rate / results[0].rate:5.1f}% of bare")
-    for line, _ in bursts:
-        print(line)
+            print((await checkout_burst("checkout burst, PostgreSQL", port))[0])
 
 
 if __name__ == "__main__":

@@ -3,31 +3,50 @@
 from __future__ import annotations
 
 import contextvars
-import json
 import logging
 import sys
-from datetime import UTC, datetime
+import time
 from typing import Any
+
+import msgspec
 
 request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
 
-_STANDARD = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
+_STANDARD = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
+_encoder = msgspec.json.Encoder(enc_hook=str)
 
 
 class JsonFormatter(logging.Formatter):
+    """One JSON object per line. Every request writes one, so it is kept cheap: the second
+    of the timestamp is formatted once, and msgspec encodes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._second = -1
+        self._second_text = ""
+
+    def _timestamp(self, created: float) -> str:
+        second = int(created)
+        if second != self._second:
+            self._second_text = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
+            self._second = second
+        return f"{self._second_text}.{int((created - second) * 1000):03d}+00:00"
+
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
-            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "ts": self._timestamp(record.created),
             "level": record.levelname.lower(),
             "logger": record.name,
             "message": record.getMessage(),
         }
         if (current := request_id.get()) is not None:
             entry["request_id"] = current
-        entry.update({key: value for key, value in record.__dict__.items() if key not in _STANDARD})
+        fields = record.__dict__
+        for key in fields.keys() - _STANDARD:
+            entry[key] = fields[key]
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
-        return json.dumps(entry, default=str)
+        return _encoder.encode(entry).decode()
 
 
 def configure_logging(level: str) -> None:

@@ -98,6 +98,7 @@ def _serve(settings: Settings, host: str | None, port: int | None, workers: int)
         port=port or settings.http.port,
         workers=workers,
         log_config=None,
+        access_log=False,  # the app logs each request itself, with its request id
         proxy_headers=False,
         server_header=False,
     )

@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Annotated, Any
 
+import attrs
 from litestar import Controller, Response, delete, get, patch, post
 from litestar.datastructures import ResponseHeader
 from litestar.di import NamedDependency
@@ -125,7 +126,7 @@ class PublicCatalog:
         self._catalog = catalog
         self._ttl = ttl
         self._now = now
-        self._entries: dict[tuple[Any, ...], tuple[float, bytes, str]] = {}
+        self._entries: dict[tuple[Any, ...], _Listing] = {}
 
     def clear(self) -> None:
         self._entries.clear()
@@ -159,19 +160,37 @@ class PublicCatalog:
         """The listing under ``key``, encoded by ``encode`` when it is not held; a 304 when
         the client's ETag is current."""
         entry = self._entries.get(key)
-        if entry is None or entry[0] <= self._now():
-            body = await encode()
-            etag = f'"{hashlib.sha256(body).hexdigest()[:32]}"'
+        if entry is None or entry.expires <= self._now():
+            entry = _Listing.of(await encode(), expires=self._now() + self._ttl)
             if len(self._entries) >= MAX_CACHED:
                 self._entries.clear()
-            entry = (self._now() + self._ttl, body, etag)
             if self._ttl > 0:
                 self._entries[key] = entry
-        _, body, etag = entry
+        if if_none_match is not None and _matches(if_none_match, entry.etag):
+            return entry.not_modified
+        return entry.ok
+
+
+@attrs.frozen
+class _Listing:
+    """An encoded listing and its two answers, built once: Litestar only reads a Response
+    when it turns it into the ASGI response, so one instance serves every request."""
+
+    expires: float
+    etag: str
+    ok: Response[bytes]
+    not_modified: Response[bytes]
+
+    @classmethod
+    def of(cls, body: bytes, *, expires: float) -> _Listing:
+        etag = f'"{hashlib.sha256(body).hexdigest()[:32]}"'
         headers = {"ETag": etag, "Cache-Control": CACHE_CONTROL}
-        if if_none_match is not None and _matches(if_none_match, etag):
-            return Response(b"", status_code=304, headers=headers)
-        return Response(body, media_type=JSON, headers=headers)
+        return cls(
+            expires=expires,
+            etag=etag,
+            ok=Response(body, media_type=JSON, headers=headers),
+            not_modified=Response(b"", status_code=304, headers=headers),
+        )
 
 
 def _matches(if_none_match: str, etag: str) -> bool:
