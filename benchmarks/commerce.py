@@ -139,19 +139,28 @@ async def main(seconds: float, concurrency: int, postgres: str | None) -> None:
         results.append(await run("bare Litestar GET /health", port, get("/health"), **options))
 
     print(f"{platform.node()}: Python {platform.python_version()}, {concurrency} connections")
-    with tempfile.TemporaryDirectory() as tmp:
-        port = free_port()
-        env = {
-            **CHEAP_ARGON2,
-            "TALIA_DATABASE__URL": f"sqlite+aiosqlite:///{Path(tmp)}/talia.db",
-            "TALIA_HTTP__PORT": str(port),
-        }
-        with serving(["-m", "entrypoints", "serve"], port, env=env, cwd=Path(tmp)):
-            results.append(await run("Talia GET /api/plans", port, get("/api/plans"), **options))
-            print(summary(results))
-            share = 100 * results[1].rate / results[0].rate
-            print(f"{'Talia GET /api/plans':<44} {share:5.1f}% of bare")
-            print((await checkout_burst("checkout burst, SQLite", port))[0])
+    bursts = []
+    for access_log in ("true", "false"):
+        with tempfile.TemporaryDirectory() as tmp:
+            port = free_port()
+            env = {
+                **CHEAP_ARGON2,
+                "TALIA_DATABASE__URL": f"sqlite+aiosqlite:///{Path(tmp)}/talia.db",
+                "TALIA_HTTP__PORT": str(port),
+                "TALIA_HTTP__ACCESS_LOG": access_log,
+            }
+            with serving(["-m", "entrypoints", "serve"], port, env=env, cwd=Path(tmp)):
+                label = (
+                    f"Talia GET /api/plans (access log {'on' if access_log == 'true' else 'off'})"
+                )
+                results.append(await run(label, port, get("/api/plans"), **options))
+                if access_log == "true":
+                    bursts.append(await checkout_burst("checkout burst, SQLite", port))
+    print(summary(results))
+    for result in results[1:]:
+        print(f"{result.label:<56} {100 * result.rate / results[0].rate:5.1f}% of bare")
+    for line, _ in bursts:
+        print(line)
 
     if postgres:
         port = free_port()

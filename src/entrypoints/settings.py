@@ -154,6 +154,11 @@ class HttpSettings(BaseModel):
     port: Annotated[int, Field(ge=1, le=65535)] = 8000
     cors_origins: list[str] = Field(default_factory=list)
     max_body_bytes: Annotated[int, Field(ge=1024)] = 1_048_576
+    access_log: bool = Field(
+        True,
+        description="One log line per request; false logs only the 4xx and 5xx answers, for "
+        "a proxy in front that keeps the access log.",
+    )
     trusted_proxies: list[str] = Field(
         default_factory=list,
         description="Addresses whose X-Forwarded-For is believed for the client address.",

@@ -107,7 +107,7 @@ def create_app(container: Container) -> Litestar:
         ],
         dependencies=dependencies,
         middleware=[
-            ObservabilityMiddleware(metrics),
+            ObservabilityMiddleware(metrics, log_every_request=settings.http.access_log),
             AuthenticationMiddleware(
                 authenticate,
                 record_admin_write,

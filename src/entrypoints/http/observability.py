@@ -103,8 +103,9 @@ def _log(method: str, path: str, status: int, elapsed: float | None) -> None:
 class ObservabilityMiddleware(ASGIMiddleware):
     scopes = (ScopeType.HTTP,)
 
-    def __init__(self, metrics: Metrics) -> None:
+    def __init__(self, metrics: Metrics, *, log_every_request: bool = True) -> None:
         self._metrics = metrics
+        self._log_every_request = log_every_request
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
         rid = _request_id(scope)
@@ -126,7 +127,8 @@ class ObservabilityMiddleware(ASGIMiddleware):
             route = scope.get("path_template") or scope["path"]
             method = scope["method"] if scope["type"] == ScopeType.HTTP else "GET"
             self._metrics.record(method, route, status, elapsed)
-            _log(method, scope["path"], status, elapsed)
+            if self._log_every_request or status >= 400:
+                _log(method, scope["path"], status, elapsed)
             request_id.reset(token)
 
 
