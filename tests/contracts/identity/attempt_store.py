@@ -109,5 +109,7 @@ class AttemptStoreContract:
         )
 
         refused = [type(r).__name__ for r in results]
-        assert refused.count(Unauthorized.__name__) == 5, refused
-        assert refused.count(RateLimited.__name__) == 35, refused
+        # The account's limit (5) bounds the password checks; fewer may run when the
+        # address's count (20) passes its limit first, as attempts interleave.
+        assert 1 <= refused.count(Unauthorized.__name__) <= 5, refused
+        assert refused.count(Unauthorized.__name__) + refused.count(RateLimited.__name__) == 40
