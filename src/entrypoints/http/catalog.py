@@ -10,10 +10,12 @@ from datetime import datetime
 from typing import Annotated, Any
 
 import attrs
-from litestar import Controller, Response, delete, get, patch, post
+from litestar import Controller, delete, get, patch, post
 from litestar.datastructures import ResponseHeader
 from litestar.di import NamedDependency
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import HeaderParameter, JSONBody, QueryParameter
+from litestar.response.base import ASGIResponse
 from pydantic import BaseModel, Field
 
 from entrypoints.http.auth import admin_only, public
@@ -131,7 +133,7 @@ class PublicCatalog:
     def clear(self) -> None:
         self._entries.clear()
 
-    async def plans(self, limit: int, offset: int, if_none_match: str | None) -> Response[Any]:
+    async def plans(self, limit: int, offset: int, if_none_match: str | None) -> ASGIResponse:
         async def encode() -> bytes:
             plans = [PlanOut.model_validate(p) for p in await self._catalog().list_plans()]
             return (
@@ -142,7 +144,7 @@ class PublicCatalog:
 
     async def templates(
         self, category: str | None, limit: int, offset: int, if_none_match: str | None
-    ) -> Response[Any]:
+    ) -> ASGIResponse:
         async def encode() -> bytes:
             found = await self._catalog().list_templates(category=category)
             listing = _listing([TemplateOut.model_validate(t) for t in found], limit, offset)
@@ -156,7 +158,7 @@ class PublicCatalog:
         key: tuple[Any, ...],
         encode: Callable[[], Awaitable[bytes]],
         if_none_match: str | None,
-    ) -> Response[Any]:
+    ) -> ASGIResponse:
         """The listing under ``key``, encoded by ``encode`` when it is not held; a 304 when
         the client's ETag is current."""
         entry = self._entries.get(key)
@@ -178,8 +180,8 @@ class _Listing:
 
     expires: float
     etag: str
-    ok: Response[bytes]
-    not_modified: Response[bytes]
+    ok: ASGIResponse
+    not_modified: ASGIResponse
 
     @classmethod
     def of(cls, body: bytes, *, expires: float) -> _Listing:
@@ -188,8 +190,8 @@ class _Listing:
         return cls(
             expires=expires,
             etag=etag,
-            ok=Response(body, media_type=JSON, headers=headers),
-            not_modified=Response(b"", status_code=304, headers=headers),
+            ok=ASGIResponse(body=body, media_type=JSON, headers=headers),
+            not_modified=ASGIResponse(status_code=304, headers=headers),
         )
 
 
@@ -209,6 +211,16 @@ ETAG_HEADERS = [
 ]
 
 
+def listing(model: type[BaseModel]) -> dict[int, ResponseSpec]:
+    """The handlers answer with ready-made ASGI responses, so OpenAPI is told their shape."""
+    return {
+        200: ResponseSpec(data_container=model, description="The listing, with its ETag"),
+        304: ResponseSpec(
+            data_container=None, description="The listing has not changed since that ETag"
+        ),
+    }
+
+
 def _listing(items: Sequence[BaseModel], limit: int, offset: int) -> dict[str, Any]:
     return {
         "items": [item.model_dump(mode="json") for item in items[offset : offset + limit]],
@@ -225,7 +237,7 @@ class CatalogController(Controller):
         "/api/plans",
         guards=[public],
         response_headers=ETAG_HEADERS,
-        responses=problems(400),
+        responses={**listing(PlanList), **problems(400)},
     )
     async def list_plans(
         self,
@@ -233,7 +245,7 @@ class CatalogController(Controller):
         limit: Limit = 200,
         offset: Offset = 0,
         if_none_match: IfNoneMatch = None,
-    ) -> Response[PlanList]:
+    ) -> ASGIResponse:
         """Plans for sale, cheapest first. Answers 304 when ``If-None-Match`` holds the ETag."""
         return await public_catalog.plans(limit, offset, if_none_match)
 
@@ -241,7 +253,7 @@ class CatalogController(Controller):
         "/api/templates",
         guards=[public],
         response_headers=ETAG_HEADERS,
-        responses=problems(400),
+        responses={**listing(TemplateList), **problems(400)},
     )
     async def list_templates(
         self,
@@ -250,7 +262,7 @@ class CatalogController(Controller):
         limit: Limit = 200,
         offset: Offset = 0,
         if_none_match: IfNoneMatch = None,
-    ) -> Response[TemplateList]:
+    ) -> ASGIResponse:
         """Templates for sale by category, then cheapest first. Same caching as plans."""
         return await public_catalog.templates(category, limit, offset, if_none_match)
 

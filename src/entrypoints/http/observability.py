@@ -27,6 +27,7 @@ logger = logging.getLogger("talia.http")
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 BREAKER_STATES = ("closed", "half_open", "open")
 UNROUTED = "(unrouted)"
+STAMPED = "talia.stamped"  # set on the scope of a request the middleware answered
 
 
 class Metrics:
@@ -89,8 +90,11 @@ class _BreakerCollector(Collector):
 
 
 def _request_id(scope: Scope) -> str:
-    incoming = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"x-request-id"), "")
-    return incoming if _VALID_REQUEST_ID.match(incoming) else new_id()
+    for name, value in scope["headers"]:
+        if name == b"x-request-id":
+            incoming = value.decode("latin-1")
+            return incoming if _VALID_REQUEST_ID.match(incoming) else new_id()
+    return new_id()
 
 
 def _log(method: str, path: str, status: int, elapsed: float | None) -> None:
@@ -109,6 +113,7 @@ class ObservabilityMiddleware(ASGIMiddleware):
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
         rid = _request_id(scope)
+        scope[STAMPED] = True  # type: ignore[literal-required]
         token = request_id.set(rid)
         started = time.perf_counter()
         status = 500
@@ -138,12 +143,13 @@ def unrouted_responses(metrics: Metrics) -> Callable[[Message, Scope], Awaitable
     log line here."""
 
     async def stamp(message: Message, scope: Scope) -> None:
-        if scope["type"] == ScopeType.HTTP and message["type"] == "http.response.start":
+        if message["type"] != "http.response.start" or STAMPED in scope:
+            return
+        if scope["type"] == ScopeType.HTTP:
             headers = list(message.get("headers", []))
-            if not any(name == b"x-request-id" for name, _ in headers):
-                message["headers"] = [*headers, (b"x-request-id", _request_id(scope).encode())]
-                metrics.record(scope["method"], UNROUTED, message["status"], None)
-                _log(scope["method"], scope["path"], message["status"], None)
+            message["headers"] = [*headers, (b"x-request-id", _request_id(scope).encode())]
+            metrics.record(scope["method"], UNROUTED, message["status"], None)
+            _log(scope["method"], scope["path"], message["status"], None)
 
     return stamp
 
