@@ -19,6 +19,8 @@ T = TypeVar("T")
 # What each driver says for a duplicate key and for a broken reference.
 _UNIQUE = {"23505", 1062, 1586, "UNIQUE constraint failed"}
 _REFERENCE = {"23503", 1451, 1452, "FOREIGN KEY constraint failed"}
+# MySQL and MariaDB report a failed CHECK as an operational error: it is a defect, not an outage.
+_CHECK = {3819, 4025}
 
 
 def _violation(error: exc.IntegrityError) -> set[object]:
@@ -42,6 +44,9 @@ def translate(error: exc.DBAPIError) -> Exception:
             return Conflict("a record with the same unique key already exists")
         if violation & _REFERENCE:
             return Conflict("the record refers to one that does not exist, or is still referred to")
+        return error
+    arguments = getattr(error.orig, "args", ())
+    if arguments and arguments[0] in _CHECK:
         return error
     if isinstance(error, exc.OperationalError | exc.InterfaceError) or error.connection_invalidated:
         return ExternalServiceUnavailable("database", type(error.orig).__name__)

@@ -6,10 +6,11 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from adapters.persistence.commerce import coupons
 from adapters.persistence.connection import Transaction
 from adapters.persistence.identity import refresh_tokens
 from adapters.persistence.kernel import sequences
-from talia_core.shared.errors import Conflict
+from talia_core.shared.errors import Conflict, ExternalServiceUnavailable
 
 
 async def _run(engine: AsyncEngine, statement: sa.Executable) -> None:
@@ -41,3 +42,28 @@ async def test_a_reference_to_nothing_is_a_conflict(engine: AsyncEngine) -> None
 async def test_a_missing_required_value_stays_a_defect(engine: AsyncEngine) -> None:
     with pytest.raises(sa.exc.IntegrityError):
         await _run(engine, sequences.insert().values(name="claims", value=None))
+
+
+async def test_a_failed_check_stays_a_defect_and_is_no_outage(engine: AsyncEngine) -> None:
+    coupon = _coupon_row()
+    async with engine.begin() as connection:
+        await connection.execute(coupons.insert().values(coupon))
+
+    with pytest.raises(sa.exc.DBAPIError) as raised:
+        await _run(engine, coupons.update().values(redemptions=-1))
+
+    assert not isinstance(raised.value, ExternalServiceUnavailable)
+
+
+def _coupon_row() -> dict[str, object]:
+    return {
+        "id": "00000000-0000-7000-8000-000000000003",
+        "code": "CHECKED",
+        "kind": "percentage",
+        "percent_off_bp": 1_000,
+        "active": True,
+        "applies_to": [],
+        "redemptions": 0,
+        "created_at": sa.func.current_timestamp(),
+        "updated_at": sa.func.current_timestamp(),
+    }
