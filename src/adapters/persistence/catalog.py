@@ -1,8 +1,7 @@
 """Tables, row mappers and repositories of the catalog context.
 
-Money is two columns, ``<name>_amount`` (integer minor units) and ``<name>_currency``; the
-helpers here split and join it, for commerce's amounts too. The generic mappers in
-``mapping`` handle flat attrs fields only, so entities holding money map explicitly.
+Plans and templates hold money (two columns, see ``mapping``), which the generic attrs
+mappers do not handle, so they map explicitly.
 
 In a writing unit of work ``get`` locks the row it reads (``FOR UPDATE``) until the
 transaction ends: it is read to be changed and written back whole, so a change committed
@@ -17,38 +16,10 @@ from typing import Any
 import sqlalchemy as sa
 
 from adapters.persistence.connection import Transaction
+from adapters.persistence.mapping import money, money_columns, money_values
 from adapters.persistence.metadata import UtcDateTime, id_column, metadata
 from talia_core.catalog.model import Plan, Template
 from talia_core.shared.errors import NotFound
-from talia_core.shared.money import Money
-
-
-def money_columns(name: str, *, nullable: bool = False) -> tuple[sa.Column[Any], ...]:
-    """``<name>_amount`` and ``<name>_currency``: both set, or (when nullable) both null."""
-    return (
-        sa.Column(f"{name}_amount", sa.BigInteger, nullable=nullable),
-        sa.Column(f"{name}_currency", sa.String(3), nullable=nullable),
-    )
-
-
-def money_values(name: str, money: Money | None) -> dict[str, Any]:
-    return {
-        f"{name}_amount": None if money is None else money.amount,
-        f"{name}_currency": None if money is None else money.currency,
-    }
-
-
-def optional_money(row: sa.RowMapping, name: str) -> Money | None:
-    amount = row[f"{name}_amount"]
-    return None if amount is None else Money(int(amount), row[f"{name}_currency"])
-
-
-def money(row: sa.RowMapping, name: str) -> Money:
-    found = optional_money(row, name)
-    if found is None:
-        raise ValueError(f"{name} is null in a column that holds required money")
-    return found
-
 
 plans = sa.Table(
     "plans",

@@ -31,15 +31,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql, postgresql, sqlite
 
-from adapters.persistence.catalog import (
-    money,
-    money_columns,
-    money_values,
-    optional_money,
-    plans,
-    templates,
-)
+from adapters.persistence.catalog import plans, templates
 from adapters.persistence.connection import Transaction
+from adapters.persistence.mapping import money, money_columns, money_values, optional_money
 from adapters.persistence.metadata import UtcDateTime, id_column, metadata
 from talia_core.commerce.model import (
     Cart,

@@ -10,6 +10,8 @@ from typing import Any, TypeVar, Union, get_args, get_origin
 import attrs
 import sqlalchemy as sa
 
+from talia_core.shared.money import Money
+
 E = TypeVar("E", bound=attrs.AttrsInstance)
 
 
@@ -50,3 +52,33 @@ def _enum_in(annotation: Any) -> type[enum.Enum] | None:
     if isinstance(annotation, type) and issubclass(annotation, enum.Enum):
         return annotation
     return None
+
+
+# Money is two columns, <name>_amount (minor units) and <name>_currency.
+
+
+def money_columns(name: str, *, nullable: bool = False) -> tuple[sa.Column[Any], ...]:
+    """``<name>_amount`` and ``<name>_currency``: both set, or (when nullable) both null."""
+    return (
+        sa.Column(f"{name}_amount", sa.BigInteger, nullable=nullable),
+        sa.Column(f"{name}_currency", sa.String(3), nullable=nullable),
+    )
+
+
+def money_values(name: str, money: Money | None) -> dict[str, Any]:
+    return {
+        f"{name}_amount": None if money is None else money.amount,
+        f"{name}_currency": None if money is None else money.currency,
+    }
+
+
+def optional_money(row: sa.RowMapping, name: str) -> Money | None:
+    amount = row[f"{name}_amount"]
+    return None if amount is None else Money(int(amount), row[f"{name}_currency"])
+
+
+def money(row: sa.RowMapping, name: str) -> Money:
+    found = optional_money(row, name)
+    if found is None:
+        raise ValueError(f"{name} is null in a column that holds required money")
+    return found
