@@ -129,8 +129,10 @@ class PublicCatalog:
         self._ttl = ttl
         self._now = now
         self._entries: dict[tuple[Any, ...], _Listing] = {}
+        self._generation = 0
 
     def clear(self) -> None:
+        self._generation += 1
         self._entries.clear()
 
     async def plans(self, limit: int, offset: int, if_none_match: str | None) -> ASGIResponse:
@@ -163,10 +165,12 @@ class PublicCatalog:
         the client's ETag is current."""
         entry = self._entries.get(key)
         if entry is None or entry.expires <= self._now():
+            generation = self._generation
             entry = _Listing.of(await encode(), expires=self._now() + self._ttl)
             if len(self._entries) >= MAX_CACHED:
                 self._entries.clear()
-            if self._ttl > 0:
+            # A listing read while an admin changed the catalog answers this request only.
+            if self._ttl > 0 and generation == self._generation:
                 self._entries[key] = entry
         if if_none_match is not None and _matches(if_none_match, entry.etag):
             return entry.not_modified
@@ -175,8 +179,8 @@ class PublicCatalog:
 
 @attrs.frozen
 class _Listing:
-    """An encoded listing and its two answers, built once: Litestar only reads a Response
-    when it turns it into the ASGI response, so one instance serves every request."""
+    """An encoded listing and its two answers, built once: an ASGI response only reads its
+    body and headers when it is sent, so one instance serves every request."""
 
     expires: float
     etag: str

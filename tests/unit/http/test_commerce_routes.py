@@ -10,9 +10,21 @@ from typing import Any
 
 import pytest
 
+from entrypoints.http.catalog import PublicCatalog
 from talia_core.identity.model import Role
 from tests.api import Api, assert_problem
-from tests.shop import FORM, IPN, answer, coupon, fill_cart, pen, pending_order, shop, signed
+from tests.shop import (
+    FORM,
+    IPN,
+    answer,
+    coupon,
+    fill_cart,
+    pen,
+    pending_order,
+    plan,
+    shop,
+    signed,
+)
 
 
 async def holdings(api: Api, admin: dict[str, str], customer: dict[str, str]) -> dict[str, Any]:
@@ -35,8 +47,6 @@ async def holdings(api: Api, admin: dict[str, str], customer: dict[str, str]) ->
 
 async def test_the_public_catalog_lists_active_plans_cheapest_first(api: Api) -> None:
     admin, _ = await shop(api)
-    from tests.shop import plan
-
     await plan(api, admin, 1_000, name="Mini")
     await plan(api, admin, 9_000, name="Hidden", active=False)
 
@@ -150,9 +160,9 @@ async def test_an_unknown_or_inactive_plan_cannot_go_in_the_cart(api: Api) -> No
     await api.client.patch(f"/api/admin/plans/{plan_id}", json={"active": False}, headers=admin)
     before = await holdings(api, admin, customer)
 
-    for plan in ("no-such-plan", plan_id):
+    for wanted in ("no-such-plan", plan_id):
         response = await api.client.post(
-            "/api/cart/items", json={"plan_id": plan}, headers=customer
+            "/api/cart/items", json={"plan_id": wanted}, headers=customer
         )
         assert_problem(response, 422, "plan_id")
     assert await holdings(api, admin, customer) == before
@@ -412,3 +422,27 @@ async def test_admin_shop_routes_refuse_customers(api: Api, method: str, path: s
     response = await api.client.request(method, path, json={}, headers=customer)
 
     assert_problem(response, 403)
+
+
+async def test_a_listing_read_while_an_admin_changes_the_catalog_is_not_kept() -> None:
+    class SlowCatalog:
+        """Reads 'old' and, while it does, an admin's write clears the cache."""
+
+        def __init__(self) -> None:
+            self.reads = 0
+            self.public: PublicCatalog | None = None
+
+        async def list_plans(self) -> list[object]:
+            self.reads += 1
+            if self.reads == 1 and self.public is not None:
+                self.public.clear()
+            return []
+
+    catalog = SlowCatalog()
+    public = PublicCatalog(lambda: catalog, ttl=60)  # type: ignore[arg-type, return-value]
+    catalog.public = public
+
+    await public.plans(200, 0, None)
+    await public.plans(200, 0, None)
+
+    assert catalog.reads == 2
