@@ -185,6 +185,8 @@ class Gateways(containers.DeclarativeContainer):
                 ipn_url=providers.Callable(izipay_ipn_url, settings),
             ),
             providers.Singleton(runner, "izipay", breakers, settings),
+            # A refund that timed out may have gone through: it is never repeated.
+            non_idempotent={"refund"},
         ),
     )
 
@@ -245,6 +247,7 @@ class UseCases(containers.DeclarativeContainer):
         pending_lifetime=providers.Factory(
             timedelta, minutes=settings.provided.commerce.pending_order_minutes
         ),
+        gateway=gateways.payment_gateway,
     )
     payments = providers.Singleton(
         PaymentService,

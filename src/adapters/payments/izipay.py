@@ -7,6 +7,12 @@
 2. BROWSER the Krypton client draws the form with the public key and the formToken; the card
            never reaches this backend.
 3. SERVER  Izipay posts the IPN, read by ``krypton.read_notification`` with the REST password.
+4. SERVER  an admin's refund: POST {base}/api-payment/V4/Transaction/CancelOrRefund, same auth,
+           {"uuid": <the payment's transaction>, "amount": <minor units>, "currency": "PEN",
+            "resolutionMode": "AUTO", "comment": ...}: a payment not captured yet is cancelled
+           (the same transaction comes back UNPAID / CANCELLED), a captured one is refunded (a
+           new CREDIT transaction with its own uuid comes back). PSP_104 / PSP_105 and the
+           like come as an ERROR. Never retried: a failed attempt may have moved the money.
 
 ``Charge/SDKTest`` echoes a value back: it proves the credentials work and is the health check.
 """
@@ -23,7 +29,13 @@ from typing import Any
 import httpx
 
 from adapters.payments import krypton
-from talia_core.commerce.model import PaymentForm, PaymentNotification, PaymentRequest
+from talia_core.commerce.model import (
+    PaymentForm,
+    PaymentNotification,
+    PaymentRequest,
+    RefundReceipt,
+    RefundRequest,
+)
 from talia_core.shared.errors import ExternalServiceUnavailable, RuleViolated
 
 logger = logging.getLogger("talia.payments")
@@ -33,6 +45,11 @@ _API = "/api-payment/V4/"
 _PING = "ping"
 _MAX_ERROR_TEXT = 127  # Lyra's own limit for errorMessage and detailedErrorMessage
 _MAX_RETRY_AFTER = 24 * 3600
+_MAX_COMMENT = 255
+# Cancel what is not captured yet, refund what is.
+RESOLUTION_MODE = "AUTO"
+_UNPAID = "UNPAID"
+_CANCELLED = "CANCELLED"
 
 
 class IzipayPaymentGateway:
@@ -81,6 +98,38 @@ class IzipayPaymentGateway:
         if not isinstance(token, str) or not token:
             raise ExternalServiceUnavailable(SERVICE, "CreatePayment answered without a formToken")
         return PaymentForm(SERVICE, token, self._public_key)
+
+    async def refund(self, request: RefundRequest) -> RefundReceipt:
+        if request.amount.amount <= 0:
+            raise RuleViolated("a refund must be for more than zero", {"amount": "not positive"})
+        if not request.transaction_id:
+            raise RuleViolated(
+                "a refund needs the transaction it gives back", {"transaction_id": "missing"}
+            )
+        comment = request.comment or f"refund of {request.order_reference}"
+        body: dict[str, Any] = {
+            "uuid": request.transaction_id,
+            "amount": request.amount.amount,
+            "currency": request.amount.currency,
+            "resolutionMode": RESOLUTION_MODE,
+            "comment": comment[:_MAX_COMMENT],
+        }
+        answer = await self._call("Transaction/CancelOrRefund", body)
+        refund_id, status = answer.get("uuid"), answer.get("status")
+        if not isinstance(refund_id, str) or not refund_id or not isinstance(status, str):
+            raise ExternalServiceUnavailable(
+                SERVICE, "CancelOrRefund answered without a transaction uuid and status"
+            )
+        detailed = answer.get("detailedStatus")
+        if status == _UNPAID and detailed != _CANCELLED:
+            # A refund the acquirer turned down comes back as a SUCCESS carrying an unpaid
+            # credit; only an unpaid *cancelled* transaction means the money stays home.
+            reason = _clip(answer.get("errorCode")) or _clip(detailed) or status
+            raise RuleViolated(
+                f"Izipay refused the refund of {request.transaction_id}: {reason}",
+                {"payment": reason},
+            )
+        return RefundReceipt(SERVICE, refund_id, status)
 
     def read_notification(self, fields: Mapping[str, str]) -> PaymentNotification:
         return krypton.read_notification(fields, provider=SERVICE, key=self._password)

@@ -3,7 +3,8 @@
 Its form token is the payment itself, signed: ``base64url(JSON).hex(HMAC-SHA256)``, so any
 worker holding the secret can open it and nothing is kept in a process. Completing it gives
 the very form fields Izipay would post as an IPN (Krypton V4, ``kr-hash-key=password``),
-signed with the same secret; the app reads them on its one IPN route like Izipay's.
+signed with the same secret; the app reads them on its one IPN route like Izipay's. A
+refund of any named transaction is granted at once and leaves nothing behind either.
 """
 
 from __future__ import annotations
@@ -21,7 +22,14 @@ from typing import Any
 import attrs
 
 from adapters.payments import krypton
-from talia_core.commerce.model import PAID, PaymentForm, PaymentNotification, PaymentRequest
+from talia_core.commerce.model import (
+    PAID,
+    PaymentForm,
+    PaymentNotification,
+    PaymentRequest,
+    RefundReceipt,
+    RefundRequest,
+)
 from talia_core.shared.clock import Clock, SystemClock
 from talia_core.shared.errors import Forbidden, Malformed, RuleViolated
 from talia_core.shared.money import Money
@@ -98,6 +106,16 @@ class SandboxPaymentGateway:
         """The IPN fields Izipay would post once the payer paid (or failed to pay)."""
         payment = self.open(form_token)
         return krypton.notification_fields(self._answer(payment, paid=paid), self._secret)
+
+    async def refund(self, request: RefundRequest) -> RefundReceipt:
+        """Every refund of a named transaction succeeds at once, as a new paid credit."""
+        if not request.transaction_id:
+            raise RuleViolated(
+                "a refund needs the transaction it gives back", {"transaction_id": "missing"}
+            )
+        if request.amount.amount <= 0:
+            raise RuleViolated("a refund must be for more than zero", {"amount": "not positive"})
+        return RefundReceipt(PROVIDER, uuid.uuid4().hex, PAID)
 
     def read_notification(self, fields: Mapping[str, str]) -> PaymentNotification:
         return krypton.read_notification(fields, provider=PROVIDER, key=self._secret)

@@ -447,7 +447,7 @@ class CommerceAdminController(Controller):
     @post(
         "/api/admin/orders/{order_id:str}/refund",
         status_code=200,
-        responses=problems(400, 401, 403, 404, 409),
+        responses=problems(400, 401, 403, 404, 409, 422),
     )
     async def refund(
         self,
@@ -456,7 +456,13 @@ class CommerceAdminController(Controller):
         actor: NamedDependency[Actor],
         data: JSONBody[RefundIn | None] = None,
     ) -> OrderOut:
-        """Mark a paid order refunded (the money goes back through the provider's back office)."""
+        """Give a paid order's money back through the payment provider and mark it refunded.
+
+        The provider's refund id goes into the order's history and the payment journal
+        (outcome ``refunded``). ``409`` unless the order is paid; ``422`` when the provider
+        refuses (already refunded, say) or the order has no payment at the provider; ``503``
+        when the provider cannot be reached: in every such case nothing changes.
+        """
         order = await orders.refund(actor, order_id, note=data.note if data else None)
         return order_out(order)
 

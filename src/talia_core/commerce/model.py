@@ -573,10 +573,7 @@ class Order:
     def _move(
         self, to: OrderStatus, *, actor: str, at: datetime, note: str | None = None
     ) -> OrderTransition:
-        if to not in TRANSITIONS.get(self.status, frozenset()):
-            raise Conflict(
-                f"order {self.reference} is {self.status.value}; it cannot become {to.value}"
-            )
+        self.check_move_to(to)
         transition = OrderTransition(self.id, self.status, to, at, actor, note)
         self.status = to
         self.updated_at = at
@@ -600,6 +597,17 @@ class Order:
 
     def refund(self, *, actor: str, at: datetime, note: str | None = None) -> OrderTransition:
         return self._move(OrderStatus.REFUNDED, actor=actor, at=at, note=note)
+
+    def can_move_to(self, to: OrderStatus) -> bool:
+        """Whether the transition table lets the order become ``to`` from where it is."""
+        return to in TRANSITIONS.get(self.status, frozenset())
+
+    def check_move_to(self, to: OrderStatus) -> None:
+        """Raise the ``Conflict`` the move to ``to`` would raise, without moving."""
+        if not self.can_move_to(to):
+            raise Conflict(
+                f"order {self.reference} is {self.status.value}; it cannot become {to.value}"
+            )
 
     def flag_for_review(self, reason: str, *, at: datetime) -> None:
         """Something about its payment needs a person; the first reason is kept."""
@@ -636,6 +644,25 @@ class PaymentForm:
     public_key: str
 
 
+@attrs.frozen
+class RefundRequest:
+    """Give back ``amount`` of the payment the provider knows as ``transaction_id``."""
+
+    order_reference: str
+    transaction_id: str
+    amount: Money
+    comment: str | None = None
+
+
+@attrs.frozen
+class RefundReceipt:
+    """The provider's word that it gave the money back: its id for the refund, and its status."""
+
+    provider: str
+    refund_id: str
+    status: str
+
+
 PAID = "PAID"
 
 
@@ -661,6 +688,7 @@ class NotificationOutcome(enum.StrEnum):
     REVIEW = "review"  # paid, but the order cannot take it (already paid, cancelled, expired)
     MISMATCH = "mismatch"  # amount, currency or order do not match
     REJECTED = "rejected"  # forged or unreadable
+    REFUNDED = "refunded"  # an admin gave the money back through the provider
 
 
 @attrs.define
@@ -691,6 +719,21 @@ class PaymentEntry:
             status=notification.status[:32],
             amount=notification.amount,
         )
+
+
+def refund_entry(order: Order, receipt: RefundReceipt, *, at: datetime) -> PaymentEntry:
+    """The journal's record of ``order``'s money given back, under the provider's refund id."""
+    return PaymentEntry(
+        provider=receipt.provider,
+        outcome=NotificationOutcome.REFUNDED,
+        received_at=at,
+        detail=f"refund of {order.payment_reference}"[:500],
+        order_id=order.id,
+        order_reference=order.reference,
+        transaction_id=receipt.refund_id[:64],
+        status=receipt.status[:32],
+        amount=order.total,
+    )
 
 
 def mismatch(order: Order | None, notification: PaymentNotification) -> str | None:

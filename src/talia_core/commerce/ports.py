@@ -19,6 +19,8 @@ from talia_core.commerce.model import (
     Product,
     ProductRef,
     Redemption,
+    RefundReceipt,
+    RefundRequest,
     Sale,
 )
 from talia_core.shared.pagination import Page, PageRequest
@@ -144,7 +146,8 @@ class CommerceUnitOfWork(UnitOfWork, Protocol):
 
 
 class PaymentGateway(Protocol):
-    """A card payment provider: it opens payments and signs what it tells us about them."""
+    """A card payment provider: it opens payments, signs what it tells us about them and
+    gives money back."""
 
     @property
     def provider(self) -> str: ...
@@ -152,6 +155,15 @@ class PaymentGateway(Protocol):
     async def create_payment(self, request: PaymentRequest) -> PaymentForm:
         """Raises ``ExternalServiceUnavailable`` when the provider cannot be reached and
         ``RuleViolated`` when it refuses the request."""
+        ...
+
+    async def refund(self, request: RefundRequest) -> RefundReceipt:
+        """Give back ``request.amount`` of the transaction ``request.transaction_id`` (cancel
+        it if it was not captured yet). Raises ``ExternalServiceUnavailable`` when the
+        provider cannot be reached or its answer cannot be read, and ``RuleViolated`` when
+        it refuses (already refunded or cancelled, unknown transaction, wrong amount).
+
+        Never repeated on its own: the provider may have refunded on a failed attempt."""
         ...
 
     def read_notification(self, fields: Mapping[str, str]) -> PaymentNotification:

@@ -2,7 +2,8 @@
 
 Each use case is one transaction. Locks are always taken in the same order — cart, then
 order, then coupon, then the order-number sequence — so concurrent checkouts,
-cancellations and expiries queue behind each other instead of deadlocking.
+cancellations and expiries queue behind each other instead of deadlocking. A refund keeps
+its order locked across the payment provider's answer, so one order is refunded once.
 """
 
 from __future__ import annotations
@@ -30,9 +31,12 @@ from talia_core.commerce.model import (
     PricedCart,
     ProductRef,
     Redemption,
+    RefundReceipt,
+    RefundRequest,
     SalesSummary,
     mismatch,
     normalize_code,
+    refund_entry,
     summarize,
 )
 from talia_core.commerce.ports import CommerceUnitOfWork, PaymentGateway
@@ -50,6 +54,7 @@ from talia_core.shared.ports import UnitOfWorkFactory
 
 ORDER_SEQUENCE = "orders"
 MAX_SUMMARY_DAYS = 366
+MAX_NOTE = 500
 
 Uow = UnitOfWorkFactory[CommerceUnitOfWork]
 
@@ -263,14 +268,27 @@ def _paid_event(order: Order, at: datetime) -> DomainEvent:
     )
 
 
+def _refund_note(receipt: RefundReceipt, note: str | None) -> str:
+    """The refund's step in the history: the provider's refund id first, then the admin's note."""
+    said = f"{receipt.provider} refund {receipt.refund_id}"
+    return (f"{said}: {note}" if note else said)[:MAX_NOTE]
+
+
 class OrderService:
     def __init__(
-        self, uow: Uow, clock: Clock, *, currency: str, pending_lifetime: timedelta
+        self,
+        uow: Uow,
+        clock: Clock,
+        *,
+        currency: str,
+        pending_lifetime: timedelta,
+        gateway: PaymentGateway,
     ) -> None:
         self._uow = uow
         self._clock = clock
         self._currency = currency
         self.pending_lifetime = pending_lifetime
+        self._gateway = gateway
 
     async def checkout(self, actor: Actor, *, coupon_code: str | None = None) -> Order:
         """Turn the caller's cart into a pending order at today's prices.
@@ -350,11 +368,35 @@ class OrderService:
         return order
 
     async def refund(self, actor: Actor, order_id: str, *, note: str | None = None) -> Order:
+        """Give a paid order's money back through the provider, then mark it refunded.
+
+        The order stays locked from the check to the commit, the provider's call included, so
+        two admins refunding one order at once ask the provider once: the second finds the
+        order refunded (``Conflict``). When the provider refuses (``RuleViolated``) or cannot
+        be reached (``ExternalServiceUnavailable``) the error propagates and nothing changes.
+        """
         _require_admin(actor)
-        now = self._clock.now()
         async with self._uow() as uow:
             order = await uow.orders.get(order_id)
-            transition = order.refund(actor=actor.id, at=now, note=note)
+            order.check_move_to(OrderStatus.REFUNDED)
+            if order.payment_reference is None:
+                raise RuleViolated(
+                    f"order {order.reference} has no payment at the provider to give back",
+                    {"order_id": "no payment reference"},
+                )
+            receipt = await self._gateway.refund(
+                RefundRequest(
+                    order_reference=order.reference,
+                    transaction_id=order.payment_reference,
+                    amount=order.total,
+                    comment=note,
+                )
+            )
+            now = self._clock.now()
+            transition = order.refund(actor=actor.id, at=now, note=_refund_note(receipt, note))
+            # Keyed by the provider's id of the refund: the provider's own notification of
+            # that transaction and status, should one come, is then a duplicate.
+            await uow.payment_journal.record(refund_entry(order, receipt, at=now))
             await uow.orders.update(order, transition)
             await uow.outbox.add(
                 DomainEvent("order.refunded", now, {"order_id": order.id, "number": order.number})

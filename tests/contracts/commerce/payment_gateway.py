@@ -16,9 +16,9 @@ from typing import Any
 
 import pytest
 
-from talia_core.commerce.model import PaymentRequest
+from talia_core.commerce.model import PaymentRequest, RefundRequest
 from talia_core.commerce.ports import PaymentGateway
-from talia_core.shared.errors import Forbidden, Malformed
+from talia_core.shared.errors import Forbidden, Malformed, RuleViolated
 from talia_core.shared.money import Money
 
 SignedFields = Callable[[dict[str, Any] | str], dict[str, str]]
@@ -90,6 +90,17 @@ def a_request(amount: int = 15900) -> PaymentRequest:
     )
 
 
+def a_refund(
+    amount: int = 15900, *, transaction: str = TRANSACTION, comment: str | None = None
+) -> RefundRequest:
+    return RefundRequest(
+        order_reference=REFERENCE,
+        transaction_id=transaction,
+        amount=Money(amount, "PEN"),
+        comment=comment,
+    )
+
+
 class PaymentGatewayContract:
     # --------------------------------------------------------------------- payments
 
@@ -104,6 +115,27 @@ class PaymentGatewayContract:
 
     async def test_the_provider_answers_its_health_check(self, gateway: PaymentGateway) -> None:
         await gateway.check()
+
+    # ---------------------------------------------------------------------- refunds
+
+    async def test_a_refund_of_a_paid_transaction_comes_with_a_receipt_of_the_provider(
+        self, gateway: PaymentGateway
+    ) -> None:
+        receipt = await gateway.refund(a_refund(comment="customer changed their mind"))
+
+        assert receipt.provider == gateway.provider
+        assert receipt.refund_id
+        assert receipt.status
+
+    async def test_a_refund_without_its_transaction_is_refused(
+        self, gateway: PaymentGateway
+    ) -> None:
+        with pytest.raises(RuleViolated):
+            await gateway.refund(a_refund(transaction=""))
+
+    async def test_a_refund_of_nothing_is_refused(self, gateway: PaymentGateway) -> None:
+        with pytest.raises(RuleViolated):
+            await gateway.refund(a_refund(0))
 
     # ---------------------------------------------------------- reading notifications
 

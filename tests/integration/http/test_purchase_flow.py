@@ -136,6 +136,57 @@ async def test_an_ipn_for_another_amount_flags_the_order_and_does_not_pay_it(api
     assert "amount 100" in after["review_reason"]
 
 
+async def test_an_admin_refund_after_a_signed_ipn_gives_the_money_back_through_the_provider(
+    api: Api,
+) -> None:
+    admin, plan_id = await shop(api)
+    customer, order = await pending_order(api, admin, plan_id)
+    paid = await api.client.post(IPN, data=signed(answer(order["reference"], 5_000)))
+    assert paid.json()["outcome"] == "applied", paid.text
+    url = f"/api/admin/orders/{order['id']}/refund"
+
+    refund = await api.client.post(url, json={"note": "customer changed their mind"}, headers=admin)
+    again = await api.client.post(url, headers=admin)
+
+    assert refund.status_code == 200, refund.text
+    assert refund.json()["status"] == "refunded"
+    assert_problem(again, 409)
+    after = (await api.client.get(f"/api/orders/{order['id']}", headers=customer)).json()
+    assert [step["to_status"] for step in after["history"]] == ["pending", "paid", "refunded"]
+    journal = await api.client.get(
+        f"/api/admin/payments/journal?order_id={order['id']}", headers=admin
+    )
+    entries = {e["outcome"]: e for e in journal.json()["items"]}
+    assert sorted(entries) == ["applied", "refunded"]
+    refunded = entries["refunded"]
+    assert (refunded["provider"], refunded["status"], refunded["amount"]) == (
+        "sandbox",
+        "PAID",
+        {"amount": 5_000, "currency": "PEN"},
+    )
+    assert refunded["transaction_id"] != entries["applied"]["transaction_id"]
+    assert after["history"][-1]["note"] == (
+        f"sandbox refund {refunded['transaction_id']}: customer changed their mind"
+    )
+
+
+async def test_concurrent_refunds_of_one_order_refund_it_once(api: Api) -> None:
+    admin, plan_id = await shop(api)
+    _, order = await pending_order(api, admin, plan_id)
+    await api.client.post(IPN, data=signed(answer(order["reference"], 5_000)))
+    url = f"/api/admin/orders/{order['id']}/refund"
+
+    responses = await asyncio.gather(*(api.client.post(url, headers=admin) for _ in range(4)))
+
+    assert sorted(r.status_code for r in responses) == [200, 409, 409, 409], [
+        r.text for r in responses
+    ]
+    journal = await api.client.get(
+        f"/api/admin/payments/journal?order_id={order['id']}", headers=admin
+    )
+    assert sorted(e["outcome"] for e in journal.json()["items"]) == ["applied", "refunded"]
+
+
 async def test_a_cancelled_order_gives_its_coupon_use_back(api: Api) -> None:
     admin, plan_id = await shop(api)
     await coupon(api, admin, "ONCE", max_redemptions=1)

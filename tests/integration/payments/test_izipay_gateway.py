@@ -1,8 +1,8 @@
 """The Izipay gateway against a local HTTP server speaking Izipay's REST V4 format.
 
 The server is a few lines of asyncio on 127.0.0.1 (a free port): it checks HTTP Basic auth
-the way Izipay does, records every request, answers CreatePayment and SDKTest, and can be
-told what to answer next (an ERROR, a 503, silence...).
+the way Izipay does, records every request, answers CreatePayment, CancelOrRefund and
+SDKTest, and can be told what to answer next (an ERROR, a 503, silence...).
 """
 
 from __future__ import annotations
@@ -20,11 +20,21 @@ import httpx
 import pytest
 
 from adapters.payments.izipay import IzipayPaymentGateway
+from adapters.resilience import HyxResilienceRunner, resilient
+from talia_core.commerce.model import RefundReceipt
+from talia_core.resilience.model import (
+    BreakerPolicy,
+    BulkheadPolicy,
+    ResiliencePolicy,
+    RetryPolicy,
+)
 from talia_core.shared.errors import ExternalServiceUnavailable, RuleViolated
 from tests.contracts.commerce.payment_gateway import (
     REFERENCE,
+    TRANSACTION,
     PaymentGatewayContract,
     SignedFields,
+    a_refund,
     a_request,
     ipn_fields,
 )
@@ -34,6 +44,8 @@ PASSWORD = "testpassword_" + "k" * 40
 PUBLIC_KEY = f"{SHOP_ID}:testpublickey_" + "p" * 40
 CREATE_PAYMENT = "/api-payment/V4/Charge/CreatePayment"
 SDK_TEST = "/api-payment/V4/Charge/SDKTest"
+CANCEL_OR_REFUND = "/api-payment/V4/Transaction/CancelOrRefund"
+CREDIT = "5f3b1c0e8a2d4e6f9a7b3c1d2e4f6a8b"
 
 _REASONS = {200: "OK", 401: "Unauthorized", 404: "Not Found", 429: "Too Many Requests"}
 
@@ -55,6 +67,25 @@ class Reply:
     body: bytes | dict[str, Any] = b""
     headers: dict[str, str] = attrs.field(factory=dict)
     stall: bool = False  # accept the request and never answer
+
+
+def transaction(
+    uuid: str, status: str, detailed_status: str, *, operation: str = "CREDIT", amount: int = 15900
+) -> dict[str, Any]:
+    """A V4/PaymentTransaction as CancelOrRefund answers it: what the gateway reads, and more."""
+    return {
+        "shopId": SHOP_ID,
+        "uuid": uuid,
+        "amount": amount,
+        "currency": "PEN",
+        "paymentMethodType": "CARD",
+        "status": status,
+        "detailedStatus": detailed_status,
+        "operationType": operation,
+        "errorCode": None,
+        "errorMessage": None,
+        "_type": "V4/PaymentTransaction",
+    }
 
 
 def envelope(web_service: str, status: str, answer: dict[str, Any]) -> dict[str, Any]:
@@ -143,6 +174,10 @@ class FakeIzipay:
             token = "01" + base64.b64encode(request.body).decode()[:40]
             answer = {"formToken": token, "_type": "V4/Charge/PaymentForm"}
             return Reply(body=envelope("Charge/CreatePayment", "SUCCESS", answer))
+        if request.path == CANCEL_OR_REFUND:
+            # A captured payment: refunded by a new credit transaction of its own.
+            answer = transaction(CREDIT, "PAID", "AUTHORISED", amount=request.json()["amount"])
+            return Reply(body=envelope("Transaction/CancelOrRefund", "SUCCESS", answer))
         return Reply(404, b"<html>not found</html>")
 
 
@@ -330,6 +365,144 @@ async def test_an_unreachable_izipay_is_unavailable(
         await gateway.create_payment(a_request())
     with pytest.raises(ExternalServiceUnavailable):
         await gateway.check()
+
+
+# ---------------------------------------------------------------------- CancelOrRefund
+
+
+async def test_a_refund_is_a_cancel_or_refund_of_the_transaction_in_minor_units(
+    izipay: FakeIzipay, izipay_gateway: IzipayPaymentGateway
+) -> None:
+    receipt = await izipay_gateway.refund(a_refund(15900, comment="customer changed their mind"))
+
+    [request] = izipay.requests
+    assert (request.method, request.path) == ("POST", CANCEL_OR_REFUND)
+    expected = base64.b64encode(f"{SHOP_ID}:{PASSWORD}".encode()).decode()
+    assert request.headers["authorization"] == f"Basic {expected}"
+    assert request.headers["content-type"] == "application/json"
+    assert request.json() == {
+        "uuid": TRANSACTION,
+        "amount": 15900,
+        "currency": "PEN",
+        "resolutionMode": "AUTO",
+        "comment": "customer changed their mind",
+    }
+    assert receipt == RefundReceipt("izipay", CREDIT, "PAID")
+
+
+async def test_a_refund_without_a_note_is_commented_with_the_order_reference(
+    izipay: FakeIzipay, izipay_gateway: IzipayPaymentGateway
+) -> None:
+    await izipay_gateway.refund(a_refund())
+
+    assert izipay.requests[0].json()["comment"] == f"refund of {REFERENCE}"
+
+
+async def test_a_payment_not_yet_captured_is_cancelled_and_keeps_its_own_uuid(
+    izipay: FakeIzipay, izipay_gateway: IzipayPaymentGateway
+) -> None:
+    cancelled = transaction(TRANSACTION, "UNPAID", "CANCELLED", operation="DEBIT")
+    izipay.answer_next(Reply(body=envelope("Transaction/CancelOrRefund", "SUCCESS", cancelled)))
+
+    receipt = await izipay_gateway.refund(a_refund())
+
+    assert receipt == RefundReceipt("izipay", TRANSACTION, "UNPAID")
+
+
+async def test_a_refund_izipay_answers_with_an_error_is_a_refusal_naming_its_code(
+    izipay: FakeIzipay, izipay_gateway: IzipayPaymentGateway
+) -> None:
+    error = {
+        "errorCode": "PSP_104",
+        "errorMessage": "transaction already refunded",
+        "detailedErrorCode": None,
+        "detailedErrorMessage": None,
+        "_type": "V4/WebService/WebServiceError",
+    }
+    izipay.answer_next(Reply(body=envelope("Transaction/CancelOrRefund", "ERROR", error)))
+
+    with pytest.raises(RuleViolated, match="PSP_104") as refused:
+        await izipay_gateway.refund(a_refund())
+
+    assert refused.value.fields == {"payment": "PSP_104"}
+
+
+async def test_a_credit_the_acquirer_refused_is_a_refusal(
+    izipay: FakeIzipay, izipay_gateway: IzipayPaymentGateway
+) -> None:
+    refused_credit = transaction(CREDIT, "UNPAID", "REFUSED")
+    izipay.answer_next(
+        Reply(body=envelope("Transaction/CancelOrRefund", "SUCCESS", refused_credit))
+    )
+
+    with pytest.raises(RuleViolated, match="REFUSED") as refused:
+        await izipay_gateway.refund(a_refund())
+
+    assert refused.value.fields == {"payment": "REFUSED"}
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        Reply(503, b""),
+        Reply(500, b"<html>Internal Server Error</html>"),
+        Reply(200, {"status": "SUCCESS", "answer": {"_type": "V4/PaymentTransaction"}}),
+    ],
+    ids=["503", "500", "no-uuid"],
+)
+async def test_a_refund_izipay_does_not_answer_leaves_it_unavailable(
+    izipay: FakeIzipay, izipay_gateway: IzipayPaymentGateway, reply: Reply
+) -> None:
+    izipay.answer_next(reply)
+
+    with pytest.raises(ExternalServiceUnavailable) as unavailable:
+        await izipay_gateway.refund(a_refund())
+
+    assert unavailable.value.service == "izipay"
+
+
+def patient_runner() -> HyxResilienceRunner:
+    """A runner that would try three times, with no real waiting between attempts."""
+
+    async def no_wait(_: float) -> None:
+        return None
+
+    policy = ResiliencePolicy(
+        timeout_seconds=5.0,
+        retry=RetryPolicy(
+            max_attempts=3,
+            base_delay_seconds=0.1,
+            max_delay_seconds=1.0,
+            multiplier=2.0,
+            max_retry_after_seconds=10,
+        ),
+        breaker=BreakerPolicy(failure_threshold=10, open_seconds=30.0, half_open_probes=1),
+        bulkhead=BulkheadPolicy(max_concurrent=4, max_wait_seconds=1.0),
+    )
+    return HyxResilienceRunner("izipay", policy, sleep=no_wait)
+
+
+async def test_a_refund_is_never_retried_by_the_resilience_runner(
+    izipay: FakeIzipay, izipay_gateway: IzipayPaymentGateway
+) -> None:
+    gateway = resilient(izipay_gateway, patient_runner(), non_idempotent={"refund"})
+    izipay.answer_next(Reply(503, b""))
+
+    with pytest.raises(ExternalServiceUnavailable, match="1 attempt"):
+        await gateway.refund(a_refund())
+
+    assert [r.path for r in izipay.requests] == [CANCEL_OR_REFUND]
+
+
+async def test_the_same_runner_retries_what_may_be_repeated(
+    izipay: FakeIzipay, izipay_gateway: IzipayPaymentGateway
+) -> None:
+    gateway = resilient(izipay_gateway, patient_runner(), non_idempotent={"refund"})
+    izipay.answer_next(Reply(503, b""))
+
+    await gateway.check()
+
+    assert [r.path for r in izipay.requests] == [SDK_TEST, SDK_TEST]
 
 
 # ------------------------------------------------------------------------------ SDKTest

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
@@ -28,6 +29,8 @@ from talia_core.commerce.model import (
     PaymentRequest,
     ProductKind,
     ProductRef,
+    RefundReceipt,
+    RefundRequest,
 )
 from talia_core.commerce.services import (
     CartService,
@@ -38,7 +41,12 @@ from talia_core.commerce.services import (
     PaymentService,
 )
 from talia_core.shared.clock import FakeClock
-from talia_core.shared.errors import Forbidden, Malformed
+from talia_core.shared.errors import (
+    ExternalServiceUnavailable,
+    Forbidden,
+    Malformed,
+    RuleViolated,
+)
 from talia_core.shared.money import Money
 from talia_core.shared.pagination import PageRequest
 
@@ -94,17 +102,33 @@ PATHS: dict[OrderStatus, list[OrderStatus]] = {
 
 
 class FakePaymentGateway:
-    """Reads whatever it was told to read; keeps the payments it was asked to open."""
+    """Reads whatever it was told to read; keeps the payments it was asked to open and the
+    refunds it was asked for, and grants each refund unless told to refuse or fail."""
 
     provider = "fake"
 
     def __init__(self) -> None:
         self.requests: list[PaymentRequest] = []
         self.answer: PaymentNotification | Forbidden | Malformed = Malformed("nothing was sent")
+        self.refunds: list[RefundRequest] = []
+        self.refund_failure: RuleViolated | ExternalServiceUnavailable | None = None
 
     async def create_payment(self, request: PaymentRequest) -> PaymentForm:
         self.requests.append(request)
         return PaymentForm(self.provider, f"form-{request.order_reference}", "public-key")
+
+    def refuse_refunds(self, code: str = "PSP_104") -> None:
+        self.refund_failure = RuleViolated(f"the provider refused: {code}", {"payment": code})
+
+    def fail_refunds(self) -> None:
+        self.refund_failure = ExternalServiceUnavailable(self.provider, "connection reset")
+
+    async def refund(self, request: RefundRequest) -> RefundReceipt:
+        await asyncio.sleep(0)  # the provider answers later: whatever else runs goes on
+        self.refunds.append(request)
+        if self.refund_failure is not None:
+            raise self.refund_failure
+        return RefundReceipt(self.provider, f"refund-{len(self.refunds)}", PAID)
 
     def read_notification(self, fields: Mapping[str, str]) -> PaymentNotification:
         if isinstance(self.answer, Forbidden | Malformed):

@@ -54,13 +54,15 @@ def coupons(uow: UowFactory, clock: FakeClock) -> CouponService:
 
 
 @pytest.fixture
-def orders(uow: UowFactory, clock: FakeClock) -> OrderService:
-    return OrderService(uow, clock, currency=PEN, pending_lifetime=PENDING_LIFETIME)
+def gateway() -> FakePaymentGateway:
+    return FakePaymentGateway()
 
 
 @pytest.fixture
-def gateway() -> FakePaymentGateway:
-    return FakePaymentGateway()
+def orders(uow: UowFactory, clock: FakeClock, gateway: FakePaymentGateway) -> OrderService:
+    return OrderService(
+        uow, clock, currency=PEN, pending_lifetime=PENDING_LIFETIME, gateway=gateway
+    )
 
 
 @pytest.fixture

@@ -159,7 +159,7 @@ async def test_an_admin_refunds_a_paid_order(shop: Shop, database: InMemoryDatab
     assert (last.from_status, last.actor, last.note) == (
         OrderStatus.PAID,
         ADMIN.id,
-        "customer changed their mind",
+        "fake refund refund-1: customer changed their mind",
     )
     refunded = [e for e in database.committed.outbox if e.name == "order.refunded"]
     assert [e.data for e in refunded] == [{"order_id": order.id, "number": order.number}]
@@ -178,6 +178,7 @@ async def test_only_a_paid_order_is_refunded(shop: Shop, database: InMemoryDatab
         await shop.orders.refund(ADMIN, order.id)
     assert await shop.stored_order(order.id) == order
     assert [e.name for e in database.committed.outbox] == []
+    assert shop.gateway.refunds == []
 
 
 async def test_an_admin_fulfils_a_paid_order(shop: Shop, clock: FakeClock) -> None:
@@ -268,10 +269,12 @@ async def test_an_illegal_move_is_refused_and_the_order_kept(
 ) -> None:
     order = await shop.in_status(start)
     outbox = list(database.committed.outbox)
+    refunds = list(shop.gateway.refunds)
     with pytest.raises(Conflict):
         await SERVICE_MOVES[target](shop, order)
     assert await shop.stored_order(order.id) == order
     assert database.committed.outbox == outbox
+    assert shop.gateway.refunds == refunds
 
 
 @pytest.mark.parametrize("start", [s for s in OrderStatus if s is not OrderStatus.PENDING])

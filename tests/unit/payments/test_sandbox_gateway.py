@@ -14,8 +14,10 @@ from talia_core.shared.errors import Forbidden, Malformed, RuleViolated
 from talia_core.shared.money import Money
 from tests.contracts.commerce.payment_gateway import (
     REFERENCE,
+    TRANSACTION,
     PaymentGatewayContract,
     SignedFields,
+    a_refund,
     a_request,
     ipn_fields,
 )
@@ -178,6 +180,26 @@ async def test_each_completion_is_a_transaction_of_its_own(
 async def test_a_payment_for_nothing_is_refused(sandbox: SandboxPaymentGateway) -> None:
     with pytest.raises(RuleViolated):
         await sandbox.create_payment(a_request(amount=0))
+
+
+async def test_a_sandbox_refund_is_granted_as_a_paid_credit_of_its_own(
+    sandbox: SandboxPaymentGateway,
+) -> None:
+    first = await sandbox.refund(a_refund())
+    second = await sandbox.refund(a_refund())
+
+    assert (first.provider, first.status) == ("sandbox", "PAID")
+    assert first.refund_id != second.refund_id
+    assert TRANSACTION not in (first.refund_id, second.refund_id)
+
+
+async def test_a_sandbox_refund_of_no_transaction_is_refused(
+    sandbox: SandboxPaymentGateway,
+) -> None:
+    with pytest.raises(RuleViolated) as refused:
+        await sandbox.refund(a_refund(transaction=""))
+
+    assert refused.value.fields == {"transaction_id": "missing"}
 
 
 def test_a_short_secret_is_refused_at_start() -> None:
