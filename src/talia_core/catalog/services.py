@@ -5,8 +5,7 @@ from __future__ import annotations
 from talia_core.catalog.model import Plan, Template
 from talia_core.catalog.ports import CatalogUnitOfWork
 from talia_core.shared.clock import Clock
-from talia_core.shared.errors import RuleViolated
-from talia_core.shared.money import Money
+from talia_core.shared.money import Money, in_currency
 from talia_core.shared.ports import UnitOfWorkFactory
 
 
@@ -20,13 +19,6 @@ class CatalogService:
         self._clock = clock
         self.currency = currency
 
-    def _in_shop_currency(self, price: Money | None) -> Money | None:
-        if price is not None and price.currency != self.currency:
-            raise RuleViolated(
-                f"prices are in {self.currency}", {"price.currency": f"must be {self.currency}"}
-            )
-        return price
-
     async def list_plans(self, *, active_only: bool = True) -> list[Plan]:
         async with self._uow(read_only=True) as uow:
             return await uow.plans.all(active_only=active_only)
@@ -38,7 +30,7 @@ class CatalogService:
     async def create_plan(
         self, *, name: str, price: Money, features: list[str], active: bool = True
     ) -> Plan:
-        self._in_shop_currency(price)
+        in_currency("price", price, self.currency)
         plan = Plan.create(
             name=name, price=price, features=features, active=active, at=self._clock.now()
         )
@@ -56,7 +48,7 @@ class CatalogService:
         features: list[str] | None = None,
         active: bool | None = None,
     ) -> Plan:
-        self._in_shop_currency(price)
+        in_currency("price", price, self.currency)
         async with self._uow() as uow:
             plan = await uow.plans.get(plan_id)
             plan.revise(
@@ -93,7 +85,7 @@ class CatalogService:
         preview_url: str | None = None,
         active: bool = True,
     ) -> Template:
-        self._in_shop_currency(price)
+        in_currency("price", price, self.currency)
         template = Template.create(
             name=name,
             category=category,
@@ -117,7 +109,7 @@ class CatalogService:
         preview_url: str | None = None,
         active: bool | None = None,
     ) -> Template:
-        self._in_shop_currency(price)
+        in_currency("price", price, self.currency)
         async with self._uow() as uow:
             template = await uow.templates.get(template_id)
             template.revise(

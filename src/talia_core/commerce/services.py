@@ -48,7 +48,7 @@ from talia_core.shared.errors import (
     RuleViolated,
 )
 from talia_core.shared.events import DomainEvent
-from talia_core.shared.money import Money
+from talia_core.shared.money import Money, in_currency
 from talia_core.shared.pagination import Page, PageRequest
 from talia_core.shared.ports import UnitOfWorkFactory
 
@@ -154,12 +154,6 @@ class CouponService:
         self._clock = clock
         self._currency = currency
 
-    def _in_shop_currency(self, field: str, amount: Money | None) -> None:
-        if amount is not None and amount.currency != self._currency:
-            raise RuleViolated(
-                f"{field} must be in {self._currency}", {f"{field}.currency": "other currency"}
-            )
-
     async def validate(self, customer_id: str, code: str) -> CouponCheck:
         """Checks the code against the cart as it is now; checkout checks again, atomically."""
         now = self._clock.now()
@@ -187,8 +181,8 @@ class CouponService:
 
     async def create(self, actor: Actor, terms: CouponTerms) -> Coupon:
         _require_admin(actor)
-        self._in_shop_currency("amount_off", terms.amount_off)
-        self._in_shop_currency("minimum_order", terms.minimum_order)
+        in_currency("amount_off", terms.amount_off, self._currency)
+        in_currency("minimum_order", terms.minimum_order, self._currency)
         coupon = Coupon.create(
             code=terms.code,
             kind=terms.kind,
@@ -220,7 +214,7 @@ class CouponService:
         minimum_order: Money | None = None,
     ) -> Coupon:
         _require_admin(actor)
-        self._in_shop_currency("minimum_order", minimum_order)
+        in_currency("minimum_order", minimum_order, self._currency)
         async with self._uow() as uow:
             coupon = await uow.coupons.get(coupon_id)
             coupon.revise(

@@ -64,3 +64,11 @@ class Money:
     @property
     def is_negative(self) -> bool:
         return self.amount < 0
+
+
+def in_currency(field: str, amount: Money | None, currency: str) -> None:
+    """Refuse ``amount`` (when given) unless it is in ``currency``, naming ``field``."""
+    if amount is not None and amount.currency != currency:
+        raise RuleViolated(
+            f"{field} must be in {currency}", {f"{field}.currency": f"must be {currency}"}
+        )
