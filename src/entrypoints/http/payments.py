@@ -37,7 +37,6 @@ logger = logging.getLogger("talia.payments")
 
 IPN_PATH = "/api/payments/izipay/ipn"
 FORM = "application/x-www-form-urlencoded"
-IPN_FIELDS = ("kr-answer", "kr-hash", "kr-hash-algorithm", "kr-hash-key", "kr-answer-type")
 
 
 class FormTokenIn(Schema):
