@@ -1,0 +1,1 @@
+"""Conversations: contacts on every channel, their conversations and messages."""

@@ -1,0 +1,238 @@
+"""What the conversations context needs from storage, channels, files and assistants."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from contextlib import AbstractAsyncContextManager
+from typing import Any, Protocol
+
+import attrs
+
+from talia_core.conversations.model import (
+    Channel,
+    ChannelIdentity,
+    Contact,
+    Conversation,
+    ConversationStatus,
+    InboxEntry,
+    Location,
+    Message,
+    MessageType,
+    Template,
+)
+from talia_core.shared.jobs import JobsUnitOfWork
+from talia_core.shared.pagination import Page, PageRequest
+
+# --- storage ----------------------------------------------------------------------------
+
+
+class ContactRepository(Protocol):
+    async def add(self, contact: Contact) -> None:
+        """``Conflict`` when one of its identities already belongs to a contact."""
+        ...
+
+    async def get(self, contact_id: str) -> Contact: ...
+
+    async def update(self, contact: Contact) -> None:
+        """Stores details and any new identities (``Conflict`` when one is taken)."""
+        ...
+
+    async def remove(self, contact_id: str) -> None:
+        """Only for a contact merged into another; its conversations must have moved."""
+        ...
+
+    async def by_identities(self, identities: Sequence[ChannelIdentity]) -> list[Contact]:
+        """Every contact holding one of the identities, oldest first."""
+        ...
+
+    async def find(self, page: PageRequest, *, text: str | None) -> Page[Contact]:
+        """Most recently updated first; ``text`` matches name, phone, e-mail or identity."""
+        ...
+
+
+@attrs.frozen
+class ConversationFilter:
+    status: ConversationStatus | None = None
+    channel: Channel | None = None
+    assignee_id: str | None = None
+    contact_id: str | None = None
+    text: str | None = None
+
+
+class ConversationRepository(Protocol):
+    async def add(self, conversation: Conversation) -> None: ...
+
+    async def get(self, conversation_id: str) -> Conversation:
+        """Locked for update in a writing unit."""
+        ...
+
+    async def update(self, conversation: Conversation) -> None: ...
+
+    async def open_for(
+        self, contact_id: str, channel: Channel, thread: str | None
+    ) -> Conversation | None:
+        """The contact's conversation on the channel (and thread) that is not closed."""
+        ...
+
+    async def by_thread(self, channel: Channel, thread: str) -> Conversation | None:
+        """The newest conversation a channel knows by its own handle."""
+        ...
+
+    async def move_contact(self, from_contact: str, to_contact: str) -> None: ...
+
+    async def find(self, page: PageRequest, criteria: ConversationFilter) -> Page[Conversation]:
+        """Most recent activity first."""
+        ...
+
+
+class MessageRepository(Protocol):
+    async def add(self, message: Message) -> bool:
+        """False (and nothing written) when the channel already has its ``external_id``."""
+        ...
+
+    async def get(self, message_id: str) -> Message: ...
+
+    async def update(self, message: Message) -> None: ...
+
+    async def by_external_id(self, channel: Channel, external_id: str) -> Message | None: ...
+
+    async def history(self, conversation_id: str, limit: int) -> list[Message]:
+        """The last ``limit`` messages, oldest first."""
+        ...
+
+    async def find(self, conversation_id: str, page: PageRequest) -> Page[Message]:
+        """Newest first."""
+        ...
+
+
+class ConversationsUnitOfWork(JobsUnitOfWork, Protocol):
+    @property
+    def contacts(self) -> ContactRepository: ...
+
+    @property
+    def conversations(self) -> ConversationRepository: ...
+
+    @property
+    def messages(self) -> MessageRepository: ...
+
+
+class Inbox(Protocol):
+    """The durable front door for channel events, built for bursts of webhooks.
+
+    ``accept`` returns once the entries and the job that will process each new one are
+    committed together; redelivered entries (same channel and key) are left alone. The
+    answer says, per entry, whether it was new.
+    """
+
+    async def accept(self, entries: Sequence[InboxEntry]) -> list[bool]: ...
+
+
+# --- channels ---------------------------------------------------------------------------
+
+
+@attrs.frozen
+class Outbound:
+    """A message to send: ``to`` is the contact's identity on the channel."""
+
+    message_id: str
+    channel: Channel
+    to: ChannelIdentity
+    type: MessageType
+    thread: str | None = None
+    text: str | None = None
+    template: Template | None = None
+    media_url: str | None = None
+    media_mime_type: str | None = None
+    location: Location | None = None
+
+
+class ChannelSender(Protocol):
+    """Sends through one channel; raises ``DeliveryRefused`` for a permanent refusal and
+    ``ExternalServiceUnavailable`` for anything worth retrying."""
+
+    async def send(self, message: Outbound) -> str:
+        """The provider's id of the sent message."""
+        ...
+
+    async def hand_off(self, thread: str | None) -> None:
+        """Tell the channel humans take over (Chatwoot opens the conversation); channels
+        without such a notion do nothing."""
+        ...
+
+
+@attrs.frozen
+class Download:
+    content: bytes
+    mime_type: str
+
+
+class MediaDownloader(Protocol):
+    """Fetches an attachment a channel announced (a WhatsApp media id, a Twilio URL)."""
+
+    async def download(self, reference: str) -> Download: ...
+
+
+class FileStore(Protocol):
+    async def put(self, key: str, content: bytes, mime_type: str) -> None: ...
+
+    async def get(self, key: str) -> Download:
+        """``NotFound`` when there is no such file."""
+        ...
+
+
+class LiveFeed(Protocol):
+    """Pushes committed messages to whoever watches a web chat session (its socket)."""
+
+    async def publish(self, thread: str, message: Message) -> None:
+        """``thread`` is the web chat session the conversation belongs to."""
+        ...
+
+    def subscribe(self, thread: str) -> AbstractAsyncContextManager[AsyncIterator[dict[str, Any]]]:
+        """The session's messages from now on, as JSON frames, while the block lasts; the
+        iterator ends when the feed drops a subscriber that cannot keep up."""
+        ...
+
+
+# --- assistants -------------------------------------------------------------------------
+
+
+@attrs.frozen
+class TurnMessage:
+    author: str  # "contact", "bot" or "agent"
+    type: str
+    text: str | None
+
+
+@attrs.frozen
+class AssistantTurn:
+    """What an assistant sees: the conversation so far and the messages it has to answer."""
+
+    conversation_id: str
+    channel: str
+    contact_name: str | None
+    history: tuple[TurnMessage, ...]
+    unanswered: tuple[TurnMessage, ...]
+
+    @property
+    def is_first(self) -> bool:
+        return not any(m.author == "bot" for m in self.history)
+
+
+@attrs.frozen
+class ToolCall:
+    name: str
+    arguments: dict[str, Any] = attrs.field(factory=dict)
+
+
+HAND_OFF = "hand_off_to_human"
+"""The tool every assistant may call: the conversation goes to a human."""
+
+
+@attrs.frozen
+class AssistantReply:
+    messages: tuple[str, ...] = ()
+    tool_calls: tuple[ToolCall, ...] = ()
+
+
+class Assistant(Protocol):
+    async def respond(self, turn: AssistantTurn) -> AssistantReply: ...

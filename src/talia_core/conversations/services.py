@@ -1,0 +1,500 @@
+"""Conversation use cases: what the worker does with channel events, and what agents do.
+
+Channel events reach ``handle_event`` through a job (the durable inbox committed it); the
+assistant's turn, each delivery and each media download are jobs of their own, so a
+provider that is down delays a reply without ever losing the customer's message.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+import attrs
+
+from talia_core.conversations.errors import DeliveryRefused, OutsideServiceWindow
+from talia_core.conversations.model import (
+    Author,
+    Channel,
+    ChannelEvent,
+    Contact,
+    Conversation,
+    ConversationStatus,
+    DeliveryStatus,
+    Direction,
+    InboundMessage,
+    InboxEntry,
+    Media,
+    Message,
+    Sender,
+    StatusUpdate,
+    Template,
+    ThreadUpdate,
+    event_from_data,
+)
+from talia_core.conversations.ports import (
+    HAND_OFF,
+    Assistant,
+    AssistantTurn,
+    ChannelSender,
+    ConversationFilter,
+    ConversationsUnitOfWork,
+    FileStore,
+    Inbox,
+    LiveFeed,
+    MediaDownloader,
+    Outbound,
+    TurnMessage,
+)
+from talia_core.shared.clock import Clock
+from talia_core.shared.errors import NotFound, RuleViolated
+from talia_core.shared.jobs import Job, JobHandler
+from talia_core.shared.pagination import Page, PageRequest
+from talia_core.shared.ports import UnitOfWorkFactory
+
+INBOX_JOB = "conversations.inbox"
+TURN_JOB = "conversations.assistant_turn"
+DELIVER_JOB = "conversations.deliver"
+MEDIA_JOB = "conversations.media"
+HAND_OFF_JOB = "conversations.channel_hand_off"
+
+# A status for a message we never recorded sending: retried while our own record of the
+# send may still be on its way, dropped once it is clearly about someone else's message.
+UNKNOWN_STATUS_PATIENCE = timedelta(minutes=10)
+TEMPLATE_CHANNELS = (Channel.WHATSAPP, Channel.TWILIO)
+
+
+@attrs.frozen
+class Receipt:
+    accepted: int
+    duplicates: int
+
+
+class InboxService:
+    """The acknowledgement path of every channel webhook: store the events, nothing more."""
+
+    def __init__(self, inbox: Inbox, clock: Clock, wake: Callable[[], None] = lambda: None):
+        self._inbox = inbox
+        self._clock = clock
+        self._wake = wake
+
+    async def receive(self, events: Sequence[ChannelEvent]) -> Receipt:
+        """Returns once every event is durably stored with the job that will process it."""
+        if not events:
+            return Receipt(0, 0)
+        now = self._clock.now()
+        fresh = await self._inbox.accept([InboxEntry.of(event, now) for event in events])
+        accepted = sum(fresh)
+        if accepted:
+            self._wake()
+        return Receipt(accepted, len(fresh) - accepted)
+
+
+class ConversationService:
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory[ConversationsUnitOfWork],
+        clock: Clock,
+        *,
+        senders: Mapping[Channel, ChannelSender],
+        downloaders: Mapping[Channel, MediaDownloader],
+        files: FileStore,
+        assistant: Assistant,
+        live: LiveFeed,
+        debounce: timedelta = timedelta(seconds=2),
+        history_limit: int = 30,
+        wake: Callable[[], None] = lambda: None,
+    ) -> None:
+        self._uow = uow
+        self._clock = clock
+        self._senders = dict(senders)
+        self._downloaders = dict(downloaders)
+        self._files = files
+        self._assistant = assistant
+        self._live = live
+        self._debounce = debounce
+        self._history_limit = history_limit
+        self._wake = wake
+
+    def job_handlers(self) -> dict[str, JobHandler]:
+        """What the job runner calls for each kind of job this context records."""
+
+        async def turn(payload: Mapping[str, Any]) -> None:
+            await self.take_assistant_turn(payload["conversation_id"])
+
+        async def deliver(payload: Mapping[str, Any]) -> None:
+            await self.deliver(payload["message_id"])
+
+        async def media(payload: Mapping[str, Any]) -> None:
+            await self.fetch_media(payload["message_id"])
+
+        async def hand_off(payload: Mapping[str, Any]) -> None:
+            await self.tell_channel_of_hand_off(payload["conversation_id"])
+
+        return {
+            INBOX_JOB: self.handle_event,
+            TURN_JOB: turn,
+            DELIVER_JOB: deliver,
+            MEDIA_JOB: media,
+            HAND_OFF_JOB: hand_off,
+        }
+
+    # --- the worker's side ---------------------------------------------------------------
+
+    async def handle_event(self, data: Mapping[str, Any]) -> None:
+        event = event_from_data(data)
+        if isinstance(event, InboundMessage):
+            received = data.get("received_at")
+            await self.ingest(event, datetime.fromisoformat(received) if received else None)
+        elif isinstance(event, StatusUpdate):
+            await self.record_status(event)
+        else:
+            await self.apply_thread_update(event)
+
+    async def ingest(
+        self, event: InboundMessage, received_at: datetime | None = None
+    ) -> Message | None:
+        """Store an inbound message once; None when it was already stored."""
+        now = self._clock.now()
+        async with self._uow() as uow:
+            contact = await self._contact_for(uow, event.sender, now)
+            conversation = await uow.conversations.open_for(contact.id, event.channel, event.thread)
+            if conversation is None:
+                conversation = Conversation.start(contact.id, event.channel, event.thread, now)
+                await uow.conversations.add(conversation)
+            message = Message.inbound(conversation.id, event, received_at or now)
+            if not await uow.messages.add(message):
+                return None
+            conversation.receive(event.sent_at)
+            await uow.conversations.update(conversation)
+            if message.media is not None:
+                await uow.jobs.add(Job.new(MEDIA_JOB, {"message_id": message.id}, at=now))
+            if conversation.bot_may_reply:
+                await uow.jobs.schedule(
+                    Job.new(
+                        TURN_JOB,
+                        {"conversation_id": conversation.id},
+                        at=now,
+                        delay=self._debounce,
+                        debounce_key=f"turn:{conversation.id}",
+                    )
+                )
+            await uow.commit()
+        self._wake()
+        await self._show(conversation, message)
+        return message
+
+    async def _contact_for(
+        self, uow: ConversationsUnitOfWork, sender: Sender, now: datetime
+    ) -> Contact:
+        """The contact behind these identities; a sender that links two contacts merges them.
+
+        Two workers creating the same new contact collide on the identity's unique key; the
+        loser's job is retried and finds the contact.
+        """
+        known = await uow.contacts.by_identities(sender.identities)
+        if not known:
+            contact = Contact.first_seen(sender, now)
+            await uow.contacts.add(contact)
+            return contact
+        keep = await uow.contacts.get(known[0].id)  # locks the contact in a writing unit
+        for other in known[1:]:
+            await self._absorb(uow, keep, other.id, now)
+        if keep.learn(sender, now):
+            await uow.contacts.update(keep)
+        return keep
+
+    async def _absorb(
+        self, uow: ConversationsUnitOfWork, keep: Contact, other_id: str, now: datetime
+    ) -> None:
+        other = await uow.contacts.get(other_id)
+        await uow.conversations.move_contact(other.id, keep.id)
+        await uow.contacts.remove(other.id)
+        keep.learn(Sender(tuple(other.identities), other.name, other.phone), now)
+        keep.email = keep.email or other.email
+        keep.notes = keep.notes or other.notes
+        await uow.contacts.update(keep)
+
+    async def take_assistant_turn(self, conversation_id: str) -> list[Message]:
+        """Answer every message the bot has not answered yet, in one turn."""
+        async with self._uow(read_only=True) as uow:
+            conversation = await uow.conversations.get(conversation_id)
+            if not conversation.bot_may_reply:
+                return []
+            history = await uow.messages.history(conversation_id, self._history_limit)
+            contact = await uow.contacts.get(conversation.contact_id)
+        unanswered = _unanswered(history)
+        if not unanswered:
+            return []
+        turn = AssistantTurn(
+            conversation_id=conversation_id,
+            channel=conversation.channel.value,
+            contact_name=contact.name,
+            history=tuple(_turn_message(m) for m in history[: len(history) - len(unanswered)]),
+            unanswered=tuple(_turn_message(m) for m in unanswered),
+        )
+        reply = await self._assistant.respond(turn)
+        now = self._clock.now()
+        replies: list[Message] = []
+        async with self._uow() as uow:
+            conversation = await uow.conversations.get(conversation_id)
+            if not conversation.bot_may_reply:
+                return []  # a human took over while the assistant was thinking
+            for text in reply.messages:
+                if not text.strip():
+                    continue
+                message = Message.reply(conversation, author=Author.BOT, at=now, text=text)
+                await uow.messages.add(message)
+                await uow.jobs.add(Job.new(DELIVER_JOB, {"message_id": message.id}, at=now))
+                replies.append(message)
+            if any(call.name == HAND_OFF for call in reply.tool_calls):
+                conversation.hand_off(None, now)
+                await uow.jobs.add(
+                    Job.new(HAND_OFF_JOB, {"conversation_id": conversation.id}, at=now)
+                )
+            conversation.record_reply(now)
+            await uow.conversations.update(conversation)
+            await uow.commit()
+        self._wake()
+        return replies
+
+    async def deliver(self, message_id: str) -> Message:
+        """Send an outbound message through its channel; retried by the job when it is down."""
+        async with self._uow(read_only=True) as uow:
+            message = await uow.messages.get(message_id)
+            if message.status is not DeliveryStatus.PENDING or message.external_id:
+                return message
+            conversation = await uow.conversations.get(message.conversation_id)
+            contact = await uow.contacts.get(conversation.contact_id)
+        address = contact.identity_for(conversation.channel)
+        try:
+            if address is None:
+                raise DeliveryRefused(conversation.channel.value, None, "no address on channel")
+            external_id = await self._senders[conversation.channel].send(
+                Outbound(
+                    message_id=message.id,
+                    channel=conversation.channel,
+                    to=address,
+                    type=message.type,
+                    thread=conversation.thread,
+                    text=message.text,
+                    template=message.template,
+                )
+            )
+        except DeliveryRefused as refusal:
+            code, title = refusal.code, refusal.title
+            return await self._settle(message_id, lambda m, at: m.refused(code, title, at))
+        sent = await self._settle(message_id, lambda m, at: m.accepted(external_id, at))
+        await self._show(conversation, sent)
+        return sent
+
+    async def _settle(
+        self, message_id: str, change: Callable[[Message, datetime], None]
+    ) -> Message:
+        async with self._uow() as uow:
+            message = await uow.messages.get(message_id)
+            change(message, self._clock.now())
+            await uow.messages.update(message)
+            await uow.commit()
+        return message
+
+    async def fetch_media(self, message_id: str) -> Message:
+        """Copy an inbound attachment from the channel into the file store."""
+        async with self._uow(read_only=True) as uow:
+            message = await uow.messages.get(message_id)
+        media = message.media
+        if media is None or media.file_key is not None or media.source is None:
+            return message
+        download = await self._downloaders[message.channel].download(media.source)
+        mime_type = media.mime_type or download.mime_type
+        extension = mimetypes.guess_extension(mime_type.split(";")[0].strip()) or ""
+        created = message.created_at
+        key = f"media/{created:%Y/%m}/{message.id}{extension}"
+        await self._files.put(key, download.content, mime_type)
+        stored = Media(
+            source=media.source,
+            file_key=key,
+            mime_type=mime_type,
+            filename=media.filename,
+            size=len(download.content),
+        )
+        return await self._settle(message_id, lambda m, _: m.attach(stored))
+
+    async def record_status(self, update: StatusUpdate) -> Message | None:
+        async with self._uow() as uow:
+            message = await uow.messages.by_external_id(update.channel, update.external_id)
+            if message is None:
+                if self._clock.now() - update.at > UNKNOWN_STATUS_PATIENCE:
+                    return None
+                raise NotFound("message", f"{update.channel.value}:{update.external_id}")
+            if message.record_status(update):
+                await uow.messages.update(message)
+                await uow.commit()
+        return message
+
+    async def apply_thread_update(self, update: ThreadUpdate) -> Conversation | None:
+        """The channel moved its conversation (an agent opened or resolved it in Chatwoot)."""
+        async with self._uow() as uow:
+            conversation = await uow.conversations.by_thread(update.channel, update.thread)
+            if conversation is None or conversation.status is ConversationStatus.CLOSED:
+                return None
+            conversation = await uow.conversations.get(conversation.id)
+            if update.status is ConversationStatus.HUMAN:
+                conversation.hand_off(update.assignee, update.at)
+            elif update.status is ConversationStatus.BOT:
+                conversation.release(update.at)
+            else:
+                conversation.close(update.at)
+            await uow.conversations.update(conversation)
+            await uow.commit()
+        return conversation
+
+    async def tell_channel_of_hand_off(self, conversation_id: str) -> None:
+        async with self._uow(read_only=True) as uow:
+            conversation = await uow.conversations.get(conversation_id)
+        await self._senders[conversation.channel].hand_off(conversation.thread)
+
+    async def _show(self, conversation: Conversation, message: Message) -> None:
+        if conversation.channel is Channel.WEBCHAT and conversation.thread:
+            await self._live.publish(conversation.thread, message)
+
+    # --- agents ---------------------------------------------------------------------------
+
+    async def list_conversations(
+        self, page: PageRequest, criteria: ConversationFilter
+    ) -> Page[Conversation]:
+        async with self._uow(read_only=True) as uow:
+            return await uow.conversations.find(page, criteria)
+
+    async def conversation(self, conversation_id: str) -> Conversation:
+        async with self._uow(read_only=True) as uow:
+            return await uow.conversations.get(conversation_id)
+
+    async def messages(self, conversation_id: str, page: PageRequest) -> Page[Message]:
+        async with self._uow(read_only=True) as uow:
+            await uow.conversations.get(conversation_id)
+            return await uow.messages.find(conversation_id, page)
+
+    async def thread_history(self, channel: Channel, thread: str, limit: int) -> list[Message]:
+        """The latest messages of a channel's own conversation (a web chat session)."""
+        async with self._uow(read_only=True) as uow:
+            conversation = await uow.conversations.by_thread(channel, thread)
+            if conversation is None:
+                return []
+            return await uow.messages.history(conversation.id, limit)
+
+    async def send_human_reply(
+        self,
+        conversation_id: str,
+        *,
+        agent_id: str,
+        text: str | None = None,
+        template: Template | None = None,
+    ) -> Message:
+        """An agent answers; the conversation is theirs from now on (the bot stays quiet).
+
+        On WhatsApp, free text more than 24 hours after the customer's last message is
+        refused here; a template can still be sent.
+        """
+        now = self._clock.now()
+        async with self._uow() as uow:
+            conversation = await uow.conversations.get(conversation_id)
+            if template is not None and conversation.channel not in TEMPLATE_CHANNELS:
+                raise RuleViolated(
+                    f"{conversation.channel.value} does not send templates",
+                    {"template": "not supported on this channel"},
+                )
+            if text is not None and not conversation.within_service_window(now):
+                raise OutsideServiceWindow()
+            message = Message.reply(
+                conversation,
+                author=Author.AGENT,
+                at=now,
+                text=text,
+                template=template,
+                author_id=agent_id,
+            )
+            if conversation.status is ConversationStatus.BOT:
+                conversation.hand_off(agent_id, now)
+            conversation.record_reply(now)
+            conversation.mark_read()
+            await uow.messages.add(message)
+            await uow.conversations.update(conversation)
+            await uow.jobs.add(Job.new(DELIVER_JOB, {"message_id": message.id}, at=now))
+            await uow.commit()
+        self._wake()
+        return message
+
+    async def hand_off(self, conversation_id: str, *, assignee_id: str | None) -> Conversation:
+        now = self._clock.now()
+        async with self._uow() as uow:
+            conversation = await uow.conversations.get(conversation_id)
+            conversation.hand_off(assignee_id, now)
+            await uow.conversations.update(conversation)
+            await uow.jobs.add(Job.new(HAND_OFF_JOB, {"conversation_id": conversation.id}, at=now))
+            await uow.commit()
+        self._wake()
+        return conversation
+
+    async def release(self, conversation_id: str) -> Conversation:
+        return await self._change(conversation_id, lambda c, at: c.release(at))
+
+    async def close(self, conversation_id: str) -> Conversation:
+        return await self._change(conversation_id, lambda c, at: c.close(at))
+
+    async def mark_read(self, conversation_id: str) -> Conversation:
+        return await self._change(conversation_id, lambda c, _: c.mark_read())
+
+    async def _change(
+        self, conversation_id: str, change: Callable[[Conversation, datetime], None]
+    ) -> Conversation:
+        async with self._uow() as uow:
+            conversation = await uow.conversations.get(conversation_id)
+            change(conversation, self._clock.now())
+            await uow.conversations.update(conversation)
+            await uow.commit()
+        return conversation
+
+    async def list_contacts(self, page: PageRequest, *, text: str | None = None) -> Page[Contact]:
+        async with self._uow(read_only=True) as uow:
+            return await uow.contacts.find(page, text=text)
+
+    async def contact(self, contact_id: str) -> Contact:
+        async with self._uow(read_only=True) as uow:
+            return await uow.contacts.get(contact_id)
+
+    async def edit_contact(
+        self, contact_id: str, *, name: str | None, email: str | None, notes: str | None
+    ) -> Contact:
+        async with self._uow() as uow:
+            contact = await uow.contacts.get(contact_id)
+            contact.edit(name=name, email=email, notes=notes, at=self._clock.now())
+            await uow.contacts.update(contact)
+            await uow.commit()
+        return contact
+
+    async def merge_contacts(self, keep_id: str, other_id: str) -> Contact:
+        """The same person on two channels: one contact with both identities."""
+        if keep_id == other_id:
+            raise RuleViolated("a contact cannot be merged into itself", {"contact_id": "same"})
+        async with self._uow() as uow:
+            keep = await uow.contacts.get(keep_id)
+            await self._absorb(uow, keep, other_id, self._clock.now())
+            await uow.commit()
+        return keep
+
+
+def _unanswered(history: list[Message]) -> list[Message]:
+    """The customer's messages after the last one we sent."""
+    tail: list[Message] = []
+    for message in reversed(history):
+        if message.direction is Direction.OUTBOUND:
+            break
+        tail.append(message)
+    return list(reversed(tail))
+
+
+def _turn_message(message: Message) -> TurnMessage:
+    return TurnMessage(author=message.author.value, type=message.type.value, text=message.text)

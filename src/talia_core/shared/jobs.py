@@ -1,0 +1,276 @@
+"""Durable jobs: work recorded in the same transaction as the change that needs it.
+
+A job is a row, not a message: it is committed with the data it works on, claimed by a
+worker for a lease, and either finished, retried later with backoff, or left dead for an
+admin to look at and retry. Whoever runs jobs (an in-process worker, SAQ workers on
+Redis) goes through ``JobRunner``, so retry and dead-letter rules live here once.
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+import attrs
+
+from talia_core.shared.clock import Clock
+from talia_core.shared.errors import Conflict, TaliaError
+from talia_core.shared.ids import new_id
+from talia_core.shared.pagination import Page, PageRequest
+from talia_core.shared.ports import UnitOfWork, UnitOfWorkFactory
+
+_KEYED = uuid.UUID("6f1c2b8e-4a57-4d0e-9c3e-2d7f0b9a1e55")
+MAX_ERROR_LENGTH = 500
+
+
+def job_id_for(key: str) -> str:
+    """The id of the one job a key may ever have: redelivered work maps to the same row."""
+    return str(uuid.uuid5(_KEYED, key))
+
+
+class JobStatus(enum.StrEnum):
+    PENDING = "pending"
+    RUNNING = "running"
+    DONE = "done"
+    DEAD = "dead"
+
+
+@attrs.define
+class Job:
+    """One unit of background work; ``payload`` is JSON-serialisable.
+
+    ``debounce_key`` groups pending work: scheduling a job whose key is already pending
+    postpones that job instead of adding another (see ``JobStore.schedule``).
+    """
+
+    kind: str
+    payload: dict[str, Any]
+    run_at: datetime
+    created_at: datetime
+    id: str = attrs.field(factory=new_id)
+    debounce_key: str | None = None
+    status: JobStatus = JobStatus.PENDING
+    attempts: int = 0
+    last_error: str | None = None
+    locked_until: datetime | None = None
+    finished_at: datetime | None = None
+
+    @classmethod
+    def new(
+        cls,
+        kind: str,
+        payload: Mapping[str, Any],
+        *,
+        at: datetime,
+        delay: timedelta = timedelta(0),
+        job_id: str | None = None,
+        debounce_key: str | None = None,
+    ) -> Job:
+        return cls(
+            kind=kind,
+            payload=dict(payload),
+            run_at=at + delay,
+            created_at=at,
+            id=job_id or new_id(),
+            debounce_key=debounce_key,
+        )
+
+    def is_due(self, now: datetime) -> bool:
+        if self.status is JobStatus.PENDING:
+            return self.run_at <= now
+        # A running job whose lease ran out belongs to a worker that died: run it again.
+        return (
+            self.status is JobStatus.RUNNING
+            and self.locked_until is not None
+            and self.locked_until <= now
+        )
+
+    def start(self, now: datetime, lease: timedelta) -> None:
+        """Claimed by a worker: new work with the same debounce key now needs a new job."""
+        if not self.is_due(now):
+            raise Conflict(f"job {self.id} is not due")
+        self.status = JobStatus.RUNNING
+        self.attempts += 1
+        self.debounce_key = None
+        self.locked_until = now + lease
+
+    def succeed(self, now: datetime) -> None:
+        self.status = JobStatus.DONE
+        self.locked_until = None
+        self.finished_at = now
+        self.last_error = None
+
+    def fail(self, error: str, now: datetime, retry_in: float | None) -> None:
+        """Retry after ``retry_in`` seconds, or give up (dead) when it is None."""
+        self.last_error = error[:MAX_ERROR_LENGTH]
+        self.locked_until = None
+        if retry_in is None:
+            self.status = JobStatus.DEAD
+            self.finished_at = now
+            return
+        self.status = JobStatus.PENDING
+        self.run_at = now + timedelta(seconds=retry_in)
+
+    def revive(self, now: datetime) -> None:
+        """An admin retries a dead job: it starts again with a fresh count of attempts."""
+        if self.status is not JobStatus.DEAD:
+            raise Conflict(f"job {self.id} is {self.status.value}, only dead jobs can be retried")
+        self.status = JobStatus.PENDING
+        self.attempts = 0
+        self.run_at = now
+        self.finished_at = None
+
+
+class JobStore(Protocol):
+    async def add(self, job: Job) -> bool:
+        """Add the job; False (and nothing written) when a job with its id already exists."""
+        ...
+
+    async def schedule(self, job: Job) -> None:
+        """Add the job, or, when a pending job has the same ``debounce_key``, move that
+        job's ``run_at`` to this one's (never earlier) and add nothing."""
+        ...
+
+    async def get(self, job_id: str) -> Job:
+        """The job, locked for update in a writing unit; ``NotFound`` when missing."""
+        ...
+
+    async def update(self, job: Job) -> None: ...
+
+    async def claim_due(self, now: datetime, limit: int) -> Sequence[Job]:
+        """Up to ``limit`` due jobs, oldest ``run_at`` first, locked so that concurrent
+        claimers never get the same job (rows another claimer holds are skipped)."""
+        ...
+
+    async def find(self, page: PageRequest, *, status: JobStatus | None) -> Page[Job]:
+        """Most recently created first."""
+        ...
+
+    async def counts(self) -> Mapping[JobStatus, int]: ...
+
+
+class JobsUnitOfWork(UnitOfWork, Protocol):
+    @property
+    def jobs(self) -> JobStore: ...
+
+
+JobHandler = Callable[[Mapping[str, Any]], Awaitable[None]]
+RetryDelay = Callable[[int, TaliaError | None], float | None]
+"""Seconds before the attempt after ``attempts`` failed ones, or None to give up; the
+error is the core error the attempt raised, if any (to honour a provider's retry-after)."""
+
+
+class UnknownJobKind(TaliaError):
+    pass
+
+
+class JobRunner:
+    """Claims due jobs and runs them through their handlers; one place for retries.
+
+    Handlers own their transactions and must be idempotent: a job runs at least once (a
+    worker that dies mid-job leaves it to be claimed again when its lease runs out).
+    """
+
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory[JobsUnitOfWork],
+        clock: Clock,
+        handlers: Mapping[str, JobHandler],
+        retry_delay: RetryDelay,
+        *,
+        lease: timedelta = timedelta(minutes=5),
+        on_error: Callable[[Job, BaseException], None] | None = None,
+    ) -> None:
+        self._uow = uow
+        self._clock = clock
+        self._handlers = dict(handlers)
+        self._retry_delay = retry_delay
+        self._lease = lease
+        self._on_error = on_error
+
+    @property
+    def kinds(self) -> frozenset[str]:
+        return frozenset(self._handlers)
+
+    async def claim(self, limit: int) -> list[Job]:
+        now = self._clock.now()
+        claimed: list[Job] = []
+        async with self._uow() as uow:
+            for job in await uow.jobs.claim_due(now, limit):
+                abandoned = job.status is JobStatus.RUNNING  # its worker died mid-job
+                if abandoned and self._retry_delay(job.attempts, None) is None:
+                    job.fail("its worker stopped before it finished, every attempt", now, None)
+                else:
+                    job.start(now, self._lease)
+                    claimed.append(job)
+                await uow.jobs.update(job)
+            await uow.commit()
+        return claimed
+
+    async def execute(self, job: Job) -> JobStatus:
+        """Run one claimed job and record how it ended."""
+        handler = self._handlers.get(job.kind)
+        error: BaseException | None = None
+        try:
+            if handler is None:
+                raise UnknownJobKind(f"no handler for job kind {job.kind!r}")
+            await handler(job.payload)
+        except Exception as failure:  # every failure is recorded on the job
+            error = failure
+            if self._on_error is not None:
+                self._on_error(job, failure)
+        async with self._uow() as uow:
+            stored = await uow.jobs.get(job.id)
+            if stored.status is not JobStatus.RUNNING or stored.attempts != job.attempts:
+                return stored.status  # the lease ran out and another worker took over
+            now = self._clock.now()
+            if error is None:
+                stored.succeed(now)
+            else:
+                core = error if isinstance(error, TaliaError) else None
+                permanent = isinstance(error, UnknownJobKind)
+                retry_in = None if permanent else self._retry_delay(stored.attempts, core)
+                stored.fail(f"{type(error).__name__}: {error}", now, retry_in)
+            await uow.jobs.update(stored)
+            await uow.commit()
+        return stored.status
+
+    async def run_due(self, limit: int) -> int:
+        """Claim and run due jobs one after another; how many ran."""
+        jobs = await self.claim(limit)
+        for job in jobs:
+            await self.execute(job)
+        return len(jobs)
+
+    async def list(self, page: PageRequest, *, status: JobStatus | None = None) -> Page[Job]:
+        async with self._uow(read_only=True) as uow:
+            return await uow.jobs.find(page, status=status)
+
+    async def counts(self) -> Mapping[JobStatus, int]:
+        async with self._uow(read_only=True) as uow:
+            return await uow.jobs.counts()
+
+    async def retry(self, job_id: str) -> Job:
+        async with self._uow() as uow:
+            job = await uow.jobs.get(job_id)
+            job.revive(self._clock.now())
+            await uow.jobs.update(job)
+            await uow.commit()
+        return job
+
+
+class JobQueue(Protocol):
+    """Runs committed jobs off the request path; started and stopped with the app."""
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None:
+        """Stop claiming; wait (bounded) for jobs already running to finish."""
+        ...
+
+    def wake(self) -> None:
+        """Jobs were just committed: look now instead of at the next poll."""
+        ...
