@@ -15,6 +15,11 @@ from adapters.memory.commerce import (
     InMemoryProductCatalog,
     InMemoryRedemptionRepository,
 )
+from adapters.memory.conversations import (
+    InMemoryContactRepository,
+    InMemoryConversationRepository,
+    InMemoryMessageRepository,
+)
 from adapters.memory.database import InMemoryDatabase, State
 from adapters.memory.feedback import (
     InMemoryClaimRepository,
@@ -27,6 +32,7 @@ from adapters.memory.identity import (
     InMemorySessionRepository,
     InMemoryUserRepository,
 )
+from adapters.memory.jobs import InMemoryJobStore
 from adapters.memory.kernel import InMemoryOutbox, InMemorySequences
 
 
@@ -52,6 +58,10 @@ class InMemoryUnitOfWork:
         self.redemptions = InMemoryRedemptionRepository(self._state)
         self.orders = InMemoryOrderRepository(self._state)
         self.payment_journal = InMemoryPaymentJournal(self._state)
+        self.contacts = InMemoryContactRepository(self._state)
+        self.conversations = InMemoryConversationRepository(self._state)
+        self.messages = InMemoryMessageRepository(self._state)
+        self.jobs = InMemoryJobStore(self._state)
 
     def _state(self) -> State:
         if self._working is None:

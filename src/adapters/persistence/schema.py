@@ -1,6 +1,23 @@
 """Every table, gathered for Alembic and for the schema drift check."""
 
-from adapters.persistence import catalog, commerce, feedback, identity, kernel
+from adapters.persistence import (
+    catalog,
+    commerce,
+    conversations,
+    feedback,
+    identity,
+    jobs,
+    kernel,
+)
 from adapters.persistence.metadata import metadata
 
-__all__ = ["catalog", "commerce", "feedback", "identity", "kernel", "metadata"]
+__all__ = [
+    "catalog",
+    "commerce",
+    "conversations",
+    "feedback",
+    "identity",
+    "jobs",
+    "kernel",
+    "metadata",
+]

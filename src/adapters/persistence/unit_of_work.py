@@ -18,6 +18,11 @@ from adapters.persistence.commerce import (
     SqlAlchemyRedemptionRepository,
 )
 from adapters.persistence.connection import Transaction, translate
+from adapters.persistence.conversations import (
+    SqlAlchemyContactRepository,
+    SqlAlchemyConversationRepository,
+    SqlAlchemyMessageRepository,
+)
 from adapters.persistence.engine import READ_ONLY, write_lock
 from adapters.persistence.feedback import (
     SqlAlchemyClaimRepository,
@@ -30,6 +35,7 @@ from adapters.persistence.identity import (
     SqlAlchemySessionRepository,
     SqlAlchemyUserRepository,
 )
+from adapters.persistence.jobs import SqlAlchemyJobStore
 from adapters.persistence.kernel import SqlAlchemyOutbox, SqlAlchemySequences
 from talia_core.shared.errors import ExternalServiceUnavailable
 
@@ -54,6 +60,10 @@ class SqlAlchemyUnitOfWork:
     redemptions: SqlAlchemyRedemptionRepository
     orders: SqlAlchemyOrderRepository
     payment_journal: SqlAlchemyPaymentJournal
+    contacts: SqlAlchemyContactRepository
+    conversations: SqlAlchemyConversationRepository
+    messages: SqlAlchemyMessageRepository
+    jobs: SqlAlchemyJobStore
 
     def __init__(self, engine: AsyncEngine, *, read_only: bool = False) -> None:
         self._engine = engine
@@ -89,7 +99,7 @@ class SqlAlchemyUnitOfWork:
         self.claims = SqlAlchemyClaimRepository(tx)
         self.testimonials = SqlAlchemyTestimonialRepository(tx)
         # A writing unit locks the rows it reads to change (see persistence.identity,
-        # .catalog and .commerce); a reading unit locks nothing.
+        # .catalog, .commerce, .conversations and .jobs); a reading unit locks nothing.
         lock = not self._read_only
         self.users = SqlAlchemyUserRepository(tx, lock=lock)
         self.sessions = SqlAlchemySessionRepository(tx, lock=lock)
@@ -103,6 +113,10 @@ class SqlAlchemyUnitOfWork:
         self.redemptions = SqlAlchemyRedemptionRepository(tx, lock=lock)
         self.orders = SqlAlchemyOrderRepository(tx, lock=lock)
         self.payment_journal = SqlAlchemyPaymentJournal(tx)
+        self.contacts = SqlAlchemyContactRepository(tx, lock=lock)
+        self.conversations = SqlAlchemyConversationRepository(tx, lock=lock)
+        self.messages = SqlAlchemyMessageRepository(tx, lock=lock)
+        self.jobs = SqlAlchemyJobStore(tx, lock=lock)
         return self
 
     async def __aexit__(

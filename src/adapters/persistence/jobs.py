@@ -1,0 +1,167 @@
+"""The ``jobs`` table and the SQL job store.
+
+Uniqueness decides, never a read before a write. ``add`` inserts and does nothing when the
+id is taken (``ON CONFLICT DO NOTHING``). MySQL and MariaDB have no such clause short of
+``INSERT IGNORE``, which would hide every other error too, and their upsert cannot tell an
+insert from a duplicate (SQLAlchemy opens connections with ``CLIENT_FOUND_ROWS``); there
+a plain insert runs, and a duplicate-key error is a duplicate of the id when a locking read
+(which sees the latest commit, not the transaction's snapshot) finds a row with that id.
+MySQL rolls back only the failed statement, so the transaction goes on.
+
+``schedule`` is an upsert on the unique ``debounce_key``: only pending jobs hold a key
+(``Job.start`` clears it), and NULLs never collide.
+
+``claim_due`` locks what it returns with ``FOR UPDATE SKIP LOCKED`` on PostgreSQL and
+MariaDB (10.6+) in a writing unit: two claimers at once get different jobs, neither
+waiting for the other. SQLite ignores the clause; its writers run one at a time anyway.
+Pending jobs are read in the order of ``ix_jobs_status_run_at`` (InnoDB's secondary index
+ends with the primary key), so MariaDB stops locking after ``limit`` rows; running jobs
+whose lease ran out, few and rare, are read first and then locked by id (see the method).
+When both kinds are due, up to twice ``limit`` rows stay locked until the claim commits.
+``get`` locks its row in a writing unit too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from functools import partial
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import mysql, postgresql, sqlite
+
+from adapters.persistence.connection import Transaction
+from adapters.persistence.mapping import as_row, from_row
+from adapters.persistence.metadata import UtcDateTime, id_column, metadata
+from talia_core.shared.errors import Conflict, NotFound
+from talia_core.shared.jobs import MAX_ERROR_LENGTH, Job, JobStatus
+from talia_core.shared.pagination import Page, PageRequest
+
+jobs = sa.Table(
+    "jobs",
+    metadata,
+    id_column(primary_key=True),
+    sa.Column("kind", sa.String(100), nullable=False),
+    sa.Column("payload", sa.JSON, nullable=False),
+    sa.Column("run_at", UtcDateTime, nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    # Compared byte for byte on MySQL and MariaDB too, as everywhere else.
+    sa.Column(
+        "debounce_key",
+        sa.String(200).with_variant(
+            mysql.VARCHAR(200, collation="utf8mb4_bin"), "mysql", "mariadb"
+        ),
+        unique=True,
+    ),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("last_error", sa.String(MAX_ERROR_LENGTH)),
+    sa.Column("locked_until", UtcDateTime),
+    sa.Column("finished_at", UtcDateTime),
+    # What claim_due looks for: pending by run_at, and running ones whose lease ran out.
+    sa.Index("ix_jobs_status_run_at", "status", "run_at"),
+)
+
+_job = partial(from_row, Job)
+
+
+class SqlAlchemyJobStore:
+    def __init__(self, tx: Transaction, *, lock: bool = False) -> None:
+        self._tx = tx
+        self._lock = lock
+
+    async def add(self, job: Job) -> bool:
+        if self._tx.dialect in ("mysql", "mariadb"):
+            try:
+                await self._tx.execute(jobs.insert().values(as_row(job)))
+            except Conflict:
+                taken = sa.select(jobs.c.id).where(jobs.c.id == job.id).with_for_update(read=True)
+                if await self._tx.one_or_none(taken) is None:
+                    raise  # another unique key: the debounce key is taken
+                return False
+            return True
+        insert = postgresql.insert if self._tx.dialect == "postgresql" else sqlite.insert
+        statement = (
+            insert(jobs).values(as_row(job)).on_conflict_do_nothing(index_elements=[jobs.c.id])
+        )
+        return (await self._tx.execute(statement)).rowcount == 1
+
+    async def schedule(self, job: Job) -> None:
+        if job.debounce_key is None:
+            await self._tx.execute(jobs.insert().values(as_row(job)))
+            return
+        if self._tx.dialect in ("mysql", "mariadb"):
+            upsert = mysql.insert(jobs).values(as_row(job))
+            later = sa.case(
+                (upsert.inserted.run_at > jobs.c.run_at, upsert.inserted.run_at),
+                else_=jobs.c.run_at,
+            )
+            await self._tx.execute(upsert.on_duplicate_key_update(run_at=later))
+            return
+        insert = postgresql.insert if self._tx.dialect == "postgresql" else sqlite.insert
+        statement = insert(jobs).values(as_row(job))
+        later = sa.case(
+            (statement.excluded.run_at > jobs.c.run_at, statement.excluded.run_at),
+            else_=jobs.c.run_at,
+        )
+        await self._tx.execute(
+            statement.on_conflict_do_update(
+                index_elements=[jobs.c.debounce_key], set_={"run_at": later}
+            )
+        )
+
+    async def get(self, job_id: str) -> Job:
+        query = jobs.select().where(jobs.c.id == job_id)
+        row = await self._tx.one_or_none(query.with_for_update() if self._lock else query)
+        if row is None:
+            raise NotFound("job", job_id)
+        return _job(row._mapping)
+
+    async def update(self, job: Job) -> None:
+        await self._tx.execute(
+            jobs.update()
+            .where(jobs.c.id == job.id)
+            .values(
+                run_at=job.run_at,
+                debounce_key=job.debounce_key,
+                status=job.status.value,
+                attempts=job.attempts,
+                last_error=job.last_error,
+                locked_until=job.locked_until,
+                finished_at=job.finished_at,
+            )
+        )
+
+    async def claim_due(self, now: datetime, limit: int) -> Sequence[Job]:
+        pending = sa.and_(jobs.c.status == JobStatus.PENDING.value, jobs.c.run_at <= now)
+        abandoned = sa.and_(jobs.c.status == JobStatus.RUNNING.value, jobs.c.locked_until <= now)
+        ordered = [jobs.c.run_at, jobs.c.id]
+        found = await self._claim(jobs.select().where(pending).order_by(*ordered).limit(limit))
+        # Locked by id, not by a locking scan of the running jobs: under REPEATABLE READ that
+        # scan would lock the gaps of the index range on MySQL and MariaDB, and every other
+        # claimer moving its own jobs into the range would wait for it, or deadlock.
+        candidates = sa.select(jobs.c.id).where(abandoned).order_by(*ordered).limit(limit)
+        ids = list((await self._tx.execute(candidates)).scalars())
+        if ids:
+            found += await self._claim(jobs.select().where(jobs.c.id.in_(ids), abandoned))
+        return sorted(found, key=lambda job: (job.run_at, job.id))[:limit]
+
+    async def _claim(self, query: sa.Select[Any]) -> list[Job]:
+        if self._lock:
+            query = query.with_for_update(skip_locked=True)
+        return [_job(row) for row in (await self._tx.execute(query)).mappings()]
+
+    async def find(self, page: PageRequest, *, status: JobStatus | None) -> Page[Job]:
+        query = jobs.select()
+        if status is not None:
+            query = query.where(jobs.c.status == status.value)
+        order = [jobs.c.created_at.desc(), jobs.c.id.desc()]
+        return await self._tx.page(query, page, order, _job)
+
+    async def counts(self) -> Mapping[JobStatus, int]:
+        """Every status, with zero for those no job has."""
+        query = sa.select(jobs.c.status, sa.func.count().label("jobs")).group_by(jobs.c.status)
+        rows = (await self._tx.execute(query)).mappings()
+        found = {JobStatus(row["status"]): int(row["jobs"]) for row in rows}
+        return {status: found.get(status, 0) for status in JobStatus}
