@@ -1,0 +1,1 @@
+"""Channel adapters: WhatsApp Cloud API, Twilio, Chatwoot and the web chat."""

@@ -1,0 +1,649 @@
+"""Chatwoot, with Talia as the inbox's agent bot: webhook events in, replies and hand-offs out.
+
+Chatwoot POSTs agent-bot events (JSON) to the bot's outgoing URL. While a conversation is
+``pending`` the bot answers through the application API; handing off to humans is setting
+the conversation ``open``. Chatwoot numbers conversations per account (``display_id``): that
+number is the ``id`` of a webhook's ``conversation`` and the one the API's paths take, so it
+is the thread.
+
+Authenticity, two ways; the webhook route checks whichever it is configured for:
+
+- ``signature_valid``: Chatwoot 4.13 and later sign agent-bot deliveries (PR chatwoot#13892;
+  account webhooks since 4.11.2, PR chatwoot#13573) with the bot's own ``secret``:
+  ``X-Chatwoot-Timestamp: <Unix seconds>`` and ``X-Chatwoot-Signature: sha256=<hex>``, the
+  HMAC-SHA256 of ``"{timestamp}.{raw body}"`` (``Webhooks::Trigger#request_headers``). The
+  timestamp is signed, so a delivery older than ``max_age_seconds`` (5 minutes, as Chatwoot
+  advises) is refused as a replay; Chatwoot's retries sign again with a fresh timestamp.
+- ``token_valid``: earlier versions send nothing to check, so the bot's URL carries a shared
+  token (``...?token=<token>``), compared in constant time. It is only as secret as that URL.
+
+``parse_event`` reads one event. Chatwoot sends its agent bot ``message_created``,
+``message_updated``, ``conversation_opened``, ``conversation_resolved``,
+``conversation_status_changed``, ``conversation_updated`` and ``webwidget_triggered``
+(``AgentBotListener``). Stored: ``message_created`` from the contact (``message_type``
+``incoming``, not private) as an ``InboundMessage``, and the three status events as a
+``ThreadUpdate`` (``pending`` is the bot's, ``open`` humans', ``resolved`` closed; the three
+events of one change share their inbox key, so it is stored once). Everything else
+(our own and agents' messages, activity notes, private notes, ``snoozed``, other events) is
+skipped with its reason in ``Notification.ignored``. ``Malformed`` is kept for what cannot be
+trusted at all: not a JSON object, no ``event``, a contact's message without its id,
+conversation, sender or time, a status event without its conversation id or time.
+
+Attachments (``attachments[]``: ``file_type``, ``data_url``; ``coordinates_lat``/``_long``
+for a location): ``image``, ``audio``, ``video`` and ``file`` (a DOCUMENT, its file name taken
+from the URL's last segment) become a ``MediaRef`` to the ``data_url``. A message with
+several attachments becomes one event per attachment: the first keeps the message id and
+the text, the next ones are ``{id}:2``, ``{id}:3``...
+
+Sending uses the bot's (or an agent's) access token in the ``api_access_token`` header.
+Chatwoot answers errors as ``{"error": ...}`` or ``{"message": ..., "attributes": [...]}``
+(``RequestExceptionHandler``). 404 (no such conversation) and 422 and other refusals of the
+request itself are a ``DeliveryRefused`` named by the HTTP status; 401, 402, 403 (our token,
+account or the bot's access: an operator acts, then the job retries), 408, 429, 5xx,
+timeouts and connection errors are ``ExternalServiceUnavailable``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import math
+import time
+from collections.abc import Collection, Mapping
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+from urllib.parse import quote, unquote
+
+import attrs
+import httpx
+
+from talia_core.conversations.errors import DeliveryRefused
+from talia_core.conversations.model import (
+    Channel,
+    ChannelEvent,
+    ChannelIdentity,
+    ConversationStatus,
+    IdentityKind,
+    InboundMessage,
+    Location,
+    MediaRef,
+    MessageType,
+    Sender,
+    ThreadUpdate,
+)
+from talia_core.conversations.ports import Download, Outbound
+from talia_core.shared.errors import ExternalServiceUnavailable, Malformed, NotFound, TaliaError
+
+logger = logging.getLogger("talia.chatwoot")
+
+SERVICE = "chatwoot"
+SIGNATURE_HEADER = "X-Chatwoot-Signature"
+TIMESTAMP_HEADER = "X-Chatwoot-Timestamp"
+MAX_SIGNATURE_AGE = 300
+MAX_MEDIA_BYTES = 16 * 1024 * 1024
+
+_SIGNATURE_PREFIX = "sha256="
+_MAX_REDIRECTS = 5
+_MAX_RETRY_AFTER = 24 * 3600
+_MAX_ERROR_TEXT = 500
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+_DEFAULT_PORTS = {"https": 443, "http": 80}
+# Answers about our token, account or the bot's access, or about load: worth a retry.
+_UNAVAILABLE = frozenset({401, 402, 403, 408, 429})
+
+# Message#message_type: the webhook sends the enum's name, push events its number.
+_MESSAGE_TYPES = {0: "incoming", 1: "outgoing", 2: "activity", 3: "template"}
+_STATUS_EVENTS = frozenset(
+    {"conversation_status_changed", "conversation_opened", "conversation_resolved"}
+)
+_STATUSES = {
+    "pending": ConversationStatus.BOT,
+    "open": ConversationStatus.HUMAN,
+    "resolved": ConversationStatus.CLOSED,
+}
+# Attachment#file_type; location, fallback, share, story_mention, contact, ig_reel... aside.
+_MEDIA_TYPES = {
+    "image": MessageType.IMAGE,
+    "audio": MessageType.AUDIO,
+    "video": MessageType.VIDEO,
+    "file": MessageType.DOCUMENT,
+}
+
+
+# --- webhook authenticity -----------------------------------------------------------------
+
+
+def signature_valid(
+    secret: bytes,
+    body: bytes,
+    headers: Mapping[str, str],
+    *,
+    now: float | None = None,
+    max_age_seconds: int = MAX_SIGNATURE_AGE,
+) -> bool:
+    """Whether ``X-Chatwoot-Signature`` signs this body and a timestamp within
+    ``max_age_seconds`` of ``now`` (either side, for clock skew), with the bot's secret."""
+    if not secret:
+        return False
+    signature = _header(headers, SIGNATURE_HEADER)
+    timestamp = _header(headers, TIMESTAMP_HEADER)
+    if signature is None or timestamp is None:
+        return False
+    timestamp = timestamp.strip()
+    if not (timestamp.isascii() and timestamp.isdigit()) or len(timestamp) > 12:
+        return False
+    moment = time.time() if now is None else now
+    if abs(moment - int(timestamp)) > max_age_seconds:
+        return False
+    value = signature.strip()
+    if not value.startswith(_SIGNATURE_PREFIX) or not value.isascii():
+        return False
+    given = value[len(_SIGNATURE_PREFIX) :].lower()
+    signed = timestamp.encode() + b"." + body
+    expected = hmac.new(secret, signed, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected, given)
+
+
+def token_valid(expected: str, given: str | None) -> bool:
+    """Whether the token in the bot's URL is ours (constant time); never without one."""
+    if not expected or not given:
+        return False
+    return hmac.compare_digest(expected.encode(), given.encode())
+
+
+def _header(headers: Mapping[str, str], name: str) -> str | None:
+    """A header by name in any case, from a plain dict or a framework's headers."""
+    value = headers.get(name)
+    if value is None:
+        value = headers.get(name.lower())
+    if value is None:
+        wanted = name.lower()
+        value = next((v for k, v in headers.items() if k.lower() == wanted), None)
+    return value
+
+
+# --- webhook events -----------------------------------------------------------------------
+
+
+@attrs.frozen
+class Notification:
+    """What one webhook delivery carried: events to store, and the parts skipped and why."""
+
+    events: list[ChannelEvent]
+    ignored: list[str]
+
+
+def parse_event(body: bytes) -> Notification:
+    """Read one agent-bot event; ``Malformed`` when it cannot be trusted at all."""
+    try:
+        document = json.loads(body)
+    except (ValueError, RecursionError):
+        raise Malformed("the Chatwoot event is not JSON") from None
+    root = _object(document, "the Chatwoot event")
+    event = _text(root.get("event"))
+    if event is None:
+        raise Malformed("the Chatwoot event does not say which event it is")
+    if event == "message_created":
+        return _message_created(root)
+    if event in _STATUS_EVENTS:
+        return _status_changed(event, root)
+    return Notification([], [f"event {event!r} is not handled"])
+
+
+def _message_created(message: Mapping[str, Any]) -> Notification:
+    raw_id = message.get("id")
+    kind = message.get("message_type")
+    kind = _MESSAGE_TYPES.get(kind, kind) if isinstance(kind, int) else kind
+    if message.get("private") is True:
+        return Notification([], [f"private note {raw_id!r} is not for the contact"])
+    if kind != "incoming":
+        return Notification([], [f"{kind!r} message {raw_id!r} is not from the contact"])
+    external_id = _identifier(raw_id, "a contact's message id")
+    conversation = _object(message.get("conversation"), f"message {external_id}'s conversation")
+    thread = _identifier(conversation.get("id"), f"message {external_id}'s conversation id")
+    sender = _sender(_object(message.get("sender"), f"message {external_id}'s sender"))
+    sent_at = _moment(message.get("created_at"), f"message {external_id}")
+    text = _text(message.get("content"))
+    contents = [_attachment(a) for a in _list(message.get("attachments"), "attachments")]
+    if not contents:
+        kind_of_text = MessageType.TEXT if text else MessageType.UNSUPPORTED
+        contents = [_Content(kind_of_text, raw_type=_text(message.get("content_type")))]
+    events: list[ChannelEvent] = [
+        InboundMessage(
+            channel=Channel.CHATWOOT,
+            external_id=external_id if index == 1 else f"{external_id}:{index}",
+            sender=sender,
+            type=content.type,
+            sent_at=sent_at,
+            text=text if index == 1 else None,
+            media=content.media,
+            location=content.location,
+            thread=thread,
+            raw_type=content.raw_type,
+        )
+        for index, content in enumerate(contents, 1)
+    ]
+    return Notification(events, [])
+
+
+@attrs.frozen
+class _Content:
+    type: MessageType
+    media: MediaRef | None = None
+    location: Location | None = None
+    raw_type: str | None = None
+
+
+def _attachment(raw: object) -> _Content:
+    """What an attachment is; UNSUPPORTED (with its file type) when it cannot be read."""
+    attachment = raw if isinstance(raw, dict) else {}
+    file_type = _text(attachment.get("file_type"))
+    url = _text(attachment.get("data_url"))
+    if file_type in _MEDIA_TYPES and url is not None:
+        filename = _filename(url) if file_type == "file" else None
+        return _Content(_MEDIA_TYPES[file_type], MediaRef(url, None, filename), raw_type=file_type)
+    if file_type == "location":
+        location = _location(attachment)
+        if location is not None:
+            return _Content(MessageType.LOCATION, location=location, raw_type=file_type)
+    return _Content(MessageType.UNSUPPORTED, raw_type=file_type)
+
+
+def _filename(url: str) -> str | None:
+    """An Active Storage URL ends with the file's name (``.../redirect/<id>/invoice.pdf``)."""
+    path = url.split("?", 1)[0].split("#", 1)[0]
+    name = unquote(path.rstrip("/").rsplit("/", 1)[-1]).strip()
+    return name[:255] or None
+
+
+def _location(attachment: Mapping[str, Any]) -> Location | None:
+    latitude = _number(attachment.get("coordinates_lat"))
+    longitude = _number(attachment.get("coordinates_long"))
+    if latitude is None or longitude is None:
+        return None
+    if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+        return None  # also NaN, which Python's JSON reader lets through
+    return Location(latitude, longitude, _text(attachment.get("fallback_title")))
+
+
+def _sender(sender: Mapping[str, Any]) -> Sender:
+    contact_id = _identifier(sender.get("id"), "the sender's contact id")
+    return Sender(
+        (ChannelIdentity.of(IdentityKind.CHATWOOT_CONTACT, contact_id),),
+        name=_text(sender.get("name")),
+        phone=_text(sender.get("phone_number")),
+    )
+
+
+def _status_changed(event: str, conversation: Mapping[str, Any]) -> Notification:
+    thread = _identifier(conversation.get("id"), f"{event}'s conversation id")
+    name = _text(conversation.get("status")) or _changed_status(conversation)
+    status = _STATUSES.get(name) if name is not None else None
+    if status is None:
+        return Notification([], [f"{event}: conversation {thread} is {name!r}, not tracked"])
+    at = _changed_at(conversation, f"{event} of conversation {thread}")
+    assignee = _assignee(conversation) if status is ConversationStatus.HUMAN else None
+    return Notification([ThreadUpdate(Channel.CHATWOOT, thread, status, at, assignee)], [])
+
+
+def _changed_status(conversation: Mapping[str, Any]) -> str | None:
+    """``changed_attributes: [{"status": {"current_value": "open", "previous_value": ...}}]``."""
+    for change in _list(conversation.get("changed_attributes"), "changed_attributes"):
+        status = change.get("status") if isinstance(change, dict) else None
+        if isinstance(status, dict):
+            return _text(status.get("current_value"))
+    return None
+
+
+def _changed_at(conversation: Mapping[str, Any], what: str) -> datetime:
+    """When the conversation last changed: ``updated_at`` (float seconds), else its last
+    activity. Deliveries of one change share it; distinct changes do not."""
+    for field in ("updated_at", "last_activity_at", "timestamp"):
+        if conversation.get(field) is not None:
+            return _moment(conversation[field], what)
+    raise Malformed(f"{what} does not say when")
+
+
+def _assignee(conversation: Mapping[str, Any]) -> str | None:
+    """The agent the conversation went to (``meta.assignee``), never an agent bot."""
+    meta = conversation.get("meta")
+    if not isinstance(meta, dict) or meta.get("assignee_type") == "AgentBot":
+        return None
+    assignee = meta.get("assignee")
+    if not isinstance(assignee, dict) or assignee.get("type") == "agent_bot":
+        return None
+    raw = assignee.get("id")
+    return str(raw) if isinstance(raw, int | str) and not isinstance(raw, bool) and raw else None
+
+
+# --- reading JSON -------------------------------------------------------------------------
+
+
+def _object(value: object, what: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise Malformed(f"{what} is missing or not a JSON object")
+    return value
+
+
+def _list(value: object, what: str) -> list[Any]:
+    """An optional list: absent is empty, anything else than a list is malformed."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise Malformed(f"{what} is not a list")
+    return value
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) and value.strip() else None
+
+
+def _identifier(value: object, what: str) -> str:
+    """Chatwoot's ids are integers; a string of one is read too."""
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return str(value)
+    if isinstance(value, str) and value.strip():
+        return value.strip()
+    raise Malformed(f"{what} is missing")
+
+
+def _number(value: object) -> float | None:
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return None
+    try:
+        return float(value)
+    except OverflowError:  # an integer too long for a float
+        return None
+
+
+def _moment(value: object, what: str) -> datetime:
+    """Message#webhook_data sends ``created_at`` as Rails renders a time in JSON
+    (``2026-01-01T12:00:00.000Z``; very old versions ``2020-03-03 13:05:57 UTC``); push data
+    sends Unix seconds (``updated_at`` as a float)."""
+    seconds = _number(value)
+    if seconds is None and isinstance(value, str) and value.strip().isdigit():
+        seconds = float(value.strip())
+    try:
+        if seconds is not None:
+            if not math.isfinite(seconds):
+                raise ValueError
+            return datetime.fromtimestamp(seconds, UTC)
+        if isinstance(value, str):
+            text = value.strip()
+            text = text[:-4] + "+00:00" if text.endswith(" UTC") else text
+            moment = datetime.fromisoformat(text)
+            return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    except (OverflowError, OSError, ValueError):
+        raise Malformed(f"{what} has an impossible time {value!r}") from None
+    raise Malformed(f"{what} does not say when")
+
+
+# --- sending ------------------------------------------------------------------------------
+
+
+class ChatwootChannelSender:
+    """Replies as ``outgoing`` messages of the conversation, hands off by opening it.
+
+    ``POST {base}/api/v1/accounts/{account}/conversations/{thread}/messages`` with
+    ``{"content", "message_type": "outgoing", "private": false}`` answers the message (its
+    ``id``); ``POST .../toggle_status`` with ``{"status": "open"}`` moves the conversation
+    from the bot (``pending``) to the agents. Chatwoot sends free text: a template (which
+    only WhatsApp's window needs, and Chatwoot has none for us) is refused; a media URL goes
+    as a link under the text.
+
+    Built even when Chatwoot is not configured (the container makes every channel): every
+    call then fails as unavailable, before any request.
+    """
+
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        *,
+        base_url: str,
+        account_id: int | str,
+        api_access_token: str,
+    ) -> None:
+        account = str(account_id).strip()
+        self._client = client
+        self._configured = bool(base_url and account and api_access_token)
+        self._conversations = (
+            f"{_api_root(base_url)}/api/v1/accounts/{quote(account, safe='')}/conversations"
+        )
+        self._headers = {"api_access_token": api_access_token}
+
+    async def send(self, message: Outbound) -> str:
+        thread = _thread(message.thread)
+        content = _content(message)
+        payload = {"content": content, "message_type": "outgoing", "private": False}
+        answer = await self._post(f"{thread}/messages", payload, "sending")
+        raw_id = answer.get("id")
+        if not isinstance(raw_id, int | str) or isinstance(raw_id, bool) or not str(raw_id):
+            raise ExternalServiceUnavailable(SERVICE, "the send was answered without a message id")
+        return str(raw_id)
+
+    async def hand_off(self, thread: str | None) -> None:
+        if thread is None:
+            logger.warning("a Chatwoot hand-off without a conversation: nothing to open")
+            return
+        await self._post(f"{_thread(thread)}/toggle_status", {"status": "open"}, "handing off")
+
+    async def _post(self, path: str, payload: dict[str, Any], action: str) -> dict[str, Any]:
+        if not self._configured:
+            logger.error("Chatwoot has no URL, account id or access token configured")
+            raise ExternalServiceUnavailable(SERVICE, "Chatwoot is not configured")
+        try:
+            response = await self._client.post(
+                f"{self._conversations}/{path}",
+                json=payload,
+                headers=self._headers,
+                follow_redirects=False,
+            )
+        except httpx.TimeoutException as error:
+            raise ExternalServiceUnavailable(SERVICE, f"{action} timed out") from error
+        except httpx.RequestError as error:
+            raise ExternalServiceUnavailable(
+                SERVICE, f"{action} failed: {type(error).__name__}"
+            ) from error
+        answer = _json_object(response)
+        if not response.is_success:
+            raise _failure(response, answer, action)
+        if answer is None:
+            raise ExternalServiceUnavailable(SERVICE, f"{action} was answered without JSON")
+        return answer
+
+
+def _thread(thread: str | None) -> str:
+    """A Chatwoot conversation number; anything else would not name one in the path."""
+    if thread is None:
+        raise DeliveryRefused(SERVICE, None, "a Chatwoot message needs its conversation")
+    if not (thread.isascii() and thread.isdigit()):
+        raise DeliveryRefused(SERVICE, None, f"{thread[:50]!r} is not a Chatwoot conversation")
+    return thread
+
+
+def _content(message: Outbound) -> str:
+    if message.template is not None or message.type is MessageType.TEMPLATE:
+        raise DeliveryRefused(SERVICE, None, "Chatwoot takes free text, not a template")
+    parts = [p for p in (message.text, message.media_url) if p and p.strip()]
+    if not parts:
+        raise DeliveryRefused(SERVICE, None, f"a {message.type.value} message without text")
+    return "\n".join(parts)
+
+
+def _failure(response: httpx.Response, answer: dict[str, Any] | None, action: str) -> TaliaError:
+    status = response.status_code
+    described = _describe(answer) or f"HTTP {status}"
+    if 400 <= status < 500 and status not in _UNAVAILABLE:
+        return DeliveryRefused(SERVICE, str(status), described)
+    if status in (401, 402, 403):
+        logger.error(
+            "Chatwoot refused the access token, account or bot (%s, HTTP %s): %s",
+            action,
+            status,
+            described,
+        )
+    return ExternalServiceUnavailable(
+        SERVICE,
+        f"{action} answered HTTP {status}: {described}",
+        retry_after_seconds=_retry_after(response),
+    )
+
+
+def _describe(answer: dict[str, Any] | None) -> str | None:
+    if answer is None:
+        return None
+    for field in ("error", "message"):
+        text = _text(answer.get(field))
+        if text is not None:
+            return text[:_MAX_ERROR_TEXT]
+    errors = answer.get("errors")
+    if isinstance(errors, list) and errors:
+        return "; ".join(str(e) for e in errors)[:_MAX_ERROR_TEXT]
+    return None
+
+
+# --- media --------------------------------------------------------------------------------
+
+
+class ChatwootMediaDownloader:
+    """Fetches an attachment's ``data_url``, with no credentials.
+
+    Only a URL on Chatwoot's own origin (scheme, host and port of ``base_url``) or on one of
+    ``allowed_origins`` is fetched; anything else is refused (``Malformed``) without a
+    request, so a forged or mistaken reference cannot make Talia fetch arbitrary URLs. The
+    ``data_url`` is an Active Storage blob URL on Chatwoot's ``FRONTEND_URL``, which
+    redirects to wherever Chatwoot keeps its files (its disk, S3, GCS...): those redirects
+    are followed to any http(s) URL, as Chatwoot chose them. ``allowed_origins`` is for a
+    ``FRONTEND_URL`` that differs from the URL Talia calls the API on (``https://chat.example.com``
+    outside, ``http://chatwoot:3000`` inside), or a storage host that serves URLs directly.
+
+    A file gone (404, 410) is ``NotFound``; one over ``max_bytes`` is ``Malformed``.
+    """
+
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        *,
+        base_url: str,
+        allowed_origins: Collection[str] = (),
+        max_bytes: int = MAX_MEDIA_BYTES,
+    ) -> None:
+        if max_bytes <= 0:
+            raise ValueError("max_bytes must be positive")
+        origins = [base_url] if base_url else []
+        self._client = client
+        self._origins = frozenset(_origin(_api_url(o)) for o in [*origins, *allowed_origins])
+        self._max_bytes = max_bytes
+
+    async def download(self, reference: str) -> Download:
+        url = _media_url(reference)
+        if _origin(url) not in self._origins:
+            raise Malformed(f"media at {url.host!r} is not on Chatwoot's origin")
+        for _ in range(_MAX_REDIRECTS + 1):
+            answer = await self._get(url, reference)
+            if isinstance(answer, Download):
+                return answer
+            url = _media_url(str(answer))
+        raise ExternalServiceUnavailable(SERVICE, "the media URL redirected too many times")
+
+    async def _get(self, url: httpx.URL, reference: str) -> Download | httpx.URL:
+        """The media, or where it moved to."""
+        try:
+            async with self._client.stream("GET", url, follow_redirects=False) as response:
+                status = response.status_code
+                if status in _REDIRECTS:
+                    target = response.headers.get("location")
+                    if not target:
+                        raise ExternalServiceUnavailable(SERVICE, "a redirect without Location")
+                    return url.join(target)
+                if status in (404, 410):
+                    raise NotFound("chatwoot media", reference)
+                if status != 200:
+                    raise ExternalServiceUnavailable(
+                        SERVICE,
+                        f"media answered HTTP {status}",
+                        retry_after_seconds=_retry_after(response),
+                    )
+                content = await self._read(response)
+                mime_type = response.headers.get("content-type", "").split(";", 1)[0].strip()
+                return Download(content, mime_type or "application/octet-stream")
+        except httpx.TimeoutException as error:
+            raise ExternalServiceUnavailable(SERVICE, "the media download timed out") from error
+        except httpx.RequestError as error:
+            raise ExternalServiceUnavailable(
+                SERVICE, f"the media download failed: {type(error).__name__}"
+            ) from error
+
+    async def _read(self, response: httpx.Response) -> bytes:
+        declared = response.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > self._max_bytes:
+            raise Malformed(f"the attachment is over {self._max_bytes} bytes")
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in response.aiter_bytes():
+            size += len(chunk)
+            if size > self._max_bytes:
+                raise Malformed(f"the attachment is over {self._max_bytes} bytes")
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+
+def _media_url(reference: str) -> httpx.URL:
+    try:
+        url = httpx.URL(reference)
+    except httpx.InvalidURL:
+        raise Malformed("the media reference is not a URL") from None
+    if url.scheme not in _DEFAULT_PORTS or not url.host:
+        raise Malformed("a media URL must be http or https")
+    if url.userinfo:
+        raise Malformed("a media URL must not carry credentials")
+    return url
+
+
+def _origin(url: httpx.URL) -> tuple[str, str, int]:
+    return url.scheme, url.host.lower(), url.port or _DEFAULT_PORTS[url.scheme]
+
+
+# --- answers ------------------------------------------------------------------------------
+
+
+def _api_url(base_url: str) -> httpx.URL:
+    if not base_url.startswith(("https://", "http://")):
+        raise ValueError(f"a Chatwoot URL must start with https://, not {base_url[:30]!r}")
+    return httpx.URL(base_url)
+
+
+def _api_root(base_url: str) -> str:
+    """The URL Chatwoot's API is under (it may sit below a path); empty when unconfigured."""
+    if not base_url:
+        return ""
+    _api_url(base_url)
+    return base_url.rstrip("/")
+
+
+def _json_object(response: httpx.Response) -> dict[str, Any] | None:
+    try:
+        parsed = response.json()
+    except ValueError:
+        return None
+    return parsed if isinstance(parsed, dict) else None
+
+
+def _retry_after(response: httpx.Response) -> int | None:
+    """``Retry-After`` as whole seconds (delta-seconds or an HTTP date), at least 1."""
+    value = response.headers.get("retry-after", "").strip()
+    if not value:
+        return None
+    if value.isdigit():
+        return max(1, min(int(value), _MAX_RETRY_AFTER))
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    seconds = math.ceil((when - datetime.now(UTC)).total_seconds())
+    return max(1, min(seconds, _MAX_RETRY_AFTER))

@@ -1,0 +1,132 @@
+"""The contract every ``ChannelSender`` passes: the fake, and each real channel against a local
+server speaking its provider's wire format.
+
+How to add a channel: write a harness (any object with the attributes and methods of
+``SenderHarness``) over your adapter and your fake provider, then subclass
+``ChannelSenderContract`` in a class whose name ends in ``Tests`` with a ``harness`` fixture:
+
+    class TwilioChannelSenderTests(ChannelSenderContract):
+        @pytest.fixture
+        def harness(self, twilio: FakeTwilio, sender: TwilioChannelSender) -> SenderHarness:
+            return TwilioHarness(twilio, sender)
+
+``tests/integration/channels/test_whatsapp_cloud.py`` (``GraphHarness``) and
+``tests/unit/channels/test_fake_channel_sender.py`` (``FakeHarness``) are two examples.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+import attrs
+import pytest
+
+from talia_core.conversations.errors import DeliveryRefused
+from talia_core.conversations.model import Channel, ChannelIdentity, MessageType
+from talia_core.conversations.ports import ChannelSender, Outbound
+from talia_core.shared.errors import ExternalServiceUnavailable
+from talia_core.shared.ids import new_id
+
+
+@attrs.frozen
+class Received:
+    """One message as the provider got it: whom it was asked to deliver to, and the text."""
+
+    to: str
+    text: str | None
+
+
+class SenderHarness(Protocol):
+    @property
+    def sender(self) -> ChannelSender:
+        """The sender under test, pointed at the provider the harness controls."""
+        ...
+
+    @property
+    def channel(self) -> Channel: ...
+
+    @property
+    def recipient(self) -> ChannelIdentity:
+        """An identity the channel can deliver to."""
+        ...
+
+    @property
+    def thread(self) -> str | None:
+        """The channel's own conversation handle for that recipient, if it has one."""
+        ...
+
+    @property
+    def address(self) -> str:
+        """How ``received`` names ``recipient`` (a wa_id, ``whatsapp:+51...``, a conversation
+        id)."""
+        ...
+
+    def refuse_next(self) -> str:
+        """Make the provider refuse the next message for good; the provider's code for it."""
+        ...
+
+    def go_down(self, status: int) -> None:
+        """Make the provider answer the next request with this HTTP status (500, 503)."""
+        ...
+
+    def received(self) -> list[Received]:
+        """Every message the provider accepted, in order."""
+        ...
+
+
+def text_to(harness: SenderHarness, text: str) -> Outbound:
+    return Outbound(
+        message_id=new_id(),
+        channel=harness.channel,
+        to=harness.recipient,
+        type=MessageType.TEXT,
+        thread=harness.thread,
+        text=text,
+    )
+
+
+class ChannelSenderContract:
+    async def test_a_text_reaches_its_recipient_and_comes_back_with_the_providers_id(
+        self, harness: SenderHarness
+    ) -> None:
+        external_id = await harness.sender.send(text_to(harness, "Hola, ¿en qué te ayudo?"))
+
+        assert isinstance(external_id, str)
+        assert external_id.strip()
+        assert harness.received() == [Received(harness.address, "Hola, ¿en qué te ayudo?")]
+
+    async def test_two_sends_get_distinct_provider_ids(self, harness: SenderHarness) -> None:
+        first = await harness.sender.send(text_to(harness, "uno"))
+        second = await harness.sender.send(text_to(harness, "dos"))
+
+        assert first != second
+        assert [r.text for r in harness.received()] == ["uno", "dos"]
+
+    async def test_a_permanent_refusal_names_the_providers_code(
+        self, harness: SenderHarness
+    ) -> None:
+        code = harness.refuse_next()
+
+        with pytest.raises(DeliveryRefused) as refused:
+            await harness.sender.send(text_to(harness, "hola"))
+
+        assert refused.value.code == code
+        assert refused.value.title
+        assert harness.received() == []
+
+    @pytest.mark.parametrize("status", [500, 503])
+    async def test_a_provider_that_is_down_is_unavailable_and_the_next_send_goes_out(
+        self, harness: SenderHarness, status: int
+    ) -> None:
+        harness.go_down(status)
+
+        with pytest.raises(ExternalServiceUnavailable):
+            await harness.sender.send(text_to(harness, "hola"))
+        await harness.sender.send(text_to(harness, "hola otra vez"))
+
+        assert harness.received() == [Received(harness.address, "hola otra vez")]
+
+    async def test_handing_off_sends_the_customer_nothing(self, harness: SenderHarness) -> None:
+        await harness.sender.hand_off(harness.thread)
+
+        assert harness.received() == []
