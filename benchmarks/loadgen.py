@@ -22,6 +22,8 @@ class Result:
     errors: int
     seconds: float
     latencies_ms: list[float]
+    completed: int = 0
+    """Every successful response, warm-up and the in-flight tail included."""
 
     @property
     def rate(self) -> float:
@@ -88,11 +90,12 @@ async def run(
     counter = iter(range(10**12))
     latencies: list[float] = []
     errors = 0
+    completed = 0
     measuring = False
     done = False
 
     async def client() -> None:
-        nonlocal errors
+        nonlocal errors, completed
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
         try:
             while not done:
@@ -100,6 +103,7 @@ async def run(
                 started = time.perf_counter()
                 writer.write(raw)
                 status = await _read_response(reader)
+                completed += ok(status)
                 if measuring:
                     latencies.append((time.perf_counter() - started) * 1000)
                     if not ok(status):
@@ -116,7 +120,7 @@ async def run(
     elapsed = time.perf_counter() - started
     done = True
     await asyncio.gather(*tasks, return_exceptions=True)
-    return Result(label, len(latencies), errors, elapsed, latencies)
+    return Result(label, len(latencies), errors, elapsed, latencies, completed)
 
 
 def summary(results: list[Result]) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -11,6 +11,7 @@ import httpx
 from dependency_injector import providers
 
 from adapters.memory.database import InMemoryDatabase
+from adapters.memory.inbox import InMemoryInbox
 from adapters.memory.unit_of_work import InMemoryUnitOfWork
 from adapters.security.passwords import FakePasswordHasher
 from entrypoints.container import Container, build_container, close_resources, open_resources
@@ -67,16 +68,24 @@ class Api:
 
 @asynccontextmanager
 async def open_api(
-    settings: Settings, *, in_memory: bool = False, clock: Clock | None = None
+    settings: Settings,
+    *,
+    in_memory: bool = False,
+    clock: Clock | None = None,
+    prepare: Callable[[Container], None] | None = None,
 ) -> AsyncIterator[Api]:
-    """The app over ``settings``; ``clock`` (a ``FakeClock``) replaces the system clock."""
+    """The app over ``settings``; ``clock`` (a ``FakeClock``) replaces the system clock;
+    ``prepare`` overrides more providers (fakes of outbound adapters) before any is used."""
     container = build_container(settings)
+    if prepare is not None:
+        prepare(container)
     if clock is not None:
         # Before anything resolves a use case, so every service and store shares this clock.
         container.core.clock.override(providers.Object(clock))
     if in_memory:
         database = InMemoryDatabase()
         container.gateways.unit_of_work.override(providers.Factory(InMemoryUnitOfWork, database))
+        container.gateways.inbox.override(providers.Object(InMemoryInbox(database)))
         container.gateways.password_hasher.override(providers.Singleton(FakePasswordHasher))
     # In the test's own event loop (Litestar's test client runs the app in another thread's
     # loop), so tests may also call use cases on the container directly.

@@ -15,8 +15,10 @@ from entrypoints.container import Container, build_container, close_resources, o
 from entrypoints.settings import Settings, load_settings
 from talia_core.catalog.services import CatalogService
 from talia_core.commerce.services import CartService, CouponService, OrderService, PaymentService
+from talia_core.conversations.services import ConversationService, InboxService
 from talia_core.feedback.services import FeedbackService
 from talia_core.identity.services import AuthService, UserAdminService
+from talia_core.shared.jobs import JobRunner
 
 
 @attrs.frozen
@@ -31,6 +33,9 @@ class Talia:
     coupons: CouponService
     orders: OrderService
     payments: PaymentService
+    conversations: ConversationService
+    inbox: InboxService
+    jobs: JobRunner
 
     @classmethod
     def of(cls, container: Container) -> Talia:
@@ -44,6 +49,9 @@ class Talia:
             coupons=use_cases.coupons(),
             orders=use_cases.orders(),
             payments=use_cases.payments(),
+            conversations=use_cases.conversations(),
+            inbox=use_cases.inbox(),
+            jobs=use_cases.job_runner(),
         )
 
 

@@ -8,28 +8,43 @@ bootstrap), closed by ``shutdown_resources()``; nothing is built at import time.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+import random
+from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import timedelta
+from pathlib import Path
 
 import httpx
 from dependency_injector import containers, providers
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from adapters.assistant.offline import OfflineAssistant, load_definition
+from adapters.channels.chatwoot import ChatwootChannelSender, ChatwootMediaDownloader
+from adapters.channels.twilio import TwilioChannelSender, TwilioMediaDownloader
+from adapters.channels.webchat import InProcessLiveFeed, RedisLiveFeed, WebChatChannelSender
+from adapters.channels.whatsapp import WhatsAppCloudChannelSender, WhatsAppCloudMediaDownloader
+from adapters.files.local import LocalFileStore
+from adapters.jobs.saq import SaqJobQueue
+from adapters.jobs.worker import DatabaseJobQueue
 from adapters.payments.izipay import IzipayPaymentGateway
 from adapters.payments.sandbox import SandboxPaymentGateway
 from adapters.persistence.engine import create_database_engine
+from adapters.persistence.inbox import SqlAlchemyInbox
 from adapters.persistence.probe import SqlAlchemyDatabaseProbe
 from adapters.persistence.unit_of_work import SqlAlchemyUnitOfWork
 from adapters.resilience import BreakerBoard, HyxResilienceRunner, resilient
 from adapters.security.passwords import Argon2PasswordHasher
 from adapters.security.tokens import JwtAccessTokens
+from adapters.security.webchat_tokens import WebChatTokens
 from adapters.throttle.memory import InMemoryAttemptStore
 from adapters.throttle.redis import RedisAttemptStore, RedisProbe
 from entrypoints.http.health import Probe
-from entrypoints.settings import PolicySettings, Settings, ThrottleBackend
+from entrypoints.settings import JobBackend, PolicySettings, Settings, ThrottleBackend
 from talia_core.catalog.services import CatalogService
 from talia_core.commerce.services import CartService, CouponService, OrderService, PaymentService
+from talia_core.conversations.model import Channel
+from talia_core.conversations.ports import ChannelSender, MediaDownloader
+from talia_core.conversations.services import ConversationService, InboxService
 from talia_core.feedback.services import FeedbackService
 from talia_core.identity.services import AuthService, LoginThrottle, UserAdminService
 from talia_core.resilience.model import (
@@ -37,8 +52,11 @@ from talia_core.resilience.model import (
     BulkheadPolicy,
     ResiliencePolicy,
     RetryPolicy,
+    retry_delay,
 )
 from talia_core.shared.clock import SystemClock
+from talia_core.shared.errors import ExternalServiceUnavailable, TaliaError
+from talia_core.shared.jobs import JobRunner, RetryDelay
 
 SANDBOX_PAY_PATH = "/sandbox/payments/"
 
@@ -118,9 +136,127 @@ def izipay_ipn_url(settings: Settings) -> str | None:
     return settings.payments.izipay_ipn_url or None
 
 
+DEMO_ASSISTANT = Path(__file__).parent / "demo_assistant.json"
+
+
+class Doorbell:
+    """Rung by use cases after they commit jobs; the running job queue answers it.
+
+    It breaks the cycle between the use cases (which record jobs) and the queue (which runs
+    the use cases' handlers).
+    """
+
+    def __init__(self) -> None:
+        self._listeners: list[Callable[[], None]] = []
+
+    def ring(self) -> None:
+        for listener in self._listeners:
+            listener()
+
+    def connect(self, listener: Callable[[], None]) -> None:
+        self._listeners.append(listener)
+
+
+def channel_senders(
+    settings: Settings, client: httpx.AsyncClient, board: BreakerBoard
+) -> dict[Channel, ChannelSender]:
+    """One sender per channel, each behind its own runner; a send is never repeated by the
+    runner (the provider may have sent it): the delivery job retries it later instead."""
+    channels = settings.channels
+    callback = f"{channels.public_base_url}/api/twilio/status" if channels.public_base_url else None
+    raw: dict[Channel, ChannelSender] = {
+        Channel.WHATSAPP: WhatsAppCloudChannelSender(
+            client,
+            phone_number_id=channels.whatsapp_phone_number_id,
+            access_token=channels.whatsapp_access_token.get_secret_value(),
+            base_url=channels.whatsapp_api_url,
+            api_version=channels.whatsapp_api_version,
+        ),
+        Channel.TWILIO: TwilioChannelSender(
+            client,
+            account_sid=channels.twilio_account_sid,
+            auth_token=channels.twilio_auth_token.get_secret_value(),
+            from_address=channels.twilio_whatsapp_from,
+            status_callback_url=callback,
+            base_url=channels.twilio_api_url,
+        ),
+        Channel.CHATWOOT: ChatwootChannelSender(
+            client,
+            base_url=channels.chatwoot_url,
+            account_id=channels.chatwoot_account_id,
+            api_access_token=channels.chatwoot_api_token.get_secret_value(),
+        ),
+    }
+    senders: dict[Channel, ChannelSender] = {
+        channel: resilient(sender, runner(channel.value, board, settings), non_idempotent={"send"})
+        for channel, sender in raw.items()
+    }
+    senders[Channel.WEBCHAT] = WebChatChannelSender()
+    return senders
+
+
+def media_downloaders(
+    settings: Settings, client: httpx.AsyncClient, board: BreakerBoard
+) -> dict[Channel, MediaDownloader]:
+    channels = settings.channels
+    raw: dict[Channel, MediaDownloader] = {
+        Channel.WHATSAPP: WhatsAppCloudMediaDownloader(
+            client,
+            access_token=channels.whatsapp_access_token.get_secret_value(),
+            base_url=channels.whatsapp_api_url,
+            api_version=channels.whatsapp_api_version,
+        ),
+        Channel.TWILIO: TwilioMediaDownloader(
+            client,
+            account_sid=channels.twilio_account_sid,
+            auth_token=channels.twilio_auth_token.get_secret_value(),
+        ),
+        Channel.CHATWOOT: ChatwootMediaDownloader(client, base_url=channels.chatwoot_url),
+    }
+    return {
+        channel: resilient(downloader, runner(f"{channel.value}-media", board, settings))
+        for channel, downloader in raw.items()
+    }
+
+
+def assistant_definition(settings: Settings) -> Path:
+    return Path(settings.assistant.definition) if settings.assistant.definition else DEMO_ASSISTANT
+
+
+def job_retry_delay(settings: Settings) -> RetryDelay:
+    """Backoff with full jitter between a job's attempts, honouring a provider's retry-after."""
+    jobs = settings.jobs
+    schedule = RetryPolicy(
+        max_attempts=jobs.retry_attempts,
+        base_delay_seconds=jobs.retry_base_delay_seconds,
+        max_delay_seconds=max(jobs.retry_max_delay_seconds, jobs.retry_base_delay_seconds),
+        multiplier=2.0,
+        max_retry_after_seconds=max(jobs.retry_max_delay_seconds, 3600.0),
+    )
+
+    def delay(failed_attempt: int, error: TaliaError | None) -> float | None:
+        hint = error.retry_after_seconds if isinstance(error, ExternalServiceUnavailable) else None
+        return retry_delay(schedule, failed_attempt, random.random, hint)
+
+    return delay
+
+
+def job_backend(settings: Settings) -> str:
+    return settings.jobs.backend.value
+
+
+def live_backend(settings: Settings) -> str:
+    """Several processes need Redis to reach the socket's process; one process does not."""
+    return "redis" if settings.jobs.backend is JobBackend.SAQ else "memory"
+
+
 def readiness_probes(settings: Settings, engine: AsyncEngine, redis: Redis) -> Sequence[Probe]:
+    """The database always; Redis when the throttle or the job queue (SAQ) lives there."""
     probes: list[Probe] = [SqlAlchemyDatabaseProbe(engine)]
-    if settings.auth.throttle_backend is ThrottleBackend.REDIS:
+    if (
+        settings.auth.throttle_backend is ThrottleBackend.REDIS
+        or settings.jobs.backend is JobBackend.SAQ
+    ):
         probes.append(RedisProbe(redis))
     return probes
 
@@ -166,6 +302,28 @@ class Gateways(containers.DeclarativeContainer):
     probes = providers.Singleton(readiness_probes, settings, core.engine, redis)
     outbound = providers.Singleton(http_client, settings)
     outbound_lifetime = providers.Resource(http_client_lifetime, outbound)
+    inbox = providers.Singleton(SqlAlchemyInbox, core.engine)
+    files = providers.Singleton(
+        LocalFileStore, providers.Factory(Path, settings.provided.storage.local_dir)
+    )
+    assistant = providers.Singleton(
+        OfflineAssistant,
+        providers.Callable(load_definition, providers.Callable(assistant_definition, settings)),
+    )
+    live_feed = providers.Selector(
+        providers.Callable(live_backend, settings),
+        memory=providers.Singleton(InProcessLiveFeed),
+        redis=providers.Singleton(RedisLiveFeed, redis),
+    )
+    channel_senders = providers.Singleton(channel_senders, settings, outbound, breakers)
+    media_downloaders = providers.Singleton(media_downloaders, settings, outbound, breakers)
+    webchat_tokens = providers.Singleton(
+        WebChatTokens,
+        secret=providers.Callable(
+            str.encode, settings.provided.auth.jwt_secret.get_secret_value.call()
+        ),
+        lifetime=providers.Factory(timedelta, days=settings.provided.channels.webchat_session_days),
+    )
     payment_gateway = providers.Selector(
         providers.Callable(payment_provider, settings),
         sandbox=providers.Singleton(
@@ -261,6 +419,46 @@ class UseCases(containers.DeclarativeContainer):
         clock=core.clock,
         hasher=gateways.password_hasher,
     )
+    doorbell = providers.Singleton(Doorbell)
+    inbox = providers.Singleton(
+        InboxService, inbox=gateways.inbox, clock=core.clock, wake=doorbell.provided.ring
+    )
+    conversations = providers.Singleton(
+        ConversationService,
+        uow=gateways.unit_of_work.provider,
+        clock=core.clock,
+        senders=gateways.channel_senders,
+        downloaders=gateways.media_downloaders,
+        files=gateways.files,
+        assistant=gateways.assistant,
+        live=gateways.live_feed,
+        debounce=providers.Factory(timedelta, seconds=settings.provided.channels.debounce_seconds),
+        wake=doorbell.provided.ring,
+    )
+    job_runner = providers.Singleton(
+        JobRunner,
+        uow=gateways.unit_of_work.provider,
+        clock=core.clock,
+        handlers=conversations.provided.job_handlers.call(),
+        retry_delay=providers.Callable(job_retry_delay, settings),
+    )
+    job_queue = providers.Selector(
+        providers.Callable(job_backend, settings),
+        database=providers.Singleton(
+            DatabaseJobQueue,
+            job_runner,
+            concurrency=settings.provided.jobs.concurrency,
+            poll_seconds=settings.provided.jobs.poll_seconds,
+        ),
+        saq=providers.Singleton(
+            SaqJobQueue,
+            job_runner,
+            redis_url=settings.provided.redis.url,
+            queue_name=settings.provided.jobs.saq_queue,
+            concurrency=settings.provided.jobs.concurrency,
+            poll_seconds=settings.provided.jobs.poll_seconds,
+        ),
+    )
 
 
 class Container(containers.DeclarativeContainer):
@@ -279,6 +477,17 @@ async def open_resources(container: Container) -> None:
     opening = container.init_resources()
     if opening is not None:
         await opening
+
+
+async def start_jobs(container: Container) -> None:
+    """Start running jobs in this process, woken whenever a use case commits new ones."""
+    queue = container.use_cases.job_queue()
+    container.use_cases.doorbell().connect(queue.wake)
+    await queue.start()
+
+
+async def stop_jobs(container: Container) -> None:
+    await container.use_cases.job_queue().stop()
 
 
 async def close_resources(container: Container) -> None:

@@ -149,6 +149,97 @@ class PaymentSettings(BaseModel):
         return self
 
 
+class ChannelSettings(BaseModel):
+    """The messaging channels; a channel whose credentials are empty answers 404."""
+
+    public_base_url: str = Field(
+        "",
+        pattern="^(https?://[^/]+)?$",
+        description="The scheme and host providers call (https://api.example.com), for "
+        "Twilio's signature behind a proxy and its status callback; empty: the request's own.",
+    )
+    debounce_seconds: Annotated[float, Field(ge=0, le=60)] = Field(
+        2.0, description="Quick messages from one contact within this window get one answer."
+    )
+    whatsapp_app_secret: SecretStr = Field(
+        SecretStr(""), description="Meta app secret: keys X-Hub-Signature-256."
+    )
+    whatsapp_verify_token: SecretStr = Field(
+        SecretStr(""), description="The token Meta echoes in the webhook verification."
+    )
+    whatsapp_access_token: SecretStr = SecretStr("")
+    whatsapp_phone_number_id: str = ""
+    whatsapp_api_url: str = Field("https://graph.facebook.com", pattern="^https?://")
+    whatsapp_api_version: str = Field("v21.0", pattern=r"^v\d+\.\d+$")
+    twilio_account_sid: str = ""
+    twilio_auth_token: SecretStr = Field(
+        SecretStr(""), description="Signs X-Twilio-Signature and authenticates API calls."
+    )
+    twilio_whatsapp_from: str = Field(
+        "", description="The sender, e.g. whatsapp:+14155238886.", pattern=r"^(whatsapp:\+\d+)?$"
+    )
+    twilio_api_url: str = Field("https://api.twilio.com", pattern="^https?://")
+    chatwoot_url: str = Field("", pattern="^(https?://.+)?$")
+    chatwoot_account_id: str = ""
+    chatwoot_api_token: SecretStr = SecretStr("")
+    chatwoot_webhook_token: SecretStr = Field(
+        SecretStr(""), description="Expected in the agent bot's webhook URL as ?token=..."
+    )
+    chatwoot_webhook_secret: SecretStr = Field(
+        SecretStr(""),
+        description="The agent bot's secret (Chatwoot 4.13+ signs deliveries with it); when "
+        "set, every delivery must carry a valid X-Chatwoot-Signature.",
+    )
+    webchat_session_days: Annotated[int, Field(ge=1, le=365)] = 30
+
+    @property
+    def whatsapp_enabled(self) -> bool:
+        return bool(self.whatsapp_app_secret.get_secret_value())
+
+    @property
+    def twilio_enabled(self) -> bool:
+        return bool(self.twilio_auth_token.get_secret_value())
+
+    @property
+    def chatwoot_enabled(self) -> bool:
+        return bool(
+            self.chatwoot_webhook_token.get_secret_value()
+            or self.chatwoot_webhook_secret.get_secret_value()
+        )
+
+
+class JobBackend(StrEnum):
+    DATABASE = "database"
+    SAQ = "saq"
+
+
+class JobSettings(BaseModel):
+    backend: JobBackend = Field(
+        JobBackend.DATABASE,
+        description="database: workers poll the jobs table; saq: claimed jobs go through "
+        "SAQ on TALIA_REDIS__URL to every worker.",
+    )
+    run_in_process: bool = Field(
+        True, description="Run jobs inside the API process; false: only `talia worker` runs them."
+    )
+    concurrency: Annotated[int, Field(ge=1, le=256)] = 8
+    poll_seconds: Annotated[float, Field(gt=0, le=60)] = 1.0
+    retry_attempts: Annotated[int, Field(ge=1, le=50)] = 8
+    retry_base_delay_seconds: Annotated[float, Field(gt=0)] = 2.0
+    retry_max_delay_seconds: Annotated[float, Field(gt=0)] = 900.0
+    saq_queue: str = Field("talia", pattern="^[A-Za-z0-9_.-]{1,64}$")
+
+
+class StorageSettings(BaseModel):
+    local_dir: str = Field("./media", description="Where received media files are kept.")
+
+
+class AssistantSettings(BaseModel):
+    definition: str = Field(
+        "", description="Path of the offline assistant's JSON definition; empty: the demo one."
+    )
+
+
 class HttpSettings(BaseModel):
     host: str = "127.0.0.1"
     port: Annotated[int, Field(ge=1, le=65535)] = 8000
@@ -183,6 +274,10 @@ class Settings(BaseSettings):
     resilience: PolicySettings = Field(default_factory=PolicySettings)
     commerce: CommerceSettings = Field(default_factory=CommerceSettings)
     payments: PaymentSettings = Field(default_factory=PaymentSettings)
+    channels: ChannelSettings = Field(default_factory=ChannelSettings)
+    jobs: JobSettings = Field(default_factory=JobSettings)
+    storage: StorageSettings = Field(default_factory=StorageSettings)
+    assistant: AssistantSettings = Field(default_factory=AssistantSettings)
 
     def production_problems(self) -> list[str]:
         """What must not reach production as it is: the published demo secret and data."""

@@ -1,4 +1,4 @@
-"""``talia serve | migrate | seed | create-admin | jobs expire-orders``."""
+"""``talia serve | worker | migrate | seed | create-admin | jobs expire-orders``."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import getpass
 import logging
+import signal
 import sys
 from collections.abc import Sequence
 
@@ -15,6 +16,13 @@ from sqlalchemy.engine import make_url
 from adapters.persistence import migrations
 from adapters.persistence.engine import create_database_engine
 from entrypoints.bootstrap import open_talia
+from entrypoints.container import (
+    build_container,
+    close_resources,
+    open_resources,
+    start_jobs,
+    stop_jobs,
+)
 from entrypoints.logs import configure_logging
 from entrypoints.seed import DEMO_ADMIN, seed_demo_data
 from entrypoints.settings import Settings, SettingsError, load_settings
@@ -32,6 +40,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve.add_argument("--host", help="overrides TALIA_HTTP__HOST")
     serve.add_argument("--port", type=int, help="overrides TALIA_HTTP__PORT")
     serve.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    commands.add_parser(
+        "worker", help="run background jobs (replies, media, statuses) until stopped"
+    )
     commands.add_parser("migrate", help="apply the database migrations")
     commands.add_parser("seed", help="seed the demo data into an empty database")
     admin = commands.add_parser("create-admin", help="create an admin user")
@@ -58,6 +69,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "serve":
             return _serve(settings, args.host, args.port, args.workers)
+        if args.command == "worker":
+            asyncio.run(_work(settings))
+            return 0
         if args.command == "migrate":
             asyncio.run(_migrate(settings))
             print("talia: the database is at the latest migration")
@@ -103,6 +117,24 @@ def _serve(settings: Settings, host: str | None, port: int | None, workers: int)
         server_header=False,
     )
     return 0
+
+
+async def _work(settings: Settings) -> None:
+    """Run jobs until SIGINT or SIGTERM; jobs still running then are finished first."""
+    await _require_head(settings)
+    container = build_container(settings)
+    await open_resources(container)
+    try:
+        await start_jobs(container)
+        logger.info("worker started", extra={"backend": settings.jobs.backend.value})
+        stopping = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signal_number in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signal_number, stopping.set)
+        await stopping.wait()
+        await stop_jobs(container)
+    finally:
+        await close_resources(container)
 
 
 async def _migrate(settings: Settings) -> None:

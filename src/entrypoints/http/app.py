@@ -12,8 +12,24 @@ from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 
-from entrypoints.container import SANDBOX_PAY_PATH, Container, close_resources, open_resources
-from entrypoints.http import catalog, commerce, feedback, identity, payments
+from entrypoints.container import (
+    SANDBOX_PAY_PATH,
+    Container,
+    close_resources,
+    open_resources,
+    start_jobs,
+    stop_jobs,
+)
+from entrypoints.http import (
+    catalog,
+    channels,
+    commerce,
+    conversations,
+    feedback,
+    identity,
+    payments,
+    webchat,
+)
 from entrypoints.http.auth import (
     AuthenticationMiddleware,
     client_provider,
@@ -46,7 +62,13 @@ def create_app(container: Container) -> Litestar:
     async def lifespan(_: Litestar) -> AsyncIterator[None]:
         await open_resources(container)
         try:
-            yield
+            if settings.jobs.run_in_process:
+                await start_jobs(container)
+            try:
+                yield
+            finally:
+                if settings.jobs.run_in_process:
+                    await stop_jobs(container)
         finally:
             await close_resources(container)
 
@@ -66,6 +88,9 @@ def create_app(container: Container) -> Litestar:
         provider = getattr(use_cases, name)
         return Provide(lambda: provider(), sync_to_thread=False)
 
+    webhooks = channels.Webhooks(settings.channels)
+    webchat_tokens = container.gateways.webchat_tokens()
+    live_feed = container.gateways.live_feed()
     public_catalog = catalog.PublicCatalog(
         use_cases.catalog, settings.commerce.catalog_cache_seconds
     )
@@ -75,6 +100,9 @@ def create_app(container: Container) -> Litestar:
         "client": Provide(client_provider(trusted), sync_to_thread=False),
         "public_catalog": Provide(lambda: public_catalog, sync_to_thread=False),
         "sandbox_pay_path": Provide(lambda: SANDBOX_PAY_PATH, sync_to_thread=False),
+        "webhooks": Provide(lambda: webhooks, sync_to_thread=False),
+        "webchat_tokens": Provide(lambda: webchat_tokens, sync_to_thread=False),
+        "live_feed": Provide(lambda: live_feed, sync_to_thread=False),
         **{
             name: provide(name)
             for name in (
@@ -86,6 +114,9 @@ def create_app(container: Container) -> Litestar:
                 "coupons",
                 "orders",
                 "payments",
+                "inbox",
+                "conversations",
+                "job_runner",
             )
         },
     }
@@ -103,6 +134,9 @@ def create_app(container: Container) -> Litestar:
             *catalog.CONTROLLERS,
             *commerce.CONTROLLERS,
             *payments.CONTROLLERS,
+            *channels.CONTROLLERS,
+            *webchat.CONTROLLERS,
+            *conversations.CONTROLLERS,
             *sandbox,
         ],
         dependencies=dependencies,

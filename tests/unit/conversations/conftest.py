@@ -1,0 +1,180 @@
+"""Conversation use cases over one in-memory database, fake channels and a still clock.
+
+``desk`` bundles them with shortcuts: ``desk.whatsapp("hola", wa_id=...)`` builds an inbound
+event, ``desk.run_jobs()`` runs every job that is due, as the worker would.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from functools import partial
+
+import attrs
+import pytest
+
+from adapters.channels.webchat import InProcessLiveFeed
+from adapters.memory.channels import FakeChannelSender, FakeMediaDownloader
+from adapters.memory.database import InMemoryDatabase
+from adapters.memory.files import InMemoryFileStore
+from adapters.memory.inbox import InMemoryInbox
+from adapters.memory.unit_of_work import InMemoryUnitOfWork
+from talia_core.conversations.model import (
+    Channel,
+    ChannelIdentity,
+    IdentityKind,
+    InboundMessage,
+    MediaRef,
+    MessageType,
+    Sender,
+)
+from talia_core.conversations.ports import (
+    HAND_OFF,
+    AssistantReply,
+    AssistantTurn,
+    ToolCall,
+)
+from talia_core.conversations.services import ConversationService, InboxService
+from talia_core.shared.clock import FakeClock
+from talia_core.shared.errors import TaliaError
+from talia_core.shared.jobs import JobRunner
+
+DEBOUNCE = timedelta(seconds=2)
+_ids = itertools.count(1)
+
+
+class RecordingAssistant:
+    """Answers each turn with one line naming what it was asked; "humano" asks for a person."""
+
+    def __init__(self) -> None:
+        self.turns: list[AssistantTurn] = []
+
+    async def respond(self, turn: AssistantTurn) -> AssistantReply:
+        self.turns.append(turn)
+        texts = [m.text or f"<{m.type}>" for m in turn.unanswered]
+        calls = tuple(ToolCall(HAND_OFF) for t in texts if "humano" in t)
+        return AssistantReply(messages=(f"answering: {' | '.join(texts)}",), tool_calls=calls)
+
+
+def no_wait(attempts: int, error: TaliaError | None) -> float | None:
+    return 0.0 if attempts < 3 else None
+
+
+@attrs.define
+class Desk:
+    database: InMemoryDatabase
+    clock: FakeClock
+    service: ConversationService
+    inbox: InboxService
+    runner: JobRunner
+    senders: dict[Channel, FakeChannelSender]
+    media: FakeMediaDownloader
+    files: InMemoryFileStore
+    assistant: RecordingAssistant
+    feed: InProcessLiveFeed
+
+    def uow(self, *, read_only: bool = False) -> InMemoryUnitOfWork:
+        return InMemoryUnitOfWork(self.database, read_only=read_only)
+
+    async def run_jobs(self, *, after: timedelta = DEBOUNCE) -> int:
+        """Let ``after`` pass, then run due jobs (and those they add) until none is due."""
+        self.clock.advance(after)
+        total = 0
+        while ran := await self.runner.run_due(100):
+            total += ran
+        return total
+
+    async def receive(self, *events: InboundMessage) -> None:
+        for event in events:
+            await self.service.ingest(event)
+
+
+def whatsapp(
+    text: str | None = "hola",
+    *,
+    wa_id: str | None = "51987654321",
+    bsuid: str | None = None,
+    message_id: str | None = None,
+    name: str | None = "Ana",
+    at: datetime | None = None,
+    type: MessageType = MessageType.TEXT,
+    media: MediaRef | None = None,
+) -> InboundMessage:
+    identities: list[ChannelIdentity] = []
+    if wa_id:
+        identities.append(ChannelIdentity(IdentityKind.WA_ID, wa_id))
+    if bsuid:
+        identities.append(ChannelIdentity(IdentityKind.BSUID, bsuid))
+    return InboundMessage(
+        channel=Channel.WHATSAPP,
+        external_id=message_id or f"wamid.{next(_ids)}",
+        sender=Sender(tuple(identities), name, wa_id),
+        type=type,
+        sent_at=at or datetime(2026, 1, 1, 12, 0, tzinfo=UTC),
+        text=text,
+        media=media,
+    )
+
+
+def chatwoot(text: str, *, thread: str = "77", contact: str = "9") -> InboundMessage:
+    return InboundMessage(
+        channel=Channel.CHATWOOT,
+        external_id=f"cw-{next(_ids)}",
+        sender=Sender((ChannelIdentity(IdentityKind.CHATWOOT_CONTACT, contact),), "Luis"),
+        type=MessageType.TEXT,
+        sent_at=datetime(2026, 1, 1, 12, 0, tzinfo=UTC),
+        text=text,
+        thread=thread,
+    )
+
+
+def webchat(text: str, *, session: str) -> InboundMessage:
+    return InboundMessage(
+        channel=Channel.WEBCHAT,
+        external_id=f"{session}:{next(_ids)}",
+        sender=Sender((ChannelIdentity(IdentityKind.WEBCHAT_SESSION, session),), None),
+        type=MessageType.TEXT,
+        sent_at=datetime(2026, 1, 1, 12, 0, tzinfo=UTC),
+        text=text,
+        thread=session,
+    )
+
+
+@pytest.fixture
+def desk() -> Desk:
+    database = InMemoryDatabase()
+    clock = FakeClock()
+    uow = partial(InMemoryUnitOfWork, database)
+    senders = {channel: FakeChannelSender() for channel in Channel}
+    media = FakeMediaDownloader()
+    files = InMemoryFileStore()
+    assistant = RecordingAssistant()
+    feed = InProcessLiveFeed()
+    service = ConversationService(
+        uow,
+        clock,
+        senders=senders,
+        downloaders=dict.fromkeys(Channel, media),
+        files=files,
+        assistant=assistant,
+        live=feed,
+        debounce=DEBOUNCE,
+    )
+    runner = JobRunner(uow, clock, service.job_handlers(), no_wait)
+    return Desk(
+        database,
+        clock,
+        service,
+        InboxService(InMemoryInbox(database), clock),
+        runner,
+        senders,
+        media,
+        files,
+        assistant,
+        feed,
+    )
+
+
+def texts(messages: Sequence[object]) -> list[str | None]:
+    return [getattr(m, "text", None) for m in messages]
