@@ -86,6 +86,7 @@ async def open_api(
         database = InMemoryDatabase()
         container.gateways.unit_of_work.override(providers.Factory(InMemoryUnitOfWork, database))
         container.gateways.inbox.override(providers.Object(InMemoryInbox(database)))
+        container.gateways.inbox_lifetime.override(providers.Object(None))
         container.gateways.password_hasher.override(providers.Singleton(FakePasswordHasher))
     # In the test's own event loop (Litestar's test client runs the app in another thread's
     # loop), so tests may also call use cases on the container directly.

@@ -95,6 +95,11 @@ async def engine_lifetime(engine: AsyncEngine) -> AsyncIterator[AsyncEngine]:
     await engine.dispose()
 
 
+async def inbox_lifetime(inbox: SqlAlchemyInbox) -> AsyncIterator[SqlAlchemyInbox]:
+    yield inbox
+    await inbox.close()
+
+
 async def redis_lifetime(client: Redis) -> AsyncIterator[Redis]:
     yield client
     await client.aclose()
@@ -303,6 +308,7 @@ class Gateways(containers.DeclarativeContainer):
     outbound = providers.Singleton(http_client, settings)
     outbound_lifetime = providers.Resource(http_client_lifetime, outbound)
     inbox = providers.Singleton(SqlAlchemyInbox, core.engine)
+    inbox_lifetime = providers.Resource(inbox_lifetime, inbox)
     files = providers.Singleton(
         LocalFileStore, providers.Factory(Path, settings.provided.storage.local_dir)
     )

@@ -6,9 +6,10 @@ import asyncio
 import weakref
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import StaticPool
 
 READ_ONLY = "talia_read_only"
 CONNECT_TIMEOUT_SECONDS = 5
@@ -50,8 +51,25 @@ def _sqlite_engine(url: str, *, echo: bool) -> AsyncEngine:
     engine = create_async_engine(
         url, echo=echo, connect_args={"timeout": 30}, pool_reset_on_return=None
     )
+    _tune_sqlite(engine.sync_engine)
+    return engine
 
-    @event.listens_for(engine.sync_engine, "connect")
+
+def blocking_sqlite_engine(engine: AsyncEngine) -> Engine:
+    """A synchronous engine on the same SQLite file, tuned the same way, for work that runs a
+    whole transaction in one worker thread instead of one thread hop per statement."""
+    blocking = create_engine(
+        engine.url.set(drivername="sqlite"),
+        connect_args={"timeout": 30, "check_same_thread": False},
+        pool_reset_on_return=None,
+        poolclass=StaticPool,
+    )
+    _tune_sqlite(blocking)
+    return blocking
+
+
+def _tune_sqlite(sync_engine: Engine) -> None:
+    @event.listens_for(sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
@@ -61,14 +79,12 @@ def _sqlite_engine(url: str, *, echo: bool) -> AsyncEngine:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
-    @event.listens_for(engine.sync_engine, "begin")
+    @event.listens_for(sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
         # A read-only unit stays in autocommit: each statement reads its own WAL snapshot,
         # and skipping BEGIN/ROLLBACK saves two trips to aiosqlite's thread.
         if not connection.get_execution_options().get(READ_ONLY, False):
             connection.exec_driver_sql("BEGIN IMMEDIATE")
-
-    return engine
 
 
 def write_lock(engine: AsyncEngine) -> asyncio.Lock | None:

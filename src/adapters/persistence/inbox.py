@@ -10,22 +10,26 @@ which is what lets one SQLite file acknowledge thousands of webhooks a second. R
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import Sequence
 
+import msgspec
 import sqlalchemy as sa
 from sqlalchemy import exc
 from sqlalchemy.dialects import mysql, postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.persistence.connection import translate
 from adapters.persistence.conversations import inbox
-from adapters.persistence.engine import write_lock
+from adapters.persistence.engine import blocking_sqlite_engine, write_lock
 from adapters.persistence.jobs import jobs
 from talia_core.conversations.model import InboxEntry
 from talia_core.conversations.services import INBOX_JOB
 from talia_core.shared.errors import ExternalServiceUnavailable
 from talia_core.shared.jobs import JobStatus, job_id_for
 
+BUSY_TIMEOUT_MS = 30_000
 _Waiting = tuple[list[InboxEntry], "asyncio.Future[list[bool]]"]
 
 
@@ -39,6 +43,7 @@ class SqlAlchemyInbox:
         self._max_batch = max_batch
         self._waiting: list[_Waiting] = []
         self._writer: asyncio.Task[None] | None = None
+        self._sqlite: _BlockingSqlite | None = None
 
     async def accept(self, entries: Sequence[InboxEntry]) -> list[bool]:
         if not entries:
@@ -94,43 +99,137 @@ class SqlAlchemyInbox:
         candidates: dict[tuple[str, str], InboxEntry] = {}
         for entry in entries:
             candidates.setdefault((entry.channel.value, entry.key), entry)
-        rows = [
-            {
-                "id": e.id,
-                "channel": e.channel.value,
-                "key": e.key,
-                "data": e.data,
-                "received_at": e.received_at,
-            }
-            for e in candidates.values()
-        ]
+        fresh = list(candidates.values())
         lock = write_lock(self._engine)
-        if lock is not None:
-            await lock.acquire()
-        try:
+        stored: set[str]
+        if lock is None:
             async with self._engine.connect() as connection:
-                await connection.execute(_insert_ignoring_duplicates(connection, inbox), rows)
-                ours = [row["id"] for row in rows]
-                stored = set(
-                    (
-                        await connection.execute(sa.select(inbox.c.id).where(inbox.c.id.in_(ours)))
-                    ).scalars()
-                )
-                fresh = [e for e in candidates.values() if e.id in stored]
-                if fresh:
-                    await connection.execute(
-                        _insert_ignoring_duplicates(connection, jobs),
-                        [_job_row(e) for e in fresh],
-                    )
+                insert, stored_among, add_jobs = _statements(connection.dialect.name, fresh)
+                await connection.execute(insert, [_inbox_row(e) for e in fresh])
+                stored = {str(i) for i in (await connection.execute(stored_among)).scalars()}
+                if jobs_rows := [_job_row(e) for e in fresh if e.id in stored]:
+                    await connection.execute(add_jobs, jobs_rows)
                 await connection.commit()
-        finally:
-            if lock is not None:
-                lock.release()
+        else:
+            async with lock:
+                stored = await self._write_sqlite(fresh)
         return [entry.id in stored for entry in entries]
 
+    async def _write_sqlite(self, fresh: list[InboxEntry]) -> set[str]:
+        """On the event loop when SQLite's write lock is free: a batch takes a millisecond
+        or two, while a worker thread would wait for the GIL behind the busy loop at every
+        statement (several milliseconds each). When another process holds the lock, the
+        batch waits for it in a worker thread instead of blocking the loop."""
+        if self._sqlite is None:
+            self._sqlite = _BlockingSqlite(self._engine)
+        try:
+            return self._sqlite.write(fresh, wait=False)
+        except sqlite3.OperationalError as busy:
+            if busy.sqlite_errorcode != sqlite3.SQLITE_BUSY:
+                raise
+        return await asyncio.to_thread(self._sqlite.write, fresh, wait=True)
 
-def _insert_ignoring_duplicates(connection: AsyncConnection, table: sa.Table) -> sa.Insert:
-    dialect = connection.dialect.name
+    async def close(self) -> None:
+        if self._sqlite is not None:
+            self._sqlite.close()
+            self._sqlite = None
+
+
+def _statements(
+    dialect: str, fresh: list[InboxEntry]
+) -> tuple[sa.Insert, sa.Select[tuple[str]], sa.Insert]:
+    """Insert the entries (a redelivered key is skipped), find which of ours were stored,
+    insert the jobs of those."""
+    stored_among = sa.select(inbox.c.id).where(inbox.c.id.in_([e.id for e in fresh]))
+    return (
+        _insert_ignoring_duplicates(dialect, inbox),
+        stored_among,
+        _insert_ignoring_duplicates(dialect, jobs),
+    )
+
+
+class _BlockingSqlite:
+    """The inbox's own connection to the SQLite file, used by one batch at a time.
+
+    Statements are compiled once by SQLAlchemy; each entry's JSON and time are encoded once
+    (the job carries the same event) and stored exactly as the repositories read them.
+    """
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = blocking_sqlite_engine(engine)
+        self._connection = self._engine.raw_connection()
+        dialect = self._engine.dialect
+        self._inbox = _Prepared(_insert_ignoring_duplicates("sqlite", inbox), dialect)
+        self._jobs = _Prepared(_insert_ignoring_duplicates("sqlite", jobs), dialect)
+        self._time = inbox.c.received_at.type.bind_processor(dialect)
+
+    def write(self, fresh: list[InboxEntry], *, wait: bool) -> set[str]:
+        """One transaction; without ``wait`` it fails at once (SQLITE_BUSY) if another
+        connection holds the write lock."""
+        encoded = [(e, msgspec.json.encode(e.data).decode(), self._when(e)) for e in fresh]
+        cursor = self._connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS if wait else 0}")
+        try:
+            cursor.execute("BEGIN IMMEDIATE")
+        except BaseException:
+            cursor.close()
+            raise
+        try:
+            stored = []
+            for entry, data, when in encoded:
+                row = {**_inbox_row(entry), "data": data, "received_at": when}
+                cursor.execute(self._inbox.sql, self._inbox.values(row))
+                if cursor.rowcount == 1:
+                    stored.append((entry, data, when))
+            if stored:
+                cursor.executemany(
+                    self._jobs.sql,
+                    [
+                        self._jobs.values(
+                            {**_job_row(e), "payload": data, "run_at": when, "created_at": when}
+                        )
+                        for e, data, when in stored
+                    ],
+                )
+            cursor.execute("COMMIT")
+        except BaseException:
+            cursor.execute("ROLLBACK")
+            raise
+        finally:
+            cursor.close()
+        return {entry.id for entry, _, _ in stored}
+
+    def _when(self, entry: InboxEntry) -> object:
+        return self._time(entry.received_at) if self._time else entry.received_at
+
+    def close(self) -> None:
+        self._connection.close()
+        self._engine.dispose()
+
+
+class _Prepared:
+    """An insert compiled once, and the order its values go in."""
+
+    def __init__(self, statement: sa.Insert, dialect: Dialect) -> None:
+        compiled = statement.compile(dialect=dialect)
+        self.sql = str(compiled)
+        self._names = list(compiled.positiontup or ())
+
+    def values(self, row: dict[str, object]) -> tuple[object, ...]:
+        return tuple(row[name] for name in self._names)
+
+
+def _inbox_row(entry: InboxEntry) -> dict[str, object]:
+    return {
+        "id": entry.id,
+        "channel": entry.channel.value,
+        "key": entry.key,
+        "data": entry.data,
+        "received_at": entry.received_at,
+    }
+
+
+def _insert_ignoring_duplicates(dialect: str, table: sa.Table) -> sa.Insert:
     if dialect in ("mysql", "mariadb"):
         return mysql.insert(table).on_duplicate_key_update(id=table.c.id)
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert

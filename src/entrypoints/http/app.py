@@ -88,7 +88,7 @@ def create_app(container: Container) -> Litestar:
         provider = getattr(use_cases, name)
         return Provide(lambda: provider(), sync_to_thread=False)
 
-    webhooks = channels.Webhooks(settings.channels)
+    webhooks = channels.Webhooks(settings.channels, use_cases.inbox())
     webchat_tokens = container.gateways.webchat_tokens()
     live_feed = container.gateways.live_feed()
     public_catalog = catalog.PublicCatalog(

@@ -42,9 +42,21 @@ EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 
 @attrs.frozen
 class Webhooks:
-    """The secrets the webhooks are checked with, read once from the settings."""
+    """The secrets the webhooks are checked with, read once from the settings, and the
+    inbox they store into (one dependency: Litestar resolves two in a task group)."""
 
     settings: ChannelSettings
+    inbox: InboxService
+
+    async def store(
+        self, channel: str, events: Sequence[ChannelEvent], ignored: Sequence[str]
+    ) -> WebhookOut:
+        receipt = await self.inbox.receive(events)
+        if ignored:
+            logger.info("%s webhook parts ignored: %s", channel, "; ".join(ignored))
+        return WebhookOut(
+            accepted=receipt.accepted, duplicates=receipt.duplicates, ignored=list(ignored)
+        )
 
     def whatsapp_secret(self) -> bytes:
         if not self.settings.whatsapp_enabled:
@@ -90,17 +102,6 @@ def _refuse_unsigned(channel: str, signature: str | None) -> None:
     raise Forbidden(f"the {channel} webhook signature does not match")
 
 
-async def _store(
-    inbox: InboxService, channel: str, events: Sequence[ChannelEvent], ignored: Sequence[str]
-) -> WebhookOut:
-    receipt = await inbox.receive(events)
-    if ignored:
-        logger.info("%s webhook parts ignored: %s", channel, "; ".join(ignored))
-    return WebhookOut(
-        accepted=receipt.accepted, duplicates=receipt.duplicates, ignored=list(ignored)
-    )
-
-
 class WhatsAppController(Controller):
     path = "/api/whatsapp/webhook"
     tags = ["channels"]
@@ -131,7 +132,6 @@ class WhatsAppController(Controller):
         self,
         request: Request[Any, Any, Any],
         webhooks: NamedDependency[Webhooks],
-        inbox: NamedDependency[InboxService],
     ) -> WebhookOut:
         """Meta's notifications (messages and statuses), signed ``X-Hub-Signature-256``."""
         secret = webhooks.whatsapp_secret()
@@ -140,7 +140,7 @@ class WhatsAppController(Controller):
         if not whatsapp.signature_valid(secret, body, signature):
             _refuse_unsigned("WhatsApp", signature)
         notification = whatsapp.parse_notification(body)
-        return await _store(inbox, "WhatsApp", notification.events, notification.ignored)
+        return await webhooks.store("WhatsApp", notification.events, notification.ignored)
 
 
 class TwilioController(Controller):
@@ -158,7 +158,6 @@ class TwilioController(Controller):
         self,
         request: Request[Any, Any, Any],
         webhooks: NamedDependency[Webhooks],
-        inbox: NamedDependency[InboxService],
     ) -> Response[Any]:
         """An incoming WhatsApp message through Twilio; the answer is empty TwiML (the reply
         goes out later through the Messages API)."""
@@ -166,7 +165,7 @@ class TwilioController(Controller):
         if params is None:
             return problem_response(request, 415, f"Twilio webhooks are {FORM}")
         message = twilio.parse_message(params, received_at=datetime.now(UTC))
-        await _store(inbox, "Twilio", [message], [])
+        await webhooks.store("Twilio", [message], [])
         return Response(EMPTY_TWIML, media_type="text/xml")
 
     @post(
@@ -179,7 +178,6 @@ class TwilioController(Controller):
         self,
         request: Request[Any, Any, Any],
         webhooks: NamedDependency[Webhooks],
-        inbox: NamedDependency[InboxService],
     ) -> Response[Any]:
         """Twilio's status callback for a message we sent."""
         params = await _signed_twilio_form(request, webhooks)
@@ -188,8 +186,8 @@ class TwilioController(Controller):
         update = twilio.parse_status(params, received_at=datetime.now(UTC))
         if update is None:
             reason = f"status {dict(params).get('MessageStatus')!r} is not tracked"
-            return Response(await _store(inbox, "Twilio", [], [reason]))
-        return Response(await _store(inbox, "Twilio", [update], []))
+            return Response(await webhooks.store("Twilio", [], [reason]))
+        return Response(await webhooks.store("Twilio", [update], []))
 
 
 async def _signed_twilio_form(
@@ -215,7 +213,6 @@ class ChatwootController(Controller):
         self,
         request: Request[Any, Any, Any],
         webhooks: NamedDependency[Webhooks],
-        inbox: NamedDependency[InboxService],
         token: Annotated[str | None, QueryParameter(max_length=500)] = None,
     ) -> WebhookOut:
         """Chatwoot's agent-bot events, signed ``X-Chatwoot-Signature`` (Chatwoot 4.13+, when
@@ -224,7 +221,7 @@ class ChatwootController(Controller):
         body = await request.body()
         webhooks.check_chatwoot(body, request.headers, token)
         notification = chatwoot.parse_event(body)
-        return await _store(inbox, "Chatwoot", notification.events, notification.ignored)
+        return await webhooks.store("Chatwoot", notification.events, notification.ignored)
 
 
 CONTROLLERS = [WhatsAppController, TwilioController, ChatwootController]

@@ -63,7 +63,9 @@ async def inbox(
         yield InMemoryInbox(database), partial(InMemoryUnitOfWork, database)
         return
     engine = await engines.get(request.param)
-    yield SqlAlchemyInbox(engine), partial(SqlAlchemyUnitOfWork, engine)
+    store = SqlAlchemyInbox(engine)
+    yield store, partial(SqlAlchemyUnitOfWork, engine)
+    await store.close()
     await empty_tables(engine)
 
 
