@@ -53,13 +53,13 @@ import math
 import time
 from collections.abc import Collection, Mapping
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import quote, unquote
 
 import attrs
 import httpx
 
+from adapters.channels.answers import json_object, retry_after
 from talia_core.conversations.errors import DeliveryRefused
 from talia_core.conversations.model import (
     Channel,
@@ -87,7 +87,6 @@ MAX_MEDIA_BYTES = 16 * 1024 * 1024
 
 _SIGNATURE_PREFIX = "sha256="
 _MAX_REDIRECTS = 5
-_MAX_RETRY_AFTER = 24 * 3600
 _MAX_ERROR_TEXT = 500
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _DEFAULT_PORTS = {"https": 443, "http": 80}
@@ -447,7 +446,7 @@ class ChatwootChannelSender:
             raise ExternalServiceUnavailable(
                 SERVICE, f"{action} failed: {type(error).__name__}"
             ) from error
-        answer = _json_object(response)
+        answer = json_object(response)
         if not response.is_success:
             raise _failure(response, answer, action)
         if answer is None:
@@ -488,7 +487,7 @@ def _failure(response: httpx.Response, answer: dict[str, Any] | None, action: st
     return ExternalServiceUnavailable(
         SERVICE,
         f"{action} answered HTTP {status}: {described}",
-        retry_after_seconds=_retry_after(response),
+        retry_after_seconds=retry_after(response),
     )
 
 
@@ -565,7 +564,7 @@ class ChatwootMediaDownloader:
                     raise ExternalServiceUnavailable(
                         SERVICE,
                         f"media answered HTTP {status}",
-                        retry_after_seconds=_retry_after(response),
+                        retry_after_seconds=retry_after(response),
                     )
                 content = await self._read(response)
                 mime_type = response.headers.get("content-type", "").split(";", 1)[0].strip()
@@ -622,28 +621,3 @@ def _api_root(base_url: str) -> str:
         return ""
     _api_url(base_url)
     return base_url.rstrip("/")
-
-
-def _json_object(response: httpx.Response) -> dict[str, Any] | None:
-    try:
-        parsed = response.json()
-    except ValueError:
-        return None
-    return parsed if isinstance(parsed, dict) else None
-
-
-def _retry_after(response: httpx.Response) -> int | None:
-    """``Retry-After`` as whole seconds (delta-seconds or an HTTP date), at least 1."""
-    value = response.headers.get("retry-after", "").strip()
-    if not value:
-        return None
-    if value.isdigit():
-        return max(1, min(int(value), _MAX_RETRY_AFTER))
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    seconds = math.ceil((when - datetime.now(UTC)).total_seconds())
-    return max(1, min(seconds, _MAX_RETRY_AFTER))

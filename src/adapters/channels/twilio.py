@@ -26,13 +26,13 @@ import json
 import logging
 import math
 from collections.abc import Collection, Sequence
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
+from datetime import datetime
 from typing import Any
 from urllib.parse import ParseResult, parse_qsl, urlparse
 
 import httpx
 
+from adapters.channels.answers import json_object, retry_after
 from talia_core.conversations.errors import DeliveryRefused
 from talia_core.conversations.model import (
     Channel,
@@ -55,7 +55,6 @@ SERVICE = "twilio"
 MAX_MEDIA_BYTES = 16 * 1024 * 1024
 MAX_FORM_FIELDS = 1000
 _MAX_REDIRECTS = 5
-_MAX_RETRY_AFTER = 24 * 3600
 _MAX_ERROR_TEXT = 500
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _DEFAULT_PORTS = {"https": 443, "http": 80}
@@ -318,7 +317,7 @@ class TwilioChannelSender:
             raise ExternalServiceUnavailable(
                 SERVICE, f"sending failed: {type(error).__name__}"
             ) from error
-        answer = _json_object(response)
+        answer = json_object(response)
         if response.status_code in (200, 201):
             sid = answer.get("sid") if answer is not None else None
             if not isinstance(sid, str) or not sid:
@@ -369,7 +368,7 @@ def _send_failure(response: httpx.Response, answer: dict[str, Any] | None) -> Ex
         return ExternalServiceUnavailable(SERVICE, f"the account was refused (HTTP {status})")
     if status == 429 or status >= 500:
         return ExternalServiceUnavailable(
-            SERVICE, f"Twilio answered HTTP {status}", retry_after_seconds=_retry_after(response)
+            SERVICE, f"Twilio answered HTTP {status}", retry_after_seconds=retry_after(response)
         )
     if 400 <= status < 500 and isinstance(text, str) and text:
         return DeliveryRefused(
@@ -453,7 +452,7 @@ class TwilioMediaDownloader:
                     raise ExternalServiceUnavailable(
                         SERVICE,
                         f"media answered HTTP {status}",
-                        retry_after_seconds=_retry_after(response),
+                        retry_after_seconds=retry_after(response),
                     )
                 content = await self._read(response)
                 mime_type = response.headers.get("content-type", "").strip()
@@ -509,28 +508,3 @@ class TwilioMediaDownloader:
 
 
 # --- answers ----------------------------------------------------------------------------
-
-
-def _json_object(response: httpx.Response) -> dict[str, Any] | None:
-    try:
-        parsed = response.json()
-    except ValueError:
-        return None
-    return parsed if isinstance(parsed, dict) else None
-
-
-def _retry_after(response: httpx.Response) -> int | None:
-    """``Retry-After`` as whole seconds (delta-seconds or an HTTP date), at least 1."""
-    value = response.headers.get("retry-after", "").strip()
-    if not value:
-        return None
-    if value.isdigit():
-        return max(1, min(int(value), _MAX_RETRY_AFTER))
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    seconds = math.ceil((when - datetime.now(UTC)).total_seconds())
-    return max(1, min(seconds, _MAX_RETRY_AFTER))

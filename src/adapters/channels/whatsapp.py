@@ -56,17 +56,16 @@ import hashlib
 import hmac
 import json
 import logging
-import math
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import quote
 
 import attrs
 import httpx
 
+from adapters.channels.answers import json_object, retry_after
 from talia_core.conversations.errors import DeliveryRefused
 from talia_core.conversations.model import (
     Channel,
@@ -101,7 +100,6 @@ _SIGNATURE_PREFIX = "sha256="
 _API_VERSION = re.compile(r"v\d+\.\d+")
 _MEDIA_ID = re.compile(r"[A-Za-z0-9_-]{1,200}")
 _SHA256_HEX = re.compile(r"[0-9a-fA-F]{64}")
-_MAX_RETRY_AFTER = 24 * 3600
 
 _STATUSES = {
     "sent": DeliveryStatus.SENT,
@@ -434,7 +432,7 @@ class WhatsAppCloudChannelSender:
             ) from error
         if not response.is_success:
             raise _failure(response, "sending")
-        answer = _json_object(response) or {}
+        answer = json_object(response) or {}
         messages = answer.get("messages")
         first = messages[0] if isinstance(messages, list) and messages else None
         external_id = _text(first.get("id")) if isinstance(first, dict) else None
@@ -555,7 +553,7 @@ class WhatsAppCloudMediaDownloader:
             if isinstance(failure, DeliveryRefused):
                 failure = ExternalServiceUnavailable(SERVICE, f"the media lookup: {failure.title}")
             raise failure
-        info = _json_object(response)
+        info = json_object(response)
         if info is None:
             raise ExternalServiceUnavailable(SERVICE, "the media lookup answered no JSON object")
         return info
@@ -615,16 +613,8 @@ def _api_root(base_url: str, api_version: str) -> str:
     return f"{base_url.rstrip('/')}/{api_version}"
 
 
-def _json_object(response: httpx.Response) -> dict[str, Any] | None:
-    try:
-        parsed = response.json()
-    except ValueError:
-        return None
-    return parsed if isinstance(parsed, dict) else None
-
-
 def _graph_error(response: httpx.Response) -> dict[str, Any] | None:
-    body = _json_object(response)
+    body = json_object(response)
     error = body.get("error") if body is not None else None
     return error if isinstance(error, dict) else None
 
@@ -645,7 +635,7 @@ def _failure(response: httpx.Response, action: str) -> TaliaError:
         return ExternalServiceUnavailable(
             SERVICE,
             f"{action} answered HTTP {status}: {described}",
-            retry_after_seconds=_retry_after(response),
+            retry_after_seconds=retry_after(response),
         )
     if code is not None and (code in _BUSINESS_SIDE or 200 <= code < 300):
         logger.error(
@@ -669,20 +659,3 @@ def _describe_error(error: Mapping[str, Any]) -> str:
     if details and details != message:
         return f"{message}: {details}" if message else details
     return message or "no message"
-
-
-def _retry_after(response: httpx.Response) -> int | None:
-    """``Retry-After`` as whole seconds (delta-seconds or an HTTP date), at least 1."""
-    value = response.headers.get("retry-after", "").strip()
-    if not value:
-        return None
-    if value.isdigit():
-        return max(1, min(int(value), _MAX_RETRY_AFTER))
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    seconds = math.ceil((when - datetime.now(UTC)).total_seconds())
-    return max(1, min(seconds, _MAX_RETRY_AFTER))
