@@ -59,7 +59,8 @@ from urllib.parse import quote, unquote
 import attrs
 import httpx
 
-from adapters.channels.answers import json_object, retry_after
+from adapters.channels import wire
+from adapters.channels.wire import Notification, json_object, retry_after
 from talia_core.conversations.errors import DeliveryRefused
 from talia_core.conversations.model import (
     Channel,
@@ -167,22 +168,14 @@ def _header(headers: Mapping[str, str], name: str) -> str | None:
 # --- webhook events -----------------------------------------------------------------------
 
 
-@attrs.frozen
-class Notification:
-    """What one webhook delivery carried: events to store, and the parts skipped and why."""
-
-    events: list[ChannelEvent]
-    ignored: list[str]
-
-
 def parse_event(body: bytes) -> Notification:
     """Read one agent-bot event; ``Malformed`` when it cannot be trusted at all."""
     try:
         document = json.loads(body)
     except (ValueError, RecursionError):
         raise Malformed("the Chatwoot event is not JSON") from None
-    root = _object(document, "the Chatwoot event")
-    event = _text(root.get("event"))
+    root = wire.json_dict(document, "the Chatwoot event")
+    event = wire.text(root.get("event"))
     if event is None:
         raise Malformed("the Chatwoot event does not say which event it is")
     if event == "message_created":
@@ -201,15 +194,19 @@ def _message_created(message: Mapping[str, Any]) -> Notification:
     if kind != "incoming":
         return Notification([], [f"{kind!r} message {raw_id!r} is not from the contact"])
     external_id = _identifier(raw_id, "a contact's message id")
-    conversation = _object(message.get("conversation"), f"message {external_id}'s conversation")
+    conversation = wire.json_dict(
+        message.get("conversation"), f"message {external_id}'s conversation"
+    )
     thread = _identifier(conversation.get("id"), f"message {external_id}'s conversation id")
-    sender = _sender(_object(message.get("sender"), f"message {external_id}'s sender"))
+    sender = _sender(wire.json_dict(message.get("sender"), f"message {external_id}'s sender"))
     sent_at = _moment(message.get("created_at"), f"message {external_id}")
-    text = _text(message.get("content"))
-    contents = [_attachment(a) for a in _list(message.get("attachments"), "attachments")]
+    text = wire.text(message.get("content"))
+    contents = [
+        _attachment(a) for a in wire.optional_list(message.get("attachments"), "attachments")
+    ]
     if not contents:
         kind_of_text = MessageType.TEXT if text else MessageType.UNSUPPORTED
-        contents = [_Content(kind_of_text, raw_type=_text(message.get("content_type")))]
+        contents = [_Content(kind_of_text, raw_type=wire.text(message.get("content_type")))]
     events: list[ChannelEvent] = [
         InboundMessage(
             channel=Channel.CHATWOOT,
@@ -239,8 +236,8 @@ class _Content:
 def _attachment(raw: object) -> _Content:
     """What an attachment is; UNSUPPORTED (with its file type) when it cannot be read."""
     attachment = raw if isinstance(raw, dict) else {}
-    file_type = _text(attachment.get("file_type"))
-    url = _text(attachment.get("data_url"))
+    file_type = wire.text(attachment.get("file_type"))
+    url = wire.text(attachment.get("data_url"))
     if file_type in _MEDIA_TYPES and url is not None:
         filename = _filename(url) if file_type == "file" else None
         return _Content(_MEDIA_TYPES[file_type], MediaRef(url, None, filename), raw_type=file_type)
@@ -259,27 +256,27 @@ def _filename(url: str) -> str | None:
 
 
 def _location(attachment: Mapping[str, Any]) -> Location | None:
-    latitude = _number(attachment.get("coordinates_lat"))
-    longitude = _number(attachment.get("coordinates_long"))
+    latitude = wire.number(attachment.get("coordinates_lat"))
+    longitude = wire.number(attachment.get("coordinates_long"))
     if latitude is None or longitude is None:
         return None
     if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
         return None  # also NaN, which Python's JSON reader lets through
-    return Location(latitude, longitude, _text(attachment.get("fallback_title")))
+    return Location(latitude, longitude, wire.text(attachment.get("fallback_title")))
 
 
 def _sender(sender: Mapping[str, Any]) -> Sender:
     contact_id = _identifier(sender.get("id"), "the sender's contact id")
     return Sender(
         (ChannelIdentity.of(IdentityKind.CHATWOOT_CONTACT, contact_id),),
-        name=_text(sender.get("name")),
-        phone=_text(sender.get("phone_number")),
+        name=wire.text(sender.get("name")),
+        phone=wire.text(sender.get("phone_number")),
     )
 
 
 def _status_changed(event: str, conversation: Mapping[str, Any]) -> Notification:
     thread = _identifier(conversation.get("id"), f"{event}'s conversation id")
-    name = _text(conversation.get("status")) or _changed_status(conversation)
+    name = wire.text(conversation.get("status")) or _changed_status(conversation)
     status = _STATUSES.get(name) if name is not None else None
     if status is None:
         return Notification([], [f"{event}: conversation {thread} is {name!r}, not tracked"])
@@ -290,10 +287,10 @@ def _status_changed(event: str, conversation: Mapping[str, Any]) -> Notification
 
 def _changed_status(conversation: Mapping[str, Any]) -> str | None:
     """``changed_attributes: [{"status": {"current_value": "open", "previous_value": ...}}]``."""
-    for change in _list(conversation.get("changed_attributes"), "changed_attributes"):
+    for change in wire.optional_list(conversation.get("changed_attributes"), "changed_attributes"):
         status = change.get("status") if isinstance(change, dict) else None
         if isinstance(status, dict):
-            return _text(status.get("current_value"))
+            return wire.text(status.get("current_value"))
     return None
 
 
@@ -321,25 +318,6 @@ def _assignee(conversation: Mapping[str, Any]) -> str | None:
 # --- reading JSON -------------------------------------------------------------------------
 
 
-def _object(value: object, what: str) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise Malformed(f"{what} is missing or not a JSON object")
-    return value
-
-
-def _list(value: object, what: str) -> list[Any]:
-    """An optional list: absent is empty, anything else than a list is malformed."""
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        raise Malformed(f"{what} is not a list")
-    return value
-
-
-def _text(value: object) -> str | None:
-    return value if isinstance(value, str) and value.strip() else None
-
-
 def _identifier(value: object, what: str) -> str:
     """Chatwoot's ids are integers; a string of one is read too."""
     if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
@@ -349,20 +327,11 @@ def _identifier(value: object, what: str) -> str:
     raise Malformed(f"{what} is missing")
 
 
-def _number(value: object) -> float | None:
-    if not isinstance(value, int | float) or isinstance(value, bool):
-        return None
-    try:
-        return float(value)
-    except OverflowError:  # an integer too long for a float
-        return None
-
-
 def _moment(value: object, what: str) -> datetime:
     """Message#webhook_data sends ``created_at`` as Rails renders a time in JSON
     (``2026-01-01T12:00:00.000Z``; very old versions ``2020-03-03 13:05:57 UTC``); push data
     sends Unix seconds (``updated_at`` as a float)."""
-    seconds = _number(value)
+    seconds = wire.number(value)
     if seconds is None and isinstance(value, str) and value.strip().isdigit():
         seconds = float(value.strip())
     try:
@@ -495,7 +464,7 @@ def _describe(answer: dict[str, Any] | None) -> str | None:
     if answer is None:
         return None
     for field in ("error", "message"):
-        text = _text(answer.get(field))
+        text = wire.text(answer.get(field))
         if text is not None:
             return text[:_MAX_ERROR_TEXT]
     errors = answer.get("errors")
@@ -566,7 +535,7 @@ class ChatwootMediaDownloader:
                         f"media answered HTTP {status}",
                         retry_after_seconds=retry_after(response),
                     )
-                content = await self._read(response)
+                content = await wire.limited_body(response, self._max_bytes, "the attachment")
                 mime_type = response.headers.get("content-type", "").split(";", 1)[0].strip()
                 return Download(content, mime_type or "application/octet-stream")
         except httpx.TimeoutException as error:
@@ -575,19 +544,6 @@ class ChatwootMediaDownloader:
             raise ExternalServiceUnavailable(
                 SERVICE, f"the media download failed: {type(error).__name__}"
             ) from error
-
-    async def _read(self, response: httpx.Response) -> bytes:
-        declared = response.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > self._max_bytes:
-            raise Malformed(f"the attachment is over {self._max_bytes} bytes")
-        chunks: list[bytes] = []
-        size = 0
-        async for chunk in response.aiter_bytes():
-            size += len(chunk)
-            if size > self._max_bytes:
-                raise Malformed(f"the attachment is over {self._max_bytes} bytes")
-            chunks.append(chunk)
-        return b"".join(chunks)
 
 
 def _media_url(reference: str) -> httpx.URL:

@@ -32,7 +32,7 @@ from urllib.parse import ParseResult, parse_qsl, urlparse
 
 import httpx
 
-from adapters.channels.answers import json_object, retry_after
+from adapters.channels.wire import json_object, limited_body, retry_after
 from talia_core.conversations.errors import DeliveryRefused
 from talia_core.conversations.model import (
     Channel,
@@ -454,7 +454,7 @@ class TwilioMediaDownloader:
                         f"media answered HTTP {status}",
                         retry_after_seconds=retry_after(response),
                     )
-                content = await self._read(response)
+                content = await limited_body(response, self._max_bytes, "the attachment")
                 mime_type = response.headers.get("content-type", "").strip()
                 return Download(content, mime_type or "application/octet-stream")
         except httpx.TimeoutException as error:
@@ -463,19 +463,6 @@ class TwilioMediaDownloader:
             raise ExternalServiceUnavailable(
                 SERVICE, f"the media download failed: {type(error).__name__}"
             ) from error
-
-    async def _read(self, response: httpx.Response) -> bytes:
-        declared = response.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > self._max_bytes:
-            raise Malformed(f"the attachment is over {self._max_bytes} bytes")
-        chunks: list[bytes] = []
-        size = 0
-        async for chunk in response.aiter_bytes():
-            size += len(chunk)
-            if size > self._max_bytes:
-                raise Malformed(f"the attachment is over {self._max_bytes} bytes")
-            chunks.append(chunk)
-        return b"".join(chunks)
 
     def _url(self, reference: str) -> httpx.URL:
         try:

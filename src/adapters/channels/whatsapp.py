@@ -65,7 +65,8 @@ from urllib.parse import quote
 import attrs
 import httpx
 
-from adapters.channels.answers import json_object, retry_after
+from adapters.channels import wire
+from adapters.channels.wire import Notification, json_object, retry_after
 from talia_core.conversations.errors import DeliveryRefused
 from talia_core.conversations.model import (
     Channel,
@@ -158,52 +159,49 @@ def subscription_challenge(
     return challenge
 
 
-@attrs.frozen
-class Notification:
-    """What one webhook delivery carried: events to store, and the parts skipped and why."""
-
-    events: list[ChannelEvent]
-    ignored: list[str]
-
-
 def parse_notification(body: bytes) -> Notification:
     """Read a Cloud API notification; ``Malformed`` when it cannot be trusted at all."""
     try:
         document = json.loads(body)
     except (ValueError, RecursionError):
         raise Malformed("the WhatsApp notification is not JSON") from None
-    root = _object(document, "the notification")
+    root = wire.json_dict(document, "the notification")
     if root.get("object") != _OBJECT:
         raise Malformed(f"the notification is not about a {_OBJECT}")
     events: list[ChannelEvent] = []
     ignored: list[str] = []
     for raw_entry in _required_list(root.get("entry"), "entry"):
-        entry = _object(raw_entry, "an entry")
+        entry = wire.json_dict(raw_entry, "an entry")
         for raw_change in _required_list(entry.get("changes"), "an entry's changes"):
-            change = _object(raw_change, "a change")
+            change = wire.json_dict(raw_change, "a change")
             field = change.get("field")
             if field != "messages":
                 ignored.append(f"field {field!r} is not handled")
                 continue
-            _read_value(_object(change.get("value"), "a messages change's value"), events, ignored)
+            _read_value(
+                wire.json_dict(change.get("value"), "a messages change's value"), events, ignored
+            )
     return Notification(events, ignored)
 
 
 def _read_value(value: Mapping[str, Any], events: list[ChannelEvent], ignored: list[str]) -> None:
-    contacts = [_object(c, "a contact") for c in _list(value.get("contacts"), "contacts")]
-    for raw in _list(value.get("messages"), "messages"):
-        read = _message(_object(raw, "a message"), contacts)
+    contacts = [
+        wire.json_dict(c, "a contact")
+        for c in wire.optional_list(value.get("contacts"), "contacts")
+    ]
+    for raw in wire.optional_list(value.get("messages"), "messages"):
+        read = _message(wire.json_dict(raw, "a message"), contacts)
         if isinstance(read, str):
             ignored.append(read)
         else:
             events.append(read)
-    for raw in _list(value.get("statuses"), "statuses"):
-        status = _status(_object(raw, "a status"))
+    for raw in wire.optional_list(value.get("statuses"), "statuses"):
+        status = _status(wire.json_dict(raw, "a status"))
         if isinstance(status, str):
             ignored.append(status)
         else:
             events.append(status)
-    for raw in _list(value.get("errors"), "errors"):
+    for raw in wire.optional_list(value.get("errors"), "errors"):
         error = raw if isinstance(raw, dict) else {}
         ignored.append(f"error {error.get('code')}: {error.get('title') or error.get('message')}")
 
@@ -220,7 +218,7 @@ def _message(message: Mapping[str, Any], contacts: list[dict[str, Any]]) -> Inbo
     """The message, or why it is skipped."""
     external_id = _required_text(message.get("id"), "a message's id")
     sent_at = _moment(message.get("timestamp"), f"message {external_id}")
-    kind = _text(message.get("type"))
+    kind = wire.text(message.get("type"))
     if kind == "reaction":
         return f"reaction {external_id} is not stored"
     sender = _sender(message, contacts, external_id)
@@ -246,47 +244,49 @@ def _content(kind: str | None, message: Mapping[str, Any]) -> _Content | None:
     if not isinstance(body, dict):
         return None
     if kind == "text":
-        text = _text(body.get("body"))
+        text = wire.text(body.get("body"))
         return _Content(MessageType.TEXT, text) if text else None
     if kind in _MEDIA_TYPES:
-        media_id = _text(body.get("id"))
+        media_id = wire.text(body.get("id"))
         if media_id is None:
             return None
-        filename = _text(body.get("filename")) if kind == "document" else None
-        media = MediaRef(media_id, _text(body.get("mime_type")), filename)
-        return _Content(_MEDIA_TYPES[kind], _text(body.get("caption")), media)
+        filename = wire.text(body.get("filename")) if kind == "document" else None
+        media = MediaRef(media_id, wire.text(body.get("mime_type")), filename)
+        return _Content(_MEDIA_TYPES[kind], wire.text(body.get("caption")), media)
     if kind == "location":
         location = _location(body)
         return _Content(MessageType.LOCATION, location=location) if location else None
     if kind == "interactive":
         reply = body.get(body.get("type")) if body.get("type") in _REPLIES else None
-        title = _text(reply.get("title")) if isinstance(reply, dict) else None
+        title = wire.text(reply.get("title")) if isinstance(reply, dict) else None
         return _Content(MessageType.INTERACTIVE, title) if title else None
     if kind == "button":
-        text = _text(body.get("text"))
+        text = wire.text(body.get("text"))
         return _Content(MessageType.INTERACTIVE, text) if text else None
     return None
 
 
 def _location(body: Mapping[str, Any]) -> Location | None:
-    latitude, longitude = _number(body.get("latitude")), _number(body.get("longitude"))
+    latitude, longitude = wire.number(body.get("latitude")), wire.number(body.get("longitude"))
     if latitude is None or longitude is None:
         return None
     if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
         return None  # also NaN, which Python's JSON reader lets through
-    return Location(latitude, longitude, _text(body.get("name")), _text(body.get("address")))
+    return Location(
+        latitude, longitude, wire.text(body.get("name")), wire.text(body.get("address"))
+    )
 
 
 def _sender(message: Mapping[str, Any], contacts: list[dict[str, Any]], external_id: str) -> Sender:
-    wa_id = _text(message.get("from"))
-    bsuid = _text(message.get("from_user_id"))
+    wa_id = wire.text(message.get("from"))
+    bsuid = wire.text(message.get("from_user_id"))
     contact = _contact_of(wa_id, bsuid, contacts)
     name = None
     if contact is not None:
-        wa_id = wa_id or _text(contact.get("wa_id"))
-        bsuid = bsuid or _text(contact.get("user_id"))
+        wa_id = wa_id or wire.text(contact.get("wa_id"))
+        bsuid = bsuid or wire.text(contact.get("user_id"))
         profile = contact.get("profile")
-        name = _text(profile.get("name")) if isinstance(profile, dict) else None
+        name = wire.text(profile.get("name")) if isinstance(profile, dict) else None
     identities = []
     if wa_id:
         identities.append(ChannelIdentity.of(IdentityKind.WA_ID, wa_id))
@@ -322,30 +322,15 @@ def _status(status: Mapping[str, Any]) -> StatusUpdate | str:
     at = _moment(status.get("timestamp"), f"status of {external_id}")
     code = title = None
     if tracked is DeliveryStatus.FAILED:
-        errors = _list(status.get("errors"), "a status's errors")
+        errors = wire.optional_list(status.get("errors"), "a status's errors")
         first = errors[0] if errors and isinstance(errors[0], dict) else {}
         raw_code = first.get("code")
         code = str(raw_code) if isinstance(raw_code, int | str) and raw_code != "" else None
-        title = _text(first.get("title")) or _text(first.get("message"))
+        title = wire.text(first.get("title")) or wire.text(first.get("message"))
     return StatusUpdate(Channel.WHATSAPP, external_id, tracked, at, code, title)
 
 
 # --- reading JSON ------------------------------------------------------------------------
-
-
-def _object(value: object, what: str) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise Malformed(f"{what} is not a JSON object")
-    return value
-
-
-def _list(value: object, what: str) -> list[Any]:
-    """An optional list: absent is empty, anything else than a list is malformed."""
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        raise Malformed(f"{what} is not a list")
-    return value
 
 
 def _required_list(value: object, what: str) -> list[Any]:
@@ -354,24 +339,11 @@ def _required_list(value: object, what: str) -> list[Any]:
     return value
 
 
-def _text(value: object) -> str | None:
-    return value if isinstance(value, str) and value.strip() else None
-
-
 def _required_text(value: object, what: str) -> str:
-    text = _text(value)
+    text = wire.text(value)
     if text is None:
         raise Malformed(f"{what} is missing")
     return text
-
-
-def _number(value: object) -> float | None:
-    if not isinstance(value, int | float) or isinstance(value, bool):
-        return None
-    try:
-        return float(value)
-    except OverflowError:  # an integer too long for a float
-        return None
 
 
 def _moment(value: object, what: str) -> datetime:
@@ -435,7 +407,7 @@ class WhatsAppCloudChannelSender:
         answer = json_object(response) or {}
         messages = answer.get("messages")
         first = messages[0] if isinstance(messages, list) and messages else None
-        external_id = _text(first.get("id")) if isinstance(first, dict) else None
+        external_id = wire.text(first.get("id")) if isinstance(first, dict) else None
         if external_id is None:
             raise ExternalServiceUnavailable(SERVICE, "the send was answered without a message id")
         return external_id
@@ -519,7 +491,7 @@ class WhatsAppCloudMediaDownloader:
             logger.error("WhatsApp has no access token configured")
             raise ExternalServiceUnavailable(SERVICE, "no access token")
         info = await self._describe(reference)
-        url = _text(info.get("url"))
+        url = wire.text(info.get("url"))
         if url is None:
             raise ExternalServiceUnavailable(SERVICE, f"media {reference} came without its URL")
         size = info.get("file_size")
@@ -528,12 +500,12 @@ class WhatsAppCloudMediaDownloader:
         if isinstance(size, int) and size > self._max_bytes:
             raise Malformed(f"media {reference} has {size} bytes, over {self._max_bytes}")
         content, content_type = await self._fetch(reference, url)
-        expected = _text(info.get("sha256"))
+        expected = wire.text(info.get("sha256"))
         if expected is not None and _digest_matches(content, expected) is False:
             raise ExternalServiceUnavailable(
                 SERVICE, f"media {reference} arrived damaged (sha256 mismatch)"
             )
-        mime_type = _text(info.get("mime_type")) or content_type or "application/octet-stream"
+        mime_type = wire.text(info.get("mime_type")) or content_type or "application/octet-stream"
         return Download(content, mime_type)
 
     async def _describe(self, reference: str) -> dict[str, Any]:
@@ -567,16 +539,7 @@ class WhatsAppCloudMediaDownloader:
                     raise ExternalServiceUnavailable(
                         SERVICE, f"media {reference} answered HTTP {response.status_code}"
                     )
-                declared = response.headers.get("content-length", "")
-                if declared.isdigit() and int(declared) > self._max_bytes:
-                    raise Malformed(f"media {reference} is over {self._max_bytes} bytes")
-                chunks = []
-                received = 0
-                async for chunk in response.aiter_bytes():
-                    received += len(chunk)
-                    if received > self._max_bytes:
-                        raise Malformed(f"media {reference} is over {self._max_bytes} bytes")
-                    chunks.append(chunk)
+                content = await wire.limited_body(response, self._max_bytes, f"media {reference}")
                 content_type = response.headers.get("content-type")
         except httpx.TimeoutException as error:
             raise ExternalServiceUnavailable(SERVICE, f"media {reference} timed out") from error
@@ -584,7 +547,7 @@ class WhatsAppCloudMediaDownloader:
             raise ExternalServiceUnavailable(
                 SERVICE, f"media {reference} failed: {type(error).__name__}"
             ) from error
-        return b"".join(chunks), content_type
+        return content, content_type
 
 
 def _digest_matches(content: bytes, expected: str) -> bool | None:
@@ -653,9 +616,9 @@ def _failure(response: httpx.Response, action: str) -> TaliaError:
 
 def _describe_error(error: Mapping[str, Any]) -> str:
     """Meta's message without its "(#code) " prefix, and the details when they add any."""
-    message = re.sub(r"^\(#\d+\)\s*", "", _text(error.get("message")) or "")
+    message = re.sub(r"^\(#\d+\)\s*", "", wire.text(error.get("message")) or "")
     data = error.get("error_data")
-    details = _text(data.get("details")) if isinstance(data, dict) else None
+    details = wire.text(data.get("details")) if isinstance(data, dict) else None
     if details and details != message:
         return f"{message}: {details}" if message else details
     return message or "no message"
