@@ -8,8 +8,6 @@ from collections.abc import Sequence
 from adapters.memory.database import InMemoryDatabase
 from adapters.memory.jobs import InMemoryJobStore
 from talia_core.conversations.model import InboxEntry
-from talia_core.conversations.services import INBOX_JOB
-from talia_core.shared.jobs import Job, job_id_for
 
 
 class InMemoryInbox:
@@ -28,16 +26,6 @@ class InMemoryInbox:
                 answers.append(fresh)
                 if fresh:
                     stored[key] = entry
-                    await store.add(
-                        Job.new(
-                            INBOX_JOB,
-                            entry.data,
-                            at=entry.received_at,
-                            job_id=job_id_for(f"inbox:{key}"),
-                        )
-                    )
+                    await store.add(entry.job())
             self._database.committed = state
         return answers
-
-    def entries(self) -> list[InboxEntry]:
-        return list(self._database.committed.table("inbox").values())

@@ -24,17 +24,12 @@ from adapters.persistence.connection import translate
 from adapters.persistence.conversations import inbox
 from adapters.persistence.engine import blocking_sqlite_engine, write_lock
 from adapters.persistence.jobs import jobs
+from adapters.persistence.mapping import as_row
 from talia_core.conversations.model import InboxEntry
-from talia_core.conversations.services import INBOX_JOB
 from talia_core.shared.errors import ExternalServiceUnavailable
-from talia_core.shared.jobs import JobStatus, job_id_for
 
 BUSY_TIMEOUT_MS = 30_000
 _Waiting = tuple[list[InboxEntry], "asyncio.Future[list[bool]]"]
-
-
-def inbox_job_id(entry: InboxEntry) -> str:
-    return job_id_for(f"inbox:{entry.channel.value}:{entry.key}")
 
 
 class SqlAlchemyInbox:
@@ -237,16 +232,4 @@ def _insert_ignoring_duplicates(dialect: str, table: sa.Table) -> sa.Insert:
 
 
 def _job_row(entry: InboxEntry) -> dict[str, object]:
-    return {
-        "id": inbox_job_id(entry),
-        "kind": INBOX_JOB,
-        "payload": entry.data,
-        "run_at": entry.received_at,
-        "created_at": entry.received_at,
-        "debounce_key": None,
-        "status": JobStatus.PENDING.value,
-        "attempts": 0,
-        "last_error": None,
-        "locked_until": None,
-        "finished_at": None,
-    }
+    return as_row(entry.job())

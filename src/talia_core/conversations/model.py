@@ -16,11 +16,13 @@ import attrs
 
 from talia_core.shared.errors import Conflict, Malformed, RuleViolated
 from talia_core.shared.ids import new_id
+from talia_core.shared.jobs import Job, job_id_for
 from talia_core.shared.text import optional_text, required_text
 
 MAX_TEXT = 4096
 MAX_NAME = 200
 SERVICE_WINDOW = timedelta(hours=24)
+INBOX_JOB = "conversations.inbox"
 
 
 class Channel(enum.StrEnum):
@@ -303,6 +305,16 @@ class InboxEntry:
     def of(cls, event: ChannelEvent, received_at: datetime) -> InboxEntry:
         data = {**event.to_data(), "received_at": received_at.isoformat()}
         return cls(event.channel, inbox_key(event), data, received_at)
+
+    def job(self) -> Job:
+        """The job that processes the entry; its id follows from the entry's key, so a
+        redelivery can never add a second one."""
+        return Job.new(
+            INBOX_JOB,
+            self.data,
+            at=self.received_at,
+            job_id=job_id_for(f"inbox:{self.channel.value}:{self.key}"),
+        )
 
 
 def inbox_key(event: ChannelEvent) -> str:

@@ -16,6 +16,7 @@ import attrs
 
 from talia_core.conversations.errors import DeliveryRefused, OutsideServiceWindow
 from talia_core.conversations.model import (
+    INBOX_JOB,
     Author,
     Channel,
     ChannelEvent,
@@ -54,7 +55,6 @@ from talia_core.shared.jobs import Job, JobHandler
 from talia_core.shared.pagination import Page, PageRequest
 from talia_core.shared.ports import UnitOfWorkFactory
 
-INBOX_JOB = "conversations.inbox"
 TURN_JOB = "conversations.assistant_turn"
 DELIVER_JOB = "conversations.deliver"
 MEDIA_JOB = "conversations.media"

@@ -22,6 +22,7 @@ from adapters.persistence.engine import create_database_engine
 from adapters.persistence.inbox import SqlAlchemyInbox
 from adapters.persistence.unit_of_work import SqlAlchemyUnitOfWork
 from talia_core.conversations.model import (
+    INBOX_JOB,
     Channel,
     ChannelIdentity,
     IdentityKind,
@@ -32,7 +33,6 @@ from talia_core.conversations.model import (
     event_from_data,
 )
 from talia_core.conversations.ports import Inbox
-from talia_core.conversations.services import INBOX_JOB
 from talia_core.shared.errors import ExternalServiceUnavailable
 from talia_core.shared.jobs import JobStatus
 from talia_core.shared.pagination import PageRequest
