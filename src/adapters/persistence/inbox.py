@@ -60,7 +60,9 @@ class SqlAlchemyInbox:
                 except exc.DBAPIError as error:
                     self._fail(batch, translate(error))
                     continue
-                except OSError as error:
+                except (OSError, sqlite3.OperationalError) as error:
+                    # sqlite3's own errors come from the embedded path, which SQLAlchemy does
+                    # not wrap: a lock held past the busy timeout, a full or read-only disk.
                     self._fail(batch, ExternalServiceUnavailable("database", type(error).__name__))
                     continue
                 except Exception as error:  # a defect: every waiting request must hear of it
