@@ -1,0 +1,1 @@
+"""Repository contracts: each runs over the in-memory database and SQL on every backend."""
