@@ -11,7 +11,7 @@ from datetime import timedelta
 
 from entrypoints.bootstrap import open_talia
 from entrypoints.settings import load_settings
-from talia_core.commerce.model import Actor
+from talia_core.commerce.actor import Actor
 from talia_core.shared.clock import SystemClock
 
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from entrypoints.bootstrap import Talia
-from talia_core.commerce.model import Actor, CouponKind
-from talia_core.commerce.services import CouponTerms
+from talia_core.commerce.actor import Actor
+from talia_core.commerce.coupon import CouponKind
+from talia_core.commerce.coupon_service import CouponTerms
 from talia_core.feedback.model import ClaimKind
 from talia_core.identity.model import Role
 from talia_core.shared.errors import Conflict

@@ -29,7 +29,9 @@ from typing import Any
 import httpx
 
 from adapters.payments import krypton
-from talia_core.commerce.model import (
+from talia_core.commerce.payment import (
+    MAX_STATUS,
+    MAX_TRANSACTION_ID,
     PaymentForm,
     PaymentNotification,
     PaymentRequest,
@@ -45,6 +47,8 @@ _API = "/api-payment/V4/"
 _PING = "ping"
 _MAX_ERROR_TEXT = 127  # Lyra's own limit for errorMessage and detailedErrorMessage
 _MAX_RETRY_AFTER = 24 * 3600
+# Lyra's limit for a refund's comment: the admin's note is sent shortened to it on purpose,
+# the whole note stays in the order's history.
 _MAX_COMMENT = 255
 # Cancel what is not captured yet, refund what is.
 RESOLUTION_MODE = "AUTO"
@@ -116,9 +120,14 @@ class IzipayPaymentGateway:
         }
         answer = await self._call("Transaction/CancelOrRefund", body)
         refund_id, status = answer.get("uuid"), answer.get("status")
-        if not isinstance(refund_id, str) or not refund_id or not isinstance(status, str):
+        if (
+            not isinstance(refund_id, str)
+            or not 0 < len(refund_id) <= MAX_TRANSACTION_ID
+            or not isinstance(status, str)
+            or len(status) > MAX_STATUS
+        ):
             raise ExternalServiceUnavailable(
-                SERVICE, "CancelOrRefund answered without a transaction uuid and status"
+                SERVICE, "CancelOrRefund answered without a readable transaction uuid and status"
             )
         detailed = answer.get("detailedStatus")
         if status == _UNPAID and detailed != _CANCELLED:
@@ -198,6 +207,7 @@ def _refusal(web_service: str, answer: Mapping[str, Any]) -> RuleViolated:
 
 
 def _clip(value: object) -> str | None:
+    """Izipay's error text, only kept for diagnosis: shortened to Lyra's limit on purpose."""
     return value[:_MAX_ERROR_TEXT] if isinstance(value, str) and value else None
 
 

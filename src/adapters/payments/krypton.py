@@ -23,7 +23,12 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from talia_core.commerce.model import PaymentNotification
+from talia_core.commerce.payment import (
+    MAX_ORDER_REFERENCE,
+    MAX_STATUS,
+    MAX_TRANSACTION_ID,
+    PaymentNotification,
+)
 from talia_core.shared.errors import Forbidden, Malformed
 from talia_core.shared.money import Money
 
@@ -32,13 +37,13 @@ IPN_KEY = "password"
 ANSWER_TYPE = "V4/Payment"
 
 MAX_ANSWER_CHARS = 256 * 1024  # a real IPN is ~10 KB; a whole shopping cart fits easily
-MAX_REFERENCE = 64  # Lyra's orderId is at most 64 characters
-MAX_TRANSACTION_ID = 64  # a transaction uuid is 32 hex digits
 MAX_AMOUNT = 10**12
 
+# Lyra's orderId is at most 64 characters and a transaction uuid 32 hex digits: both within
+# the core's rules, which are checked here so that an answer breaking them is Malformed.
 _HEX_DIGEST = re.compile(r"[0-9a-f]{64}")
 _CURRENCY = re.compile(r"[A-Z]{3}")
-_STATUS = re.compile(r"[A-Z0-9_]{1,32}")
+_STATUS = re.compile(rf"[A-Z0-9_]{{1,{MAX_STATUS}}}")
 
 
 def sign(answer: str, key: str) -> str:
@@ -112,7 +117,7 @@ def _payment(answer: dict[str, Any], provider: str) -> PaymentNotification:
         raise Malformed("kr-answer has no transactions")
     transaction = _object(transactions[0], "transactions[0]")
 
-    reference = _string(details.get("orderId"), "orderDetails.orderId", MAX_REFERENCE)
+    reference = _string(details.get("orderId"), "orderDetails.orderId", MAX_ORDER_REFERENCE)
     transaction_id = _string(transaction.get("uuid"), "transactions[0].uuid", MAX_TRANSACTION_ID)
     status = transaction.get("status")
     status_field = "transactions[0].status"

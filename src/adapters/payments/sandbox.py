@@ -22,7 +22,7 @@ from typing import Any
 import attrs
 
 from adapters.payments import krypton
-from talia_core.commerce.model import (
+from talia_core.commerce.payment import (
     PAID,
     PaymentForm,
     PaymentNotification,

@@ -15,7 +15,13 @@ from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-from talia_core.identity.model import AuditAction, Principal, Role
+from talia_core.identity.model import (
+    MAX_IP_LENGTH,
+    MAX_TARGET_LENGTH,
+    AuditAction,
+    Principal,
+    Role,
+)
 from talia_core.shared.errors import Forbidden, Unauthorized
 
 logger = logging.getLogger("talia.http")
@@ -25,6 +31,7 @@ RecordAdminWrite = Callable[[Principal, str, str, str, str], Awaitable[None]]
 Guard = Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], Awaitable[None]]
 
 MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+USER_AGENT_KEPT = 255
 AUTH_ERROR = "talia.auth_error"
 
 
@@ -61,9 +68,12 @@ def client_address(scope: Scope, trusted_proxies: frozenset[str]) -> str:
     ]
     for hop in reversed(forwarded):
         try:
-            address = str(ipaddress.ip_address(hop))
+            hop_address = str(ipaddress.ip_address(hop))
         except ValueError:
             break
+        if len(hop_address) > MAX_IP_LENGTH:  # an IPv6 scope id may be of any length
+            break
+        address = hop_address
         if address not in trusted_proxies:
             break
     return address
@@ -87,10 +97,13 @@ def client_provider(trusted_proxies: frozenset[str]) -> Callable[[Request[Any, A
 
 
 def user_agent(scope: Scope) -> str:
+    """The client's User-Agent, only ever recorded (sessions, the audit log): it is kept
+    shortened to ``USER_AGENT_KEPT`` characters on purpose rather than refused."""
     for name, value in scope["headers"]:
         if name == b"user-agent":
             # Printable only: PostgreSQL cannot store the NUL a client may send.
-            return "".join(c for c in value.decode("latin-1") if c.isprintable())[:255]
+            printable = "".join(c for c in value.decode("latin-1") if c.isprintable())
+            return printable[:USER_AGENT_KEPT]
     return ""
 
 
@@ -144,7 +157,8 @@ class AuthenticationMiddleware(ASGIMiddleware):
                 await self._record(
                     principal,
                     AuditAction.ADMIN_WRITE,
-                    f"{method} {scope['path']}",
+                    # The path is the client's: the request line is recorded shortened.
+                    f"{method} {scope['path']}"[:MAX_TARGET_LENGTH],
                     client_address(scope, self._trusted),
                     user_agent(scope),
                 )

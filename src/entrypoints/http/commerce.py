@@ -28,24 +28,14 @@ from entrypoints.http.schemas import (
     page_out,
     page_request,
 )
-from talia_core.commerce.model import (
-    REFUSAL_TEXT,
-    Actor,
-    Coupon,
-    CouponKind,
-    CouponRefusal,
-    Order,
-    OrderStatus,
-    PricedCart,
-    ProductKind,
-    ProductRef,
-)
-from talia_core.commerce.services import (
-    CartService,
-    CouponService,
-    CouponTerms,
-    OrderService,
-)
+from talia_core.commerce.actor import Actor
+from talia_core.commerce.cart import PricedCart
+from talia_core.commerce.cart_service import CartService
+from talia_core.commerce.coupon import REFUSAL_TEXT, Coupon, CouponKind, CouponRefusal
+from talia_core.commerce.coupon_service import CouponService, CouponTerms
+from talia_core.commerce.order import Order, OrderStatus
+from talia_core.commerce.order_service import MAX_REFUND_NOTE, OrderService
+from talia_core.commerce.products import ProductKind, ProductRef
 
 # ------------------------------------------------------------------------------- schemas
 
@@ -229,7 +219,7 @@ class OrderOut(Out):
 
 
 class RefundIn(Schema):
-    note: str | None = Field(None, max_length=500)
+    note: str | None = Field(None, max_length=MAX_REFUND_NOTE)
 
 
 class SalesDayOut(Out):

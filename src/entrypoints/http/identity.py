@@ -23,8 +23,10 @@ from entrypoints.http.schemas import (
     page_out,
     page_request,
 )
-from talia_core.identity.model import Principal, Role, Session
-from talia_core.identity.services import AuthService, UserAdminService
+from talia_core.identity.auth_service import AuthService
+from talia_core.identity.model import MAX_NAME_LENGTH, Principal, Role, Session
+from talia_core.identity.user_admin_service import UserAdminService
+from talia_core.shared.text import MAX_EMAIL_LENGTH
 
 # PostgreSQL cannot hold NUL, and looking it up is a driver error there: refuse control
 # characters in every text that only serves to find something.
@@ -44,7 +46,7 @@ JsonBool = Annotated[bool, BeforeValidator(_json_bool)]
 class RegisterIn(Schema):
     email: EmailStr
     password: Password
-    name: str = Field(min_length=1, max_length=120)
+    name: str = Field(min_length=1, max_length=MAX_NAME_LENGTH)
 
 
 class LoginIn(Schema):
@@ -55,7 +57,7 @@ class LoginIn(Schema):
 class TokenForm(Schema):
     """The OAuth2 password grant (RFC 6749 §4.3)."""
 
-    username: str = Field(min_length=1, max_length=254, pattern=PRINTABLE)
+    username: str = Field(min_length=1, max_length=MAX_EMAIL_LENGTH, pattern=PRINTABLE)
     password: Password
     grant_type: Literal["password"] | None = None
     scope: str | None = Field(None, max_length=200)
@@ -97,12 +99,12 @@ class SessionOut(Out):
 class UserIn(Schema):
     email: EmailStr
     password: Password
-    name: str = Field(min_length=1, max_length=120)
+    name: str = Field(min_length=1, max_length=MAX_NAME_LENGTH)
     role: Role
 
 
 class UserPatch(Schema):
-    name: str | None = Field(None, min_length=1, max_length=120)
+    name: str | None = Field(None, min_length=1, max_length=MAX_NAME_LENGTH)
     role: Role | None = None
     active: JsonBool | None = None
 

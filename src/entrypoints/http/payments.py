@@ -29,8 +29,9 @@ from entrypoints.http.schemas import (
     page_out,
     page_request,
 )
-from talia_core.commerce.model import Actor, NotificationOutcome
-from talia_core.commerce.services import PaymentService
+from talia_core.commerce.actor import Actor
+from talia_core.commerce.payment_journal import NotificationOutcome
+from talia_core.commerce.payment_service import PaymentService
 from talia_core.shared.errors import ExternalServiceUnavailable, Malformed, TaliaError
 
 logger = logging.getLogger("talia.payments")

@@ -6,25 +6,21 @@ from collections.abc import Collection, Mapping
 from datetime import datetime
 from typing import Protocol
 
-from talia_core.commerce.model import (
-    Cart,
-    Coupon,
-    Order,
-    OrderStatus,
-    OrderTransition,
-    PaymentEntry,
+from talia_core.commerce.cart import Cart
+from talia_core.commerce.coupon import Coupon, Redemption
+from talia_core.commerce.order import Order, OrderStatus, OrderTransition
+from talia_core.commerce.payment import (
     PaymentForm,
     PaymentNotification,
     PaymentRequest,
-    Product,
-    ProductRef,
-    Redemption,
     RefundReceipt,
     RefundRequest,
-    Sale,
 )
+from talia_core.commerce.payment_journal import PaymentEntry
+from talia_core.commerce.products import Product, ProductRef
+from talia_core.commerce.sales import Sale
 from talia_core.shared.pagination import Page, PageRequest
-from talia_core.shared.ports import UnitOfWork
+from talia_core.shared.ports import UnitOfWork, UnitOfWorkFactory
 
 
 class ProductCatalog(Protocol):
@@ -143,6 +139,9 @@ class CommerceUnitOfWork(UnitOfWork, Protocol):
 
     @property
     def payment_journal(self) -> PaymentJournal: ...
+
+
+CommerceUnits = UnitOfWorkFactory[CommerceUnitOfWork]
 
 
 class PaymentGateway(Protocol):

@@ -58,16 +58,34 @@ def check_password(password: str, *, email: str) -> None:
         raise refuse("password must not contain the e-mail address", "contains e-mail")
 
 
+MAX_NAME_LENGTH = 120
+"""A user's name is at most 120 characters."""
+MAX_IP_LENGTH = 45
+"""A client's IP address is at most 45 characters, the longest text form of an address."""
+MAX_USER_AGENT_LENGTH = 512
+"""A client's User-Agent is at most 512 characters as recorded."""
+MAX_TARGET_LENGTH = 200
+"""An audit event names what it acted on in at most 200 characters."""
+
+
+def _at_most(field: str, value: str | None, max_length: int) -> str | None:
+    if value and len(value) > max_length:
+        raise RuleViolated(f"{field} must be at most {max_length} characters", {field: "too long"})
+    return value or None
+
+
 def _ip(value: str | None) -> str | None:
-    return value[:45] if value else None
+    return _at_most("ip", value, MAX_IP_LENGTH)
 
 
 def _user_agent(value: str | None) -> str | None:
-    return value[:512] if value else None
+    """A client's User-Agent is kept for the record only, never read back as data: it is
+    shortened to ``MAX_USER_AGENT_LENGTH`` on purpose rather than refused."""
+    return value[:MAX_USER_AGENT_LENGTH] if value else None
 
 
 def _target(value: str | None) -> str | None:
-    return value[:200] if value else None
+    return _at_most("target", value, MAX_TARGET_LENGTH)
 
 
 def _action(value: str) -> str:
@@ -91,7 +109,7 @@ class User:
     ) -> User:
         return cls(
             email=email_address("email", email),
-            name=required_text("name", name, 120),
+            name=required_text("name", name, MAX_NAME_LENGTH),
             role=role,
             password_hash=password_hash,
             created_at=at,
@@ -103,7 +121,7 @@ class User:
         return self.active and self.role is Role.ADMIN
 
     def rename(self, name: str, *, at: datetime) -> None:
-        self.name = required_text("name", name, 120)
+        self.name = required_text("name", name, MAX_NAME_LENGTH)
         self.updated_at = at
 
     def change_role(self, role: Role, *, at: datetime) -> None:

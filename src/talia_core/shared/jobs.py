@@ -24,6 +24,7 @@ from talia_core.shared.ports import UnitOfWork, UnitOfWorkFactory
 
 _KEYED = uuid.UUID("6f1c2b8e-4a57-4d0e-9c3e-2d7f0b9a1e55")
 MAX_ERROR_LENGTH = 500
+"""A failed attempt's error is kept for diagnosis only, shortened to this on purpose."""
 
 
 def job_id_for(key: str) -> str:
@@ -104,7 +105,10 @@ class Job:
         self.last_error = None
 
     def fail(self, error: str, now: datetime, retry_in: float | None) -> None:
-        """Retry after ``retry_in`` seconds, or give up (dead) when it is None."""
+        """Retry after ``retry_in`` seconds, or give up (dead) when it is None.
+
+        ``error`` is whatever the work raised: it is kept shortened to ``MAX_ERROR_LENGTH``.
+        """
         self.last_error = error[:MAX_ERROR_LENGTH]
         self.locked_until = None
         if retry_in is None:

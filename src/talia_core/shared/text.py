@@ -4,6 +4,8 @@ import re
 
 from talia_core.shared.errors import RuleViolated
 
+MAX_EMAIL_LENGTH = 254
+"""An e-mail address is at most 254 characters, the longest a mail path may carry."""
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
 # Control characters other than tab and line breaks; PostgreSQL cannot even store NUL.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -32,6 +34,6 @@ def optional_text(field: str, value: str | None, max_length: int) -> str | None:
 def email_address(field: str, value: str) -> str:
     """Return the address lower-cased, refusing anything that is not shaped like one."""
     cleaned = value.strip().lower()
-    if len(cleaned) > 254 or not _EMAIL.match(cleaned) or _CONTROL.search(cleaned):
+    if len(cleaned) > MAX_EMAIL_LENGTH or not _EMAIL.match(cleaned) or _CONTROL.search(cleaned):
         raise RuleViolated(f"{field} is not a valid e-mail address", {field: "invalid"})
     return cleaned

@@ -1,4 +1,5 @@
-"""The contract every ``PaymentGateway`` passes: Izipay against a local server, and the sandbox.
+"""The contract every ``PaymentGateway`` passes: Izipay against a local server, the sandbox,
+and the fake the commerce tests use (``tests/unit/commerce/builders.py``).
 
 Subclass ``PaymentGatewayContract`` and provide three fixtures: ``gateway``, ``public_key``
 (what its payment forms carry) and ``signed_fields``: a callable that turns a kr-answer (a
@@ -16,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from talia_core.commerce.model import PaymentRequest, RefundRequest
+from talia_core.commerce.payment import PaymentRequest, RefundRequest
 from talia_core.commerce.ports import PaymentGateway
 from talia_core.shared.errors import Forbidden, Malformed, RuleViolated
 from talia_core.shared.money import Money

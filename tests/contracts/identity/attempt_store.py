@@ -14,8 +14,9 @@ from adapters.memory.database import InMemoryDatabase
 from adapters.memory.unit_of_work import InMemoryUnitOfWork
 from adapters.security.passwords import FakePasswordHasher
 from adapters.security.tokens import JwtAccessTokens
+from talia_core.identity.auth_service import AuthService
+from talia_core.identity.login_throttle import LoginThrottle
 from talia_core.identity.ports import AttemptStore, AttemptWindow
-from talia_core.identity.services import AuthService, LoginThrottle
 from talia_core.shared.clock import SystemClock
 from talia_core.shared.errors import RateLimited, Unauthorized
 

@@ -10,6 +10,8 @@ import pytest
 from adapters.security.passwords import FakePasswordHasher
 from adapters.security.tokens import JwtAccessTokens
 from adapters.throttle.memory import InMemoryAttemptStore
+from talia_core.identity.auth_service import AuthService
+from talia_core.identity.login_throttle import LoginThrottle
 from talia_core.identity.model import (
     AuditEvent,
     RefreshToken,
@@ -18,7 +20,6 @@ from talia_core.identity.model import (
     Session,
     User,
 )
-from talia_core.identity.services import AuthService, LoginThrottle
 from talia_core.shared.clock import FakeClock
 from talia_core.shared.errors import Conflict, NotFound, Unauthorized
 from talia_core.shared.pagination import PageRequest

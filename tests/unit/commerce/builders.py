@@ -11,35 +11,26 @@ import attrs
 
 from adapters.memory.database import InMemoryDatabase
 from adapters.memory.unit_of_work import InMemoryUnitOfWork
+from adapters.payments import krypton
 from talia_core.catalog.model import Plan, Template
 from talia_core.catalog.services import CatalogService
-from talia_core.commerce.model import (
+from talia_core.commerce.actor import Actor
+from talia_core.commerce.cart_service import CartService
+from talia_core.commerce.coupon import Coupon, CouponKind, CouponRefusal
+from talia_core.commerce.coupon_service import CouponService, CouponTerms
+from talia_core.commerce.order import Order, OrderStatus, OrderTransition
+from talia_core.commerce.order_service import OrderService
+from talia_core.commerce.payment import (
     PAID,
-    Actor,
-    Coupon,
-    CouponKind,
-    CouponRefusal,
-    Line,
-    Order,
-    OrderStatus,
-    OrderTransition,
-    PaymentEntry,
     PaymentForm,
     PaymentNotification,
     PaymentRequest,
-    ProductKind,
-    ProductRef,
     RefundReceipt,
     RefundRequest,
 )
-from talia_core.commerce.services import (
-    CartService,
-    CouponService,
-    CouponTerms,
-    NotificationResult,
-    OrderService,
-    PaymentService,
-)
+from talia_core.commerce.payment_journal import PaymentEntry
+from talia_core.commerce.payment_service import NotificationResult, PaymentService
+from talia_core.commerce.products import Line, ProductKind, ProductRef
 from talia_core.shared.clock import FakeClock
 from talia_core.shared.errors import (
     ExternalServiceUnavailable,
@@ -102,20 +93,27 @@ PATHS: dict[OrderStatus, list[OrderStatus]] = {
 
 
 class FakePaymentGateway:
-    """Reads whatever it was told to read; keeps the payments it was asked to open and the
-    refunds it was asked for, and grants each refund unless told to refuse or fail."""
+    """A gateway that passes the payment-gateway contract and can be told what to do.
+
+    It reads notifications signed the way Izipay signs them, with ``secret``, unless told what
+    to read next (``answer``: a notification, or the refusal to raise). It keeps the payments
+    it was asked to open and the refunds it was asked for, and grants each refund of a named
+    transaction and a positive amount unless told to refuse or fail.
+    """
 
     provider = "fake"
+    public_key = "public-key"
+    secret = "fake-gateway-secret"
 
     def __init__(self) -> None:
         self.requests: list[PaymentRequest] = []
-        self.answer: PaymentNotification | Forbidden | Malformed = Malformed("nothing was sent")
+        self.answer: PaymentNotification | Forbidden | Malformed | None = None
         self.refunds: list[RefundRequest] = []
         self.refund_failure: RuleViolated | ExternalServiceUnavailable | None = None
 
     async def create_payment(self, request: PaymentRequest) -> PaymentForm:
         self.requests.append(request)
-        return PaymentForm(self.provider, f"form-{request.order_reference}", "public-key")
+        return PaymentForm(self.provider, f"form-{request.order_reference}", self.public_key)
 
     def refuse_refunds(self, code: str = "PSP_104") -> None:
         self.refund_failure = RuleViolated(f"the provider refused: {code}", {"payment": code})
@@ -128,9 +126,15 @@ class FakePaymentGateway:
         self.refunds.append(request)
         if self.refund_failure is not None:
             raise self.refund_failure
+        if not request.transaction_id:
+            raise RuleViolated("a refund needs its transaction", {"transaction_id": "missing"})
+        if request.amount.amount <= 0:
+            raise RuleViolated("a refund must be for more than zero", {"amount": "not positive"})
         return RefundReceipt(self.provider, f"refund-{len(self.refunds)}", PAID)
 
     def read_notification(self, fields: Mapping[str, str]) -> PaymentNotification:
+        if self.answer is None:
+            return krypton.read_notification(fields, provider=self.provider, key=self.secret)
         if isinstance(self.answer, Forbidden | Malformed):
             raise self.answer
         return self.answer

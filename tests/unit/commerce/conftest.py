@@ -11,12 +11,10 @@ import pytest
 from adapters.memory.database import InMemoryDatabase
 from adapters.memory.unit_of_work import InMemoryUnitOfWork
 from talia_core.catalog.services import CatalogService
-from talia_core.commerce.services import (
-    CartService,
-    CouponService,
-    OrderService,
-    PaymentService,
-)
+from talia_core.commerce.cart_service import CartService
+from talia_core.commerce.coupon_service import CouponService
+from talia_core.commerce.order_service import OrderService
+from talia_core.commerce.payment_service import PaymentService
 from talia_core.shared.clock import FakeClock
 from tests.unit.commerce.builders import PEN, PENDING_LIFETIME, FakePaymentGateway, Shop
 

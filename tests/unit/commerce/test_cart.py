@@ -6,8 +6,9 @@ from datetime import timedelta
 
 import pytest
 
-from talia_core.commerce.model import MAX_QUANTITY, ProductKind, ProductRef
-from talia_core.commerce.services import CartService
+from talia_core.commerce.cart import MAX_QUANTITY
+from talia_core.commerce.cart_service import CartService
+from talia_core.commerce.products import ProductKind, ProductRef
 from talia_core.shared.clock import FakeClock
 from talia_core.shared.errors import NotFound, RuleViolated
 from tests.unit.commerce.builders import ANA, LUIS, Shop, pen, ref

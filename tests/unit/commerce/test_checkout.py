@@ -7,14 +7,10 @@ from datetime import timedelta
 
 import pytest
 
-from talia_core.commerce.model import (
-    Actor,
-    CouponRefusal,
-    CouponRefused,
-    OrderItem,
-    OrderStatus,
-    ProductKind,
-)
+from talia_core.commerce.actor import Actor
+from talia_core.commerce.coupon import CouponRefusal, CouponRefused
+from talia_core.commerce.order import OrderItem, OrderStatus
+from talia_core.commerce.products import ProductKind
 from talia_core.shared.clock import FakeClock
 from talia_core.shared.errors import RuleViolated
 from talia_core.shared.pagination import PageRequest

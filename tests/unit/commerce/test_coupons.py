@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from talia_core.commerce.model import Coupon, CouponKind, CouponRefusal
-from talia_core.commerce.services import CouponService, CouponTerms
+from talia_core.commerce.coupon import Coupon, CouponKind, CouponRefusal
+from talia_core.commerce.coupon_service import CouponService, CouponTerms
 from talia_core.shared.clock import FakeClock
 from talia_core.shared.errors import Conflict, Forbidden, NotFound, RuleViolated
 from talia_core.shared.money import Money

@@ -11,13 +11,8 @@ import pytest
 
 from adapters.memory.database import InMemoryDatabase
 from adapters.memory.unit_of_work import InMemoryUnitOfWork
-from talia_core.commerce.model import (
-    EXPIRY_ACTOR,
-    TRANSITIONS,
-    NotificationOutcome,
-    Order,
-    OrderStatus,
-)
+from talia_core.commerce.order import EXPIRY_ACTOR, TRANSITIONS, Order, OrderStatus
+from talia_core.commerce.payment_journal import NotificationOutcome
 from talia_core.shared.clock import FakeClock
 from talia_core.shared.errors import Conflict, Forbidden, NotFound
 from talia_core.shared.pagination import PageRequest

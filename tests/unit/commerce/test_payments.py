@@ -8,13 +8,10 @@ from datetime import timedelta
 import pytest
 
 from adapters.memory.database import InMemoryDatabase
-from talia_core.commerce.model import (
-    NotificationOutcome,
-    OrderStatus,
-    PaymentForm,
-    PaymentRequest,
-)
-from talia_core.commerce.services import PaymentMismatch
+from talia_core.commerce.order import OrderStatus
+from talia_core.commerce.payment import PaymentForm, PaymentRequest
+from talia_core.commerce.payment_journal import NotificationOutcome
+from talia_core.commerce.payment_service import PaymentMismatch
 from talia_core.shared.clock import FakeClock
 from talia_core.shared.errors import Forbidden, Malformed, NotFound, RuleViolated
 from talia_core.shared.money import Money

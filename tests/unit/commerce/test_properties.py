@@ -14,20 +14,10 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 from talia_core.catalog.model import MAX_PRICE
-from talia_core.commerce.model import (
-    MAX_QUANTITY,
-    TRANSITIONS,
-    Cart,
-    Coupon,
-    CouponKind,
-    CouponRefusal,
-    CouponRefused,
-    Line,
-    Order,
-    OrderStatus,
-    ProductKind,
-    ProductRef,
-)
+from talia_core.commerce.cart import MAX_QUANTITY, Cart
+from talia_core.commerce.coupon import Coupon, CouponKind, CouponRefusal, CouponRefused
+from talia_core.commerce.order import TRANSITIONS, Order, OrderStatus
+from talia_core.commerce.products import Line, ProductKind, ProductRef
 from talia_core.shared.clock import FakeClock
 from talia_core.shared.errors import Conflict, RuleViolated
 from talia_core.shared.money import Money

@@ -9,14 +9,11 @@ import pytest
 
 from adapters.memory.database import InMemoryDatabase
 from adapters.memory.unit_of_work import InMemoryUnitOfWork
-from talia_core.commerce.model import (
-    PAID,
-    Actor,
-    NotificationOutcome,
-    OrderStatus,
-    PaymentEntry,
-    RefundRequest,
-)
+from talia_core.commerce.actor import Actor
+from talia_core.commerce.order import OrderStatus
+from talia_core.commerce.order_service import MAX_REFUND_NOTE
+from talia_core.commerce.payment import PAID, RefundRequest
+from talia_core.commerce.payment_journal import NotificationOutcome, PaymentEntry
 from talia_core.shared.clock import FakeClock
 from talia_core.shared.errors import Conflict, ExternalServiceUnavailable, RuleViolated
 from talia_core.shared.money import Money
@@ -79,16 +76,29 @@ async def test_a_refund_keeps_the_providers_refund_id_in_the_history_and_the_jou
     assert [e.name for e in database.committed.outbox][-1] == "order.refunded"
 
 
-async def test_a_long_note_is_cut_to_what_the_history_keeps(shop: Shop) -> None:
+async def test_the_longest_note_an_admin_may_write_is_kept_whole_in_the_history(
+    shop: Shop,
+) -> None:
     order = await shop.paid(ANA)
 
-    await shop.orders.refund(ADMIN, order.id, note="n" * 500)
+    await shop.orders.refund(ADMIN, order.id, note="n" * MAX_REFUND_NOTE)
 
     note = (await shop.stored_order(order.id)).history[-1].note
-    assert note is not None
-    assert len(note) == 500
-    assert note.startswith("fake refund refund-1: nnn")
-    assert shop.gateway.refunds[0].comment == "n" * 500
+    assert note == "fake refund refund-1: " + "n" * MAX_REFUND_NOTE
+    assert shop.gateway.refunds[0].comment == "n" * MAX_REFUND_NOTE
+
+
+async def test_a_note_longer_than_the_history_keeps_is_refused_before_the_provider_is_asked(
+    shop: Shop,
+) -> None:
+    order = await shop.paid(ANA)
+
+    with pytest.raises(RuleViolated) as refused:
+        await shop.orders.refund(ADMIN, order.id, note="n" * (MAX_REFUND_NOTE + 1))
+
+    assert refused.value.fields == {"note": "too long"}
+    assert shop.gateway.refunds == []
+    assert (await shop.stored_order(order.id)).status is OrderStatus.PAID
 
 
 @pytest.mark.parametrize("provider", ["refusing", "unreachable"])

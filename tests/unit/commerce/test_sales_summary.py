@@ -6,7 +6,8 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from talia_core.commerce.model import Order, SalesDay
+from talia_core.commerce.order import Order
+from talia_core.commerce.sales import SalesDay
 from talia_core.shared.clock import FakeClock
 from talia_core.shared.errors import Forbidden, RuleViolated
 from tests.unit.commerce.builders import ADMIN, ANA, LUIS, Shop, pen

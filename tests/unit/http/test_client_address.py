@@ -25,6 +25,9 @@ def _scope(peer: str, *forwarded: str) -> Scope:
         pytest.param("127.0.0.1", ["1.2.3.4", "203.0.113.7"], "203.0.113.7", id="two-headers"),
         pytest.param("127.0.0.1", ["garbage, 203.0.113.7"], "203.0.113.7", id="garbage-left"),
         pytest.param("127.0.0.1", ["203.0.113.7, garbage"], "127.0.0.1", id="garbage-right"),
+        pytest.param(
+            "127.0.0.1", ["203.0.113.7, fe80::1%" + "x" * 40], "127.0.0.1", id="overlong-right"
+        ),
         pytest.param("127.0.0.1", [], "127.0.0.1", id="no-header"),
         pytest.param("127.0.0.1", ["10.0.0.2"], "10.0.0.2", id="only-trusted-hops"),
     ],

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from entrypoints.http.catalog import PublicCatalog
+from talia_core.commerce.order_service import MAX_REFUND_NOTE
 from talia_core.identity.model import Role
 from tests.api import Api, assert_problem
 from tests.shop import (
@@ -349,6 +350,49 @@ async def test_a_second_paid_transaction_flags_the_order_for_review(api: Api) ->
     after = (await api.client.get(f"/api/orders/{order['id']}", headers=customer)).json()
     assert after["status"] == "paid"
     assert "while paid" in after["review_reason"]
+
+
+@pytest.mark.parametrize(
+    ("reference", "transaction", "field"),
+    [
+        ("TA-" + "9" * 62, None, "orderDetails.orderId"),
+        (None, "t" * 65, "transactions[0].uuid"),
+    ],
+    ids=["order-reference", "transaction-id"],
+)
+async def test_an_ipn_with_an_over_long_field_is_refused_journaled_and_pays_nothing(
+    api: Api, reference: str | None, transaction: str | None, field: str
+) -> None:
+    admin, plan_id = await shop(api)
+    customer, order = await pending_order(api, admin, plan_id)
+    fields = signed(answer(reference or order["reference"], 5_000, transaction=transaction))
+
+    response = await api.client.post(IPN, data=fields)
+
+    assert field in assert_problem(response, 400)["detail"]
+    after = (await api.client.get(f"/api/orders/{order['id']}", headers=customer)).json()
+    assert after["status"] == "pending"
+    journal = (await api.client.get("/api/admin/payments/journal", headers=admin)).json()
+    assert [(e["outcome"], e["order_id"]) for e in journal["items"]] == [("rejected", None)]
+    assert field in journal["items"][0]["detail"]
+
+
+async def test_a_refund_note_longer_than_the_history_keeps_is_refused_naming_the_note(
+    api: Api,
+) -> None:
+    admin, plan_id = await shop(api)
+    customer, order = await pending_order(api, admin, plan_id)
+    await api.client.post(IPN, data=signed(answer(order["reference"], 5_000)))
+    before = await holdings(api, admin, customer)
+
+    response = await api.client.post(
+        f"/api/admin/orders/{order['id']}/refund",
+        json={"note": "n" * (MAX_REFUND_NOTE + 1)},
+        headers=admin,
+    )
+
+    assert_problem(response, 400, "note")
+    assert await holdings(api, admin, customer) == before
 
 
 async def test_an_ipn_over_the_size_limit_is_413(api: Api) -> None:

@@ -10,8 +10,10 @@ from adapters.memory.unit_of_work import InMemoryUnitOfWork
 from adapters.security.passwords import FakePasswordHasher
 from adapters.security.tokens import JwtAccessTokens
 from adapters.throttle.memory import InMemoryAttemptStore
+from talia_core.identity.auth_service import AuthService
+from talia_core.identity.login_throttle import LoginThrottle
 from talia_core.identity.model import Principal, Role
-from talia_core.identity.services import AuthService, LoginThrottle, UserAdminService
+from talia_core.identity.user_admin_service import UserAdminService
 from talia_core.shared.clock import FakeClock
 
 SECRET = "unit-test-secret-" + "x" * 64

@@ -11,8 +11,9 @@ from adapters.memory.unit_of_work import InMemoryUnitOfWork
 from adapters.security.passwords import FakePasswordHasher
 from adapters.security.tokens import JwtAccessTokens
 from adapters.throttle.memory import InMemoryAttemptStore
+from talia_core.identity.auth_service import AuthService, IssuedTokens
+from talia_core.identity.login_throttle import LoginThrottle
 from talia_core.identity.model import AuditAction, AuditEvent, RevocationReason, Role
-from talia_core.identity.services import AuthService, IssuedTokens, LoginThrottle
 from talia_core.shared.clock import FakeClock
 from talia_core.shared.errors import Conflict, NotFound, RuleViolated, Unauthorized
 from talia_core.shared.pagination import PageRequest

@@ -9,7 +9,8 @@ from adapters.memory.unit_of_work import InMemoryUnitOfWork
 from adapters.security.passwords import FakePasswordHasher
 from adapters.security.tokens import JwtAccessTokens
 from adapters.throttle.memory import InMemoryAttemptStore
-from talia_core.identity.services import AuthService, LoginThrottle
+from talia_core.identity.auth_service import AuthService
+from talia_core.identity.login_throttle import LoginThrottle
 from talia_core.shared.clock import FakeClock
 from talia_core.shared.errors import RateLimited, Unauthorized
 from tests.unit.identity.conftest import PASSWORD

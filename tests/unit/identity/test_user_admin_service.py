@@ -6,8 +6,9 @@ from datetime import timedelta
 import pytest
 
 from adapters.memory.unit_of_work import InMemoryUnitOfWork
+from talia_core.identity.auth_service import AuthService
 from talia_core.identity.model import AuditAction, Principal, RevocationReason, Role, User
-from talia_core.identity.services import AuthService, UserAdminService
+from talia_core.identity.user_admin_service import UserAdminService
 from talia_core.shared.clock import FakeClock
 from talia_core.shared.errors import Conflict, Forbidden, NotFound, Unauthorized
 from talia_core.shared.pagination import PageRequest

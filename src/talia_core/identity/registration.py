@@ -1,0 +1,26 @@
+"""How every user comes to be, whoever makes them: checked, hashed, and unique by e-mail."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from talia_core.identity.model import Role, User, check_password
+from talia_core.identity.ports import IdentityUnitOfWork, PasswordHasher
+from talia_core.shared.errors import Conflict
+from talia_core.shared.text import email_address
+
+
+async def new_user(
+    hasher: PasswordHasher, *, email: str, name: str, password: str, role: Role, at: datetime
+) -> User:
+    address = email_address("email", email)
+    check_password(password, email=address)
+    return User.register(
+        email=address, name=name, role=role, password_hash=await hasher.hash(password), at=at
+    )
+
+
+async def add_user(uow: IdentityUnitOfWork, user: User) -> None:
+    if await uow.users.find_by_email(user.email) is not None:
+        raise Conflict(f"a user with the e-mail {user.email} already exists")
+    await uow.users.add(user)
