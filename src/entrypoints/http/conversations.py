@@ -23,15 +23,11 @@ from entrypoints.http.schemas import (
     page_out,
     page_request,
 )
-from talia_core.conversations.model import (
-    Channel,
-    Contact,
-    ConversationStatus,
-    Message,
-    Template,
-)
+from talia_core.conversations.contacts import Contact
+from talia_core.conversations.desk import AgentDesk
+from talia_core.conversations.messages import Message, Template
 from talia_core.conversations.ports import ConversationFilter
-from talia_core.conversations.services import ConversationService
+from talia_core.conversations.vocabulary import Channel, ConversationStatus
 from talia_core.identity.model import Principal
 from talia_core.shared.jobs import Job, JobRunner, JobStatus
 
@@ -176,7 +172,7 @@ class ConversationController(Controller):
     @get(responses=problems(400, 401, 403))
     async def list_conversations(
         self,
-        conversations: NamedDependency[ConversationService],
+        desk: NamedDependency[AgentDesk],
         limit: Limit = 50,
         offset: Offset = 0,
         status: Annotated[ConversationStatus | None, QueryParameter(description="Status.")] = None,
@@ -187,25 +183,25 @@ class ConversationController(Controller):
     ) -> PageOut[ConversationOut]:
         """Most recent activity first."""
         criteria = ConversationFilter(status, channel, assignee_id, contact_id, text)
-        page = await conversations.list_conversations(page_request(limit, offset), criteria)
+        page = await desk.list_conversations(page_request(limit, offset), criteria)
         return page_out(page, ConversationOut.model_validate)
 
     @get("/{conversation_id:str}", responses=problems(400, 401, 403, 404))
     async def get_conversation(
-        self, conversation_id: Id, conversations: NamedDependency[ConversationService]
+        self, conversation_id: Id, desk: NamedDependency[AgentDesk]
     ) -> ConversationOut:
-        return ConversationOut.model_validate(await conversations.conversation(conversation_id))
+        return ConversationOut.model_validate(await desk.conversation(conversation_id))
 
     @get("/{conversation_id:str}/messages", responses=problems(400, 401, 403, 404))
     async def list_messages(
         self,
         conversation_id: Id,
-        conversations: NamedDependency[ConversationService],
+        desk: NamedDependency[AgentDesk],
         limit: Limit = 50,
         offset: Offset = 0,
     ) -> PageOut[MessageOut]:
         """Newest first."""
-        page = await conversations.messages(conversation_id, page_request(limit, offset))
+        page = await desk.messages(conversation_id, page_request(limit, offset))
         return page_out(page, message_out)
 
     @post(
@@ -217,7 +213,7 @@ class ConversationController(Controller):
         self,
         conversation_id: Id,
         data: JSONBody[ReplyIn],
-        conversations: NamedDependency[ConversationService],
+        desk: NamedDependency[AgentDesk],
         principal: NamedDependency[Principal],
     ) -> MessageOut:
         """A human reply, sent through the conversation's channel by a job; the conversation
@@ -227,7 +223,7 @@ class ConversationController(Controller):
             if data.template
             else None
         )
-        message = await conversations.send_human_reply(
+        message = await desk.send_human_reply(
             conversation_id, agent_id=principal.user_id, text=data.text, template=template
         )
         return message_out(message)
@@ -240,14 +236,14 @@ class ConversationController(Controller):
     async def hand_off(
         self,
         conversation_id: Id,
-        conversations: NamedDependency[ConversationService],
+        desk: NamedDependency[AgentDesk],
         principal: NamedDependency[Principal],
         data: JSONBody[HandOffIn | None] = None,
     ) -> ConversationOut:
         """A human takes over: the bot stops answering."""
         assignee = (data.assignee_id if data else None) or principal.user_id
         return ConversationOut.model_validate(
-            await conversations.hand_off(conversation_id, assignee_id=assignee)
+            await desk.hand_off(conversation_id, assignee_id=assignee)
         )
 
     @post(
@@ -256,25 +252,23 @@ class ConversationController(Controller):
         responses=problems(400, 401, 403, 404, 409),
     )
     async def release(
-        self, conversation_id: Id, conversations: NamedDependency[ConversationService]
+        self, conversation_id: Id, desk: NamedDependency[AgentDesk]
     ) -> ConversationOut:
         """Back to the bot."""
-        return ConversationOut.model_validate(await conversations.release(conversation_id))
+        return ConversationOut.model_validate(await desk.release(conversation_id))
 
     @post(
         "/{conversation_id:str}/close", status_code=200, responses=problems(400, 401, 403, 404, 409)
     )
-    async def close(
-        self, conversation_id: Id, conversations: NamedDependency[ConversationService]
-    ) -> ConversationOut:
+    async def close(self, conversation_id: Id, desk: NamedDependency[AgentDesk]) -> ConversationOut:
         """Closed for good; the contact's next message opens a new conversation."""
-        return ConversationOut.model_validate(await conversations.close(conversation_id))
+        return ConversationOut.model_validate(await desk.close(conversation_id))
 
     @post("/{conversation_id:str}/read", status_code=200, responses=problems(400, 401, 403, 404))
     async def mark_read(
-        self, conversation_id: Id, conversations: NamedDependency[ConversationService]
+        self, conversation_id: Id, desk: NamedDependency[AgentDesk]
     ) -> ConversationOut:
-        return ConversationOut.model_validate(await conversations.mark_read(conversation_id))
+        return ConversationOut.model_validate(await desk.mark_read(conversation_id))
 
 
 class ContactController(Controller):
@@ -285,29 +279,27 @@ class ContactController(Controller):
     @get(responses=problems(400, 401, 403))
     async def list_contacts(
         self,
-        conversations: NamedDependency[ConversationService],
+        desk: NamedDependency[AgentDesk],
         limit: Limit = 50,
         offset: Offset = 0,
         text: Text = None,
     ) -> PageOut[ContactOut]:
         """Most recently updated first."""
-        page = await conversations.list_contacts(page_request(limit, offset), text=text)
+        page = await desk.list_contacts(page_request(limit, offset), text=text)
         return page_out(page, contact_out)
 
     @get("/{contact_id:str}", responses=problems(400, 401, 403, 404))
-    async def get_contact(
-        self, contact_id: Id, conversations: NamedDependency[ConversationService]
-    ) -> ContactOut:
-        return contact_out(await conversations.contact(contact_id))
+    async def get_contact(self, contact_id: Id, desk: NamedDependency[AgentDesk]) -> ContactOut:
+        return contact_out(await desk.contact(contact_id))
 
     @patch("/{contact_id:str}", responses=problems(400, 401, 403, 404, 422))
     async def edit_contact(
         self,
         contact_id: Id,
         data: JSONBody[ContactIn],
-        conversations: NamedDependency[ConversationService],
+        desk: NamedDependency[AgentDesk],
     ) -> ContactOut:
-        contact = await conversations.edit_contact(
+        contact = await desk.edit_contact(
             contact_id, name=data.name, email=data.email, notes=data.notes
         )
         return contact_out(contact)
@@ -319,11 +311,11 @@ class ContactController(Controller):
         self,
         contact_id: Id,
         data: JSONBody[MergeIn],
-        conversations: NamedDependency[ConversationService],
+        desk: NamedDependency[AgentDesk],
     ) -> ContactOut:
         """The same person on two channels: the other contact's identities and
         conversations move here and it is removed."""
-        return contact_out(await conversations.merge_contacts(contact_id, data.contact_id))
+        return contact_out(await desk.merge_contacts(contact_id, data.contact_id))
 
 
 class JobController(Controller):

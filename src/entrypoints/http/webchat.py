@@ -26,16 +26,11 @@ from adapters.security.webchat_tokens import WebChatSession, WebChatTokens
 from entrypoints.http.auth import bearer_token, public
 from entrypoints.http.errors import problems
 from entrypoints.http.schemas import PRINTABLE, Schema
-from talia_core.conversations.model import (
-    Channel,
-    ChannelIdentity,
-    IdentityKind,
-    InboundMessage,
-    MessageType,
-    Sender,
-)
+from talia_core.conversations.events import InboundMessage, Sender
+from talia_core.conversations.inbox import InboxService
+from talia_core.conversations.pipeline import ConversationPipeline
 from talia_core.conversations.ports import LiveFeed
-from talia_core.conversations.services import ConversationService, InboxService
+from talia_core.conversations.vocabulary import Channel, ChannelIdentity, IdentityKind, MessageType
 from talia_core.shared.errors import NotFound, Unauthorized
 from talia_core.shared.ids import new_id
 
@@ -126,11 +121,11 @@ class WebChatController(Controller):
         self,
         request: Request[Any, Any, Any],
         webchat_tokens: NamedDependency[WebChatTokens],
-        conversations: NamedDependency[ConversationService],
+        pipeline: NamedDependency[ConversationPipeline],
     ) -> HistoryOut:
         """The session's latest messages, oldest first."""
         session = _session(request, webchat_tokens)
-        messages = await conversations.thread_history(Channel.WEBCHAT, session.session_id, HISTORY)
+        messages = await pipeline.thread_history(Channel.WEBCHAT, session.session_id, HISTORY)
         return HistoryOut(items=[frame(m)["message"] for m in messages])
 
 

@@ -8,17 +8,15 @@ from typing import Any, Protocol
 
 import attrs
 
-from talia_core.conversations.model import (
+from talia_core.conversations.contacts import Contact
+from talia_core.conversations.conversation import Conversation
+from talia_core.conversations.events import InboxEntry, Location
+from talia_core.conversations.messages import Message, Template
+from talia_core.conversations.vocabulary import (
     Channel,
     ChannelIdentity,
-    Contact,
-    Conversation,
     ConversationStatus,
-    InboxEntry,
-    Location,
-    Message,
     MessageType,
-    Template,
 )
 from talia_core.shared.jobs import JobsUnitOfWork
 from talia_core.shared.pagination import Page, PageRequest

@@ -21,18 +21,10 @@ from adapters.memory.unit_of_work import InMemoryUnitOfWork
 from adapters.persistence.engine import create_database_engine
 from adapters.persistence.inbox import SqlAlchemyInbox
 from adapters.persistence.unit_of_work import SqlAlchemyUnitOfWork
-from talia_core.conversations.model import (
-    INBOX_JOB,
-    Channel,
-    ChannelIdentity,
-    IdentityKind,
-    InboundMessage,
-    InboxEntry,
-    MessageType,
-    Sender,
-    event_from_data,
-)
+from talia_core.conversations.events import InboundMessage, InboxEntry, Sender, event_from_data
+from talia_core.conversations.jobs import INBOX_JOB
 from talia_core.conversations.ports import Inbox
+from talia_core.conversations.vocabulary import Channel, ChannelIdentity, IdentityKind, MessageType
 from talia_core.shared.errors import ExternalServiceUnavailable
 from talia_core.shared.jobs import JobStatus
 from talia_core.shared.pagination import PageRequest

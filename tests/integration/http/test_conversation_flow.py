@@ -20,7 +20,7 @@ from dependency_injector import providers
 
 from adapters.memory.channels import FakeChannelSender
 from entrypoints.container import Container
-from talia_core.conversations.model import Channel
+from talia_core.conversations.vocabulary import Channel
 from talia_core.identity.model import Role
 from tests.api import Api, assert_problem, open_api, settings_for_tests
 from tests.channels import (

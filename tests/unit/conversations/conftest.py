@@ -1,7 +1,8 @@
 """Conversation use cases over one in-memory database, fake channels and a still clock.
 
-``desk`` bundles them with shortcuts: ``desk.whatsapp("hola", wa_id=...)`` builds an inbound
-event, ``desk.run_jobs()`` runs every job that is due, as the worker would.
+``world`` holds the worker's ``pipeline`` and the agents' ``desk`` over the same data, with
+shortcuts: ``world.receive(whatsapp("hola", wa_id=...))`` ingests an inbound event,
+``world.run_jobs()`` runs every job that is due, as the worker would.
 """
 
 from __future__ import annotations
@@ -20,22 +21,17 @@ from adapters.memory.database import InMemoryDatabase
 from adapters.memory.files import InMemoryFileStore
 from adapters.memory.inbox import InMemoryInbox
 from adapters.memory.unit_of_work import InMemoryUnitOfWork
-from talia_core.conversations.model import (
-    Channel,
-    ChannelIdentity,
-    IdentityKind,
-    InboundMessage,
-    MediaRef,
-    MessageType,
-    Sender,
-)
+from talia_core.conversations.desk import AgentDesk
+from talia_core.conversations.events import InboundMessage, MediaRef, Sender
+from talia_core.conversations.inbox import InboxService
+from talia_core.conversations.pipeline import ConversationPipeline
 from talia_core.conversations.ports import (
     HAND_OFF,
     AssistantReply,
     AssistantTurn,
     ToolCall,
 )
-from talia_core.conversations.services import ConversationService, InboxService
+from talia_core.conversations.vocabulary import Channel, ChannelIdentity, IdentityKind, MessageType
 from talia_core.shared.clock import FakeClock
 from talia_core.shared.errors import TaliaError
 from talia_core.shared.jobs import JobRunner
@@ -62,10 +58,11 @@ def no_wait(attempts: int, error: TaliaError | None) -> float | None:
 
 
 @attrs.define
-class Desk:
+class World:
     database: InMemoryDatabase
     clock: FakeClock
-    service: ConversationService
+    pipeline: ConversationPipeline
+    desk: AgentDesk
     inbox: InboxService
     runner: JobRunner
     senders: dict[Channel, FakeChannelSender]
@@ -87,7 +84,7 @@ class Desk:
 
     async def receive(self, *events: InboundMessage) -> None:
         for event in events:
-            await self.service.ingest(event)
+            await self.pipeline.ingest(event)
 
 
 def whatsapp(
@@ -142,7 +139,7 @@ def webchat(text: str, *, session: str) -> InboundMessage:
 
 
 @pytest.fixture
-def desk() -> Desk:
+def world() -> World:
     database = InMemoryDatabase()
     clock = FakeClock()
     uow = partial(InMemoryUnitOfWork, database)
@@ -151,7 +148,7 @@ def desk() -> Desk:
     files = InMemoryFileStore()
     assistant = RecordingAssistant()
     feed = InProcessLiveFeed()
-    service = ConversationService(
+    pipeline = ConversationPipeline(
         uow,
         clock,
         senders=senders,
@@ -161,11 +158,12 @@ def desk() -> Desk:
         live=feed,
         debounce=DEBOUNCE,
     )
-    runner = JobRunner(uow, clock, service.job_handlers(), no_wait)
-    return Desk(
+    runner = JobRunner(uow, clock, pipeline.job_handlers(), no_wait)
+    return World(
         database,
         clock,
-        service,
+        pipeline,
+        AgentDesk(uow, clock),
         InboxService(InMemoryInbox(database), clock),
         runner,
         senders,

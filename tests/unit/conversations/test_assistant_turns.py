@@ -4,23 +4,23 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from talia_core.conversations.model import Channel, ConversationStatus, DeliveryStatus
+from talia_core.conversations.vocabulary import Channel, ConversationStatus, DeliveryStatus
 from talia_core.shared.pagination import PageRequest
-from tests.unit.conversations.conftest import DEBOUNCE, Desk, chatwoot, whatsapp
+from tests.unit.conversations.conftest import DEBOUNCE, World, chatwoot, whatsapp
 
 
 async def test_the_assistant_answers_and_the_reply_goes_out_through_the_same_channel(
-    desk: Desk,
+    world: World,
 ) -> None:
-    stored = await desk.service.ingest(whatsapp("hola", wa_id="51944444444"))
+    stored = await world.pipeline.ingest(whatsapp("hola", wa_id="51944444444"))
     assert stored is not None
 
-    await desk.run_jobs()
+    await world.run_jobs()
 
-    [sent] = desk.senders[Channel.WHATSAPP].sent
+    [sent] = world.senders[Channel.WHATSAPP].sent
     assert sent.to.value == "51944444444"
     assert sent.text == "answering: hola"
-    page = await desk.service.messages(stored.conversation_id, PageRequest())
+    page = await world.desk.messages(stored.conversation_id, PageRequest())
     reply = page.items[0]
     assert reply.author.value == "bot"
     assert reply.status is DeliveryStatus.SENT
@@ -28,91 +28,91 @@ async def test_the_assistant_answers_and_the_reply_goes_out_through_the_same_cha
 
 
 async def test_quick_messages_within_the_window_get_one_turn_that_sees_all_of_them(
-    desk: Desk,
+    world: World,
 ) -> None:
-    await desk.receive(whatsapp("hola"))
-    desk.clock.advance(DEBOUNCE / 2)
-    await desk.receive(whatsapp("quiero una invitación"))
-    desk.clock.advance(DEBOUNCE / 2)
-    await desk.receive(whatsapp("¿cuánto cuesta?"))
+    await world.receive(whatsapp("hola"))
+    world.clock.advance(DEBOUNCE / 2)
+    await world.receive(whatsapp("quiero una invitación"))
+    world.clock.advance(DEBOUNCE / 2)
+    await world.receive(whatsapp("¿cuánto cuesta?"))
 
-    await desk.run_jobs()
+    await world.run_jobs()
 
-    assert len(desk.assistant.turns) == 1
-    assert [m.text for m in desk.assistant.turns[0].unanswered] == [
+    assert len(world.assistant.turns) == 1
+    assert [m.text for m in world.assistant.turns[0].unanswered] == [
         "hola",
         "quiero una invitación",
         "¿cuánto cuesta?",
     ]
-    assert len(desk.senders[Channel.WHATSAPP].sent) == 1
+    assert len(world.senders[Channel.WHATSAPP].sent) == 1
 
 
-async def test_the_turn_waits_for_the_window_to_pass_after_the_last_message(desk: Desk) -> None:
-    await desk.receive(whatsapp("hola"))
+async def test_the_turn_waits_for_the_window_to_pass_after_the_last_message(world: World) -> None:
+    await world.receive(whatsapp("hola"))
 
-    ran = await desk.run_jobs(after=DEBOUNCE - timedelta(milliseconds=1))
+    ran = await world.run_jobs(after=DEBOUNCE - timedelta(milliseconds=1))
 
     assert ran == 0
-    assert desk.assistant.turns == []
+    assert world.assistant.turns == []
 
 
-async def test_a_message_after_the_answer_gets_a_turn_of_its_own(desk: Desk) -> None:
-    await desk.receive(whatsapp("hola"))
-    await desk.run_jobs()
-    await desk.receive(whatsapp("gracias"))
-    await desk.run_jobs()
+async def test_a_message_after_the_answer_gets_a_turn_of_its_own(world: World) -> None:
+    await world.receive(whatsapp("hola"))
+    await world.run_jobs()
+    await world.receive(whatsapp("gracias"))
+    await world.run_jobs()
 
-    assert [[m.text for m in t.unanswered] for t in desk.assistant.turns] == [
+    assert [[m.text for m in t.unanswered] for t in world.assistant.turns] == [
         ["hola"],
         ["gracias"],
     ]
-    assert desk.assistant.turns[1].history[-1].author == "bot"
+    assert world.assistant.turns[1].history[-1].author == "bot"
 
 
-async def test_a_conversation_under_a_human_gets_no_bot_reply(desk: Desk) -> None:
-    stored = await desk.service.ingest(whatsapp("hola"))
+async def test_a_conversation_under_a_human_gets_no_bot_reply(world: World) -> None:
+    stored = await world.pipeline.ingest(whatsapp("hola"))
     assert stored is not None
-    await desk.service.hand_off(stored.conversation_id, assignee_id="agent-1")
+    await world.desk.hand_off(stored.conversation_id, assignee_id="agent-1")
 
-    await desk.receive(whatsapp("¿hay alguien?"))
-    await desk.run_jobs()
+    await world.receive(whatsapp("¿hay alguien?"))
+    await world.run_jobs()
 
-    assert desk.assistant.turns == []
-    assert desk.senders[Channel.WHATSAPP].sent == []
+    assert world.assistant.turns == []
+    assert world.senders[Channel.WHATSAPP].sent == []
 
 
-async def test_a_hand_off_while_the_assistant_thinks_drops_its_answer(desk: Desk) -> None:
-    stored = await desk.service.ingest(whatsapp("hola"))
+async def test_a_hand_off_while_the_assistant_thinks_drops_its_answer(world: World) -> None:
+    stored = await world.pipeline.ingest(whatsapp("hola"))
     assert stored is not None
-    desk.clock.advance(DEBOUNCE)
-    claimed = await desk.runner.claim(10)
-    await desk.service.hand_off(stored.conversation_id, assignee_id="agent-1")
+    world.clock.advance(DEBOUNCE)
+    claimed = await world.runner.claim(10)
+    await world.desk.hand_off(stored.conversation_id, assignee_id="agent-1")
 
     for job in claimed:
-        await desk.runner.execute(job)
+        await world.runner.execute(job)
 
-    page = await desk.service.messages(stored.conversation_id, PageRequest())
+    page = await world.desk.messages(stored.conversation_id, PageRequest())
     assert [m.author.value for m in page.items] == ["contact"]
 
 
-async def test_asking_for_a_person_hands_the_conversation_over(desk: Desk) -> None:
-    stored = await desk.service.ingest(chatwoot("quiero hablar con un humano", thread="42"))
+async def test_asking_for_a_person_hands_the_conversation_over(world: World) -> None:
+    stored = await world.pipeline.ingest(chatwoot("quiero hablar con un humano", thread="42"))
     assert stored is not None
 
-    await desk.run_jobs()
+    await world.run_jobs()
 
-    conversation = await desk.service.conversation(stored.conversation_id)
+    conversation = await world.desk.conversation(stored.conversation_id)
     assert conversation.status is ConversationStatus.HUMAN
-    assert desk.senders[Channel.CHATWOOT].hand_offs == ["42"]
+    assert world.senders[Channel.CHATWOOT].hand_offs == ["42"]
 
 
-async def test_released_conversations_are_answered_by_the_bot_again(desk: Desk) -> None:
-    stored = await desk.service.ingest(whatsapp("hola"))
+async def test_released_conversations_are_answered_by_the_bot_again(world: World) -> None:
+    stored = await world.pipeline.ingest(whatsapp("hola"))
     assert stored is not None
-    await desk.service.hand_off(stored.conversation_id, assignee_id=None)
-    await desk.service.release(stored.conversation_id)
+    await world.desk.hand_off(stored.conversation_id, assignee_id=None)
+    await world.desk.release(stored.conversation_id)
 
-    await desk.receive(whatsapp("¿siguen ahí?"))
-    await desk.run_jobs()
+    await world.receive(whatsapp("¿siguen ahí?"))
+    await world.run_jobs()
 
-    assert [m.text for m in desk.assistant.turns[0].unanswered] == ["hola", "¿siguen ahí?"]
+    assert [m.text for m in world.assistant.turns[0].unanswered] == ["hola", "¿siguen ahí?"]

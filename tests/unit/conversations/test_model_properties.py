@@ -8,16 +8,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from talia_core.conversations.model import (
-    Author,
-    Channel,
-    Conversation,
-    DeliveryStatus,
-    InboundMessage,
-    Message,
-    StatusUpdate,
-    event_from_data,
-)
+from talia_core.conversations.conversation import Conversation
+from talia_core.conversations.events import InboundMessage, StatusUpdate, event_from_data
+from talia_core.conversations.messages import Message
+from talia_core.conversations.vocabulary import Author, Channel, DeliveryStatus
 from talia_core.shared.errors import Malformed
 from tests.unit.conversations.conftest import whatsapp
 

@@ -1,4 +1,4 @@
-"""Conversation use cases: what the worker does with channel events, and what agents do.
+"""The channels' side of conversations: what the worker does with their events and replies.
 
 Channel events reach ``handle_event`` through a job (the durable inbox committed it); the
 assistant's turn, each delivery and each media download are jobs of their own, so a
@@ -8,91 +8,64 @@ provider that is down delays a reply without ever losing the customer's message.
 from __future__ import annotations
 
 import mimetypes
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-import attrs
-
-from talia_core.conversations.errors import DeliveryRefused, OutsideServiceWindow
-from talia_core.conversations.model import (
-    INBOX_JOB,
-    Author,
-    Channel,
-    ChannelEvent,
-    Contact,
-    Conversation,
-    ConversationStatus,
-    DeliveryStatus,
-    Direction,
+from talia_core.conversations.contacts import Contact
+from talia_core.conversations.conversation import Conversation
+from talia_core.conversations.errors import DeliveryRefused
+from talia_core.conversations.events import (
     InboundMessage,
-    InboxEntry,
-    Media,
-    Message,
     Sender,
     StatusUpdate,
-    Template,
     ThreadUpdate,
     event_from_data,
 )
+from talia_core.conversations.jobs import (
+    DELIVER_JOB,
+    HAND_OFF_JOB,
+    INBOX_JOB,
+    MEDIA_JOB,
+    TURN_JOB,
+    channel_hand_off,
+    delivery,
+)
+from talia_core.conversations.merging import absorb
+from talia_core.conversations.messages import Media, Message
 from talia_core.conversations.ports import (
     HAND_OFF,
     Assistant,
     AssistantTurn,
     ChannelSender,
-    ConversationFilter,
     ConversationsUnitOfWork,
     FileStore,
-    Inbox,
     LiveFeed,
     MediaDownloader,
     Outbound,
     TurnMessage,
 )
+from talia_core.conversations.vocabulary import (
+    Author,
+    Channel,
+    ConversationStatus,
+    DeliveryStatus,
+    Direction,
+)
 from talia_core.shared.clock import Clock
-from talia_core.shared.errors import NotFound, RuleViolated
+from talia_core.shared.errors import NotFound
 from talia_core.shared.jobs import Job, JobHandler
-from talia_core.shared.pagination import Page, PageRequest
 from talia_core.shared.ports import UnitOfWorkFactory
-
-TURN_JOB = "conversations.assistant_turn"
-DELIVER_JOB = "conversations.deliver"
-MEDIA_JOB = "conversations.media"
-HAND_OFF_JOB = "conversations.channel_hand_off"
 
 # A status for a message we never recorded sending: retried while our own record of the
 # send may still be on its way, dropped once it is clearly about someone else's message.
 UNKNOWN_STATUS_PATIENCE = timedelta(minutes=10)
-TEMPLATE_CHANNELS = (Channel.WHATSAPP, Channel.TWILIO)
 
 
-@attrs.frozen
-class Receipt:
-    accepted: int
-    duplicates: int
+class ConversationPipeline:
+    """Ingests what channels deliver, has the assistant answer, delivers every reply; and
+    reads a channel's own thread back to it (the web chat's history)."""
 
-
-class InboxService:
-    """The acknowledgement path of every channel webhook: store the events, nothing more."""
-
-    def __init__(self, inbox: Inbox, clock: Clock, wake: Callable[[], None] = lambda: None):
-        self._inbox = inbox
-        self._clock = clock
-        self._wake = wake
-
-    async def receive(self, events: Sequence[ChannelEvent]) -> Receipt:
-        """Returns once every event is durably stored with the job that will process it."""
-        if not events:
-            return Receipt(0, 0)
-        now = self._clock.now()
-        fresh = await self._inbox.accept([InboxEntry.of(event, now) for event in events])
-        accepted = sum(fresh)
-        if accepted:
-            self._wake()
-        return Receipt(accepted, len(fresh) - accepted)
-
-
-class ConversationService:
     def __init__(
         self,
         uow: UnitOfWorkFactory[ConversationsUnitOfWork],
@@ -140,8 +113,6 @@ class ConversationService:
             MEDIA_JOB: media,
             HAND_OFF_JOB: hand_off,
         }
-
-    # --- the worker's side ---------------------------------------------------------------
 
     async def handle_event(self, data: Mapping[str, Any]) -> None:
         event = event_from_data(data)
@@ -201,21 +172,10 @@ class ConversationService:
             return contact
         keep = await uow.contacts.get(known[0].id)  # locks the contact in a writing unit
         for other in known[1:]:
-            await self._absorb(uow, keep, other.id, now)
+            await absorb(uow, keep, other.id, now)
         if keep.learn(sender, now):
             await uow.contacts.update(keep)
         return keep
-
-    async def _absorb(
-        self, uow: ConversationsUnitOfWork, keep: Contact, other_id: str, now: datetime
-    ) -> None:
-        other = await uow.contacts.get(other_id)
-        await uow.conversations.move_contact(other.id, keep.id)
-        await uow.contacts.remove(other.id)
-        keep.learn(Sender(tuple(other.identities), other.name, other.phone), now)
-        keep.email = keep.email or other.email
-        keep.notes = keep.notes or other.notes
-        await uow.contacts.update(keep)
 
     async def take_assistant_turn(self, conversation_id: str) -> list[Message]:
         """Answer every message the bot has not answered yet, in one turn."""
@@ -247,13 +207,11 @@ class ConversationService:
                     continue
                 message = Message.reply(conversation, author=Author.BOT, at=now, text=text)
                 await uow.messages.add(message)
-                await uow.jobs.add(Job.new(DELIVER_JOB, {"message_id": message.id}, at=now))
+                await uow.jobs.add(delivery(message.id, now))
                 replies.append(message)
             if any(call.name == HAND_OFF for call in reply.tool_calls):
                 conversation.hand_off(None, now)
-                await uow.jobs.add(
-                    Job.new(HAND_OFF_JOB, {"conversation_id": conversation.id}, at=now)
-                )
+                await uow.jobs.add(channel_hand_off(conversation.id, now))
             conversation.record_reply(now)
             await uow.conversations.update(conversation)
             await uow.commit()
@@ -356,27 +314,6 @@ class ConversationService:
             conversation = await uow.conversations.get(conversation_id)
         await self._senders[conversation.channel].hand_off(conversation.thread)
 
-    async def _show(self, conversation: Conversation, message: Message) -> None:
-        if conversation.channel is Channel.WEBCHAT and conversation.thread:
-            await self._live.publish(conversation.thread, message)
-
-    # --- agents ---------------------------------------------------------------------------
-
-    async def list_conversations(
-        self, page: PageRequest, criteria: ConversationFilter
-    ) -> Page[Conversation]:
-        async with self._uow(read_only=True) as uow:
-            return await uow.conversations.find(page, criteria)
-
-    async def conversation(self, conversation_id: str) -> Conversation:
-        async with self._uow(read_only=True) as uow:
-            return await uow.conversations.get(conversation_id)
-
-    async def messages(self, conversation_id: str, page: PageRequest) -> Page[Message]:
-        async with self._uow(read_only=True) as uow:
-            await uow.conversations.get(conversation_id)
-            return await uow.messages.find(conversation_id, page)
-
     async def thread_history(self, channel: Channel, thread: str, limit: int) -> list[Message]:
         """The latest messages of a channel's own conversation (a web chat session)."""
         async with self._uow(read_only=True) as uow:
@@ -385,105 +322,9 @@ class ConversationService:
                 return []
             return await uow.messages.history(conversation.id, limit)
 
-    async def send_human_reply(
-        self,
-        conversation_id: str,
-        *,
-        agent_id: str,
-        text: str | None = None,
-        template: Template | None = None,
-    ) -> Message:
-        """An agent answers; the conversation is theirs from now on (the bot stays quiet).
-
-        On WhatsApp, free text more than 24 hours after the customer's last message is
-        refused here; a template can still be sent.
-        """
-        now = self._clock.now()
-        async with self._uow() as uow:
-            conversation = await uow.conversations.get(conversation_id)
-            if template is not None and conversation.channel not in TEMPLATE_CHANNELS:
-                raise RuleViolated(
-                    f"{conversation.channel.value} does not send templates",
-                    {"template": "not supported on this channel"},
-                )
-            if text is not None and not conversation.within_service_window(now):
-                raise OutsideServiceWindow()
-            message = Message.reply(
-                conversation,
-                author=Author.AGENT,
-                at=now,
-                text=text,
-                template=template,
-                author_id=agent_id,
-            )
-            if conversation.status is ConversationStatus.BOT:
-                conversation.hand_off(agent_id, now)
-            conversation.record_reply(now)
-            conversation.mark_read()
-            await uow.messages.add(message)
-            await uow.conversations.update(conversation)
-            await uow.jobs.add(Job.new(DELIVER_JOB, {"message_id": message.id}, at=now))
-            await uow.commit()
-        self._wake()
-        return message
-
-    async def hand_off(self, conversation_id: str, *, assignee_id: str | None) -> Conversation:
-        now = self._clock.now()
-        async with self._uow() as uow:
-            conversation = await uow.conversations.get(conversation_id)
-            conversation.hand_off(assignee_id, now)
-            await uow.conversations.update(conversation)
-            await uow.jobs.add(Job.new(HAND_OFF_JOB, {"conversation_id": conversation.id}, at=now))
-            await uow.commit()
-        self._wake()
-        return conversation
-
-    async def release(self, conversation_id: str) -> Conversation:
-        return await self._change(conversation_id, lambda c, at: c.release(at))
-
-    async def close(self, conversation_id: str) -> Conversation:
-        return await self._change(conversation_id, lambda c, at: c.close(at))
-
-    async def mark_read(self, conversation_id: str) -> Conversation:
-        return await self._change(conversation_id, lambda c, _: c.mark_read())
-
-    async def _change(
-        self, conversation_id: str, change: Callable[[Conversation, datetime], None]
-    ) -> Conversation:
-        async with self._uow() as uow:
-            conversation = await uow.conversations.get(conversation_id)
-            change(conversation, self._clock.now())
-            await uow.conversations.update(conversation)
-            await uow.commit()
-        return conversation
-
-    async def list_contacts(self, page: PageRequest, *, text: str | None = None) -> Page[Contact]:
-        async with self._uow(read_only=True) as uow:
-            return await uow.contacts.find(page, text=text)
-
-    async def contact(self, contact_id: str) -> Contact:
-        async with self._uow(read_only=True) as uow:
-            return await uow.contacts.get(contact_id)
-
-    async def edit_contact(
-        self, contact_id: str, *, name: str | None, email: str | None, notes: str | None
-    ) -> Contact:
-        async with self._uow() as uow:
-            contact = await uow.contacts.get(contact_id)
-            contact.edit(name=name, email=email, notes=notes, at=self._clock.now())
-            await uow.contacts.update(contact)
-            await uow.commit()
-        return contact
-
-    async def merge_contacts(self, keep_id: str, other_id: str) -> Contact:
-        """The same person on two channels: one contact with both identities."""
-        if keep_id == other_id:
-            raise RuleViolated("a contact cannot be merged into itself", {"contact_id": "same"})
-        async with self._uow() as uow:
-            keep = await uow.contacts.get(keep_id)
-            await self._absorb(uow, keep, other_id, self._clock.now())
-            await uow.commit()
-        return keep
+    async def _show(self, conversation: Conversation, message: Message) -> None:
+        if conversation.channel is Channel.WEBCHAT and conversation.thread:
+            await self._live.publish(conversation.thread, message)
 
 
 def _unanswered(history: list[Message]) -> list[Message]:

@@ -1,0 +1,169 @@
+"""Messages both ways, their attachments and templates, and how their delivery went."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import attrs
+
+from talia_core.conversations.conversation import Conversation
+from talia_core.conversations.events import InboundMessage, Location, StatusUpdate, clip
+from talia_core.conversations.vocabulary import (
+    Author,
+    Channel,
+    DeliveryStatus,
+    Direction,
+    MessageType,
+)
+from talia_core.shared.errors import RuleViolated
+from talia_core.shared.ids import new_id
+from talia_core.shared.text import required_text
+
+MAX_TEXT = 4096
+
+_PROGRESS = {
+    DeliveryStatus.PENDING: 0,
+    DeliveryStatus.SENT: 1,
+    DeliveryStatus.DELIVERED: 2,
+    DeliveryStatus.READ: 3,
+}
+
+
+@attrs.frozen
+class Media:
+    """An attachment: ``file_key`` once stored in the file store, ``source`` the channel's."""
+
+    source: str | None = None
+    file_key: str | None = None
+    mime_type: str | None = None
+    filename: str | None = None
+    size: int | None = None
+
+
+@attrs.frozen
+class Template:
+    name: str
+    language: str
+    parameters: tuple[str, ...] = ()
+
+
+@attrs.define
+class Message:
+    conversation_id: str
+    channel: Channel
+    direction: Direction
+    author: Author
+    type: MessageType
+    created_at: datetime
+    text: str | None = None
+    media: Media | None = None
+    location: Location | None = None
+    template: Template | None = None
+    external_id: str | None = None
+    author_id: str | None = None
+    status: DeliveryStatus = DeliveryStatus.PENDING
+    status_at: datetime | None = None
+    error_code: str | None = None
+    error_title: str | None = None
+    raw_type: str | None = None
+    id: str = attrs.field(factory=new_id)
+
+    @classmethod
+    def inbound(cls, conversation_id: str, event: InboundMessage, received_at: datetime) -> Message:
+        """Ordered by when we received it (provider clocks and queues are not ours); the
+        provider's own time is kept as ``status_at``."""
+        media = None
+        if event.media is not None:
+            media = Media(
+                source=event.media.reference,
+                mime_type=event.media.mime_type,
+                filename=event.media.filename,
+            )
+        return cls(
+            conversation_id=conversation_id,
+            channel=event.channel,
+            direction=Direction.INBOUND,
+            author=Author.CONTACT,
+            type=event.type,
+            created_at=received_at,
+            text=clip(event.text, MAX_TEXT),
+            media=media,
+            location=event.location,
+            external_id=event.external_id,
+            status=DeliveryStatus.RECEIVED,
+            status_at=event.sent_at,
+            raw_type=event.raw_type,
+        )
+
+    @classmethod
+    def reply(
+        cls,
+        conversation: Conversation,
+        *,
+        author: Author,
+        at: datetime,
+        text: str | None = None,
+        template: Template | None = None,
+        author_id: str | None = None,
+    ) -> Message:
+        if (text is None) == (template is None):
+            raise RuleViolated("a reply has either text or a template", {"text": "required"})
+        return cls(
+            conversation_id=conversation.id,
+            channel=conversation.channel,
+            direction=Direction.OUTBOUND,
+            author=author,
+            type=MessageType.TEXT if text is not None else MessageType.TEMPLATE,
+            created_at=at,
+            text=required_text("text", text, MAX_TEXT) if text is not None else None,
+            template=template,
+            author_id=author_id,
+        )
+
+    def attach(self, media: Media) -> None:
+        self.media = media
+
+    def accepted(self, external_id: str, at: datetime) -> None:
+        """The provider took the message and named it."""
+        self.external_id = external_id
+        if self.status is DeliveryStatus.PENDING:
+            self.status = DeliveryStatus.SENT
+            self.status_at = at
+
+    def record_status(self, update: StatusUpdate) -> bool:
+        """Apply a status if it moves the message forward; True when it changed anything.
+
+        Statuses arrive unordered: a later step that arrived first wins over an earlier
+        one that arrives late (read before delivered leaves it read). A failure counts
+        unless a later success was already seen.
+        """
+        if self.direction is not Direction.OUTBOUND or self.status is DeliveryStatus.FAILED:
+            return False
+        if update.status is DeliveryStatus.FAILED:
+            if (
+                self.status_at is not None
+                and self.status_at > update.at
+                and self.status
+                in (
+                    DeliveryStatus.DELIVERED,
+                    DeliveryStatus.READ,
+                )
+            ):
+                return False
+            self.status = DeliveryStatus.FAILED
+            self.status_at = update.at
+            self.error_code = clip(update.error_code, 50)
+            self.error_title = clip(update.error_title, 500)
+            return True
+        if update.status not in _PROGRESS or _PROGRESS[update.status] <= _PROGRESS[self.status]:
+            return False
+        self.status = update.status
+        self.status_at = max(self.status_at or update.at, update.at)
+        return True
+
+    def refused(self, code: str | None, title: str, at: datetime) -> None:
+        """The provider refused the message for good."""
+        self.status = DeliveryStatus.FAILED
+        self.status_at = at
+        self.error_code = clip(code, 50)
+        self.error_title = clip(title, 500)
