@@ -26,8 +26,9 @@ from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
 from redis.exceptions import RedisError
 
-from talia_core.conversations.model import Channel, Direction, Message
+from talia_core.conversations.messages import Message
 from talia_core.conversations.ports import Outbound
+from talia_core.conversations.vocabulary import Channel, Direction
 from talia_core.shared.errors import ExternalServiceUnavailable
 
 logger = logging.getLogger("talia.webchat")

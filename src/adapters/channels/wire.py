@@ -12,7 +12,7 @@ from typing import Any
 import attrs
 import httpx
 
-from talia_core.conversations.model import ChannelEvent
+from talia_core.conversations.events import ChannelEvent
 from talia_core.shared.errors import Malformed
 
 MAX_RETRY_AFTER = 24 * 3600

@@ -26,12 +26,14 @@ from litestar.di import NamedDependency
 from litestar.params import QueryParameter
 from pydantic import BaseModel, Field
 
-from adapters.channels import chatwoot, twilio, whatsapp
+from adapters.channels.chatwoot import webhook as chatwoot
+from adapters.channels.twilio import webhook as twilio
+from adapters.channels.whatsapp import webhook as whatsapp
 from entrypoints.http.auth import public
 from entrypoints.http.errors import problem_response, problems
 from entrypoints.settings import ChannelSettings
-from talia_core.conversations.model import ChannelEvent
-from talia_core.conversations.services import InboxService
+from talia_core.conversations.events import ChannelEvent
+from talia_core.conversations.inbox import InboxService
 from talia_core.shared.errors import Forbidden, NotFound, Unauthorized
 
 logger = logging.getLogger("talia.channels")

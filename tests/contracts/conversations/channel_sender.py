@@ -3,11 +3,14 @@ server speaking its provider's wire format.
 
 How to add a channel: write a harness (any object with the attributes and methods of
 ``SenderHarness``) over your adapter and your fake provider, then subclass
-``ChannelSenderContract`` in a class whose name ends in ``Tests`` with a ``harness`` fixture:
+``ChannelSenderContract`` in a class whose name ends in ``Tests`` with a ``harness`` fixture.
+A sender that calls its provider over HTTP subclasses ``RemoteChannelSenderContract``
+instead, with a ``RemoteSenderHarness`` and an ``unconfigured`` fixture, and so also runs
+what the network does to it (silence, refused connections, a busy provider):
 
-    class TwilioChannelSenderTests(ChannelSenderContract):
+    class TwilioChannelSenderTests(RemoteChannelSenderContract):
         @pytest.fixture
-        def harness(self, twilio: FakeTwilio, sender: TwilioChannelSender) -> SenderHarness:
+        def harness(self, twilio: FakeTwilio, sender: TwilioChannelSender) -> RemoteSenderHarness:
             return TwilioHarness(twilio, sender)
 
 ``tests/integration/channels/test_whatsapp_cloud.py`` (``GraphHarness``) and
@@ -19,13 +22,15 @@ from __future__ import annotations
 from typing import Protocol
 
 import attrs
+import httpx
 import pytest
 
 from talia_core.conversations.errors import DeliveryRefused
-from talia_core.conversations.model import Channel, ChannelIdentity, MessageType
 from talia_core.conversations.ports import ChannelSender, Outbound
+from talia_core.conversations.vocabulary import Channel, ChannelIdentity, MessageType
 from talia_core.shared.errors import ExternalServiceUnavailable
 from talia_core.shared.ids import new_id
+from tests.fakeserver import refusing_port
 
 
 @attrs.frozen
@@ -71,6 +76,32 @@ class SenderHarness(Protocol):
 
     def received(self) -> list[Received]:
         """Every message the provider accepted, in order."""
+        ...
+
+
+class RemoteSenderHarness(SenderHarness, Protocol):
+    """A harness over a sender that calls its provider over HTTP."""
+
+    @property
+    def base_url(self) -> str:
+        """Where the provider listens."""
+        ...
+
+    def sender_with(self, client: httpx.AsyncClient, base_url: str) -> ChannelSender:
+        """A sender set up like ``sender``, calling ``base_url`` through ``client``."""
+        ...
+
+    def go_silent(self) -> None:
+        """Make the provider take the next request and never answer it."""
+        ...
+
+    def go_busy(self, status: int, retry_after: int) -> None:
+        """Make the provider answer the next request with this status (429, 503) and
+        ``Retry-After`` in seconds."""
+        ...
+
+    def requests(self) -> int:
+        """How many requests the provider got."""
         ...
 
 
@@ -130,3 +161,54 @@ class ChannelSenderContract:
         await harness.sender.hand_off(harness.thread)
 
         assert harness.received() == []
+
+
+class RemoteChannelSenderContract(ChannelSenderContract):
+    """What the network does to a sender that calls its provider over HTTP.
+
+    Besides ``harness``, the subclass provides ``unconfigured``: a sender missing a setting it
+    needs (parametrize the fixture to try each one).
+    """
+
+    async def test_a_provider_that_never_answers_times_out_as_unavailable(
+        self, harness: RemoteSenderHarness
+    ) -> None:
+        harness.go_silent()
+        async with httpx.AsyncClient(timeout=0.2) as impatient:
+            sender = harness.sender_with(impatient, harness.base_url)
+
+            with pytest.raises(ExternalServiceUnavailable, match="timed out") as unavailable:
+                await sender.send(text_to(harness, "hola"))
+
+        assert unavailable.value.service == harness.channel.value
+
+    async def test_a_provider_that_cannot_be_reached_is_unavailable(
+        self, harness: RemoteSenderHarness
+    ) -> None:
+        async with httpx.AsyncClient(timeout=5.0) as client:
+            with refusing_port() as port:
+                sender = harness.sender_with(client, f"http://127.0.0.1:{port}")
+
+                with pytest.raises(ExternalServiceUnavailable, match="ConnectError"):
+                    await sender.send(text_to(harness, "hola"))
+
+    @pytest.mark.parametrize("status", [429, 503])
+    async def test_a_busy_provider_says_when_to_come_back(
+        self, harness: RemoteSenderHarness, status: int
+    ) -> None:
+        harness.go_busy(status, retry_after=7)
+
+        with pytest.raises(ExternalServiceUnavailable) as unavailable:
+            await harness.sender.send(text_to(harness, "hola"))
+
+        assert unavailable.value.service == harness.channel.value
+        assert unavailable.value.retry_after_seconds == 7
+        assert harness.received() == []
+
+    async def test_an_unconfigured_sender_is_unavailable_without_calling_the_provider(
+        self, harness: RemoteSenderHarness, unconfigured: ChannelSender
+    ) -> None:
+        with pytest.raises(ExternalServiceUnavailable):
+            await unconfigured.send(text_to(harness, "hola"))
+
+        assert harness.requests() == 0

@@ -6,8 +6,8 @@ the created message, ``POST .../toggle_status`` answered ``{"meta": {}, "payload
 and Active Storage blob URLs (``/rails/active_storage/blobs/redirect/{signed_id}/{name}``)
 that redirect to ``FakeStorage``, the bucket Chatwoot keeps files in, which serves them to
 anyone holding the URL. Errors come as Chatwoot renders them: ``{"error": ...}`` (401, 404)
-or ``{"message": ..., "attributes": [...]}`` for an invalid record (422). Both servers record
-every request and can be told what to answer next.
+or ``{"message": ..., "attributes": [...]}`` for an invalid record (422). Both are
+``tests.fakeserver.LocalServer``: they record every request and can be told what to answer next.
 
 Shapes follow Chatwoot's swagger (``conversation/messages/create.yml``,
 ``conversation/toggle_status.yml``) and ``RequestExceptionHandler``.
@@ -15,120 +15,22 @@ Shapes follow Chatwoot's swagger (``conversation/messages/create.yml``,
 
 from __future__ import annotations
 
-import asyncio
 import itertools
-import json
 import re
 import secrets
 import time
-from collections import deque
 from typing import Any
 
 import attrs
 
+from tests.fakeserver import LocalServer, Recorded, Reply
+
 MAX_CONTENT = 150_000  # Message validates content's length
-_REASONS = {
-    200: "OK",
-    302: "Found",
-    401: "Unauthorized",
-    403: "Forbidden",
-    404: "Not Found",
-    422: "Unprocessable Entity",
-    429: "Too Many Requests",
-    500: "Internal Server Error",
-    502: "Bad Gateway",
-    503: "Service Unavailable",
-}
 _CONVERSATION = re.compile(
     r"/api/v1/accounts/(?P<account>[^/]+)/conversations/(?P<id>\d+)"
     r"/(?P<action>messages|toggle_status)"
 )
 _BLOB = "/rails/active_storage/blobs/redirect/"
-
-
-@attrs.frozen
-class Recorded:
-    method: str
-    path: str
-    query: str
-    headers: dict[str, str]
-    body: bytes
-
-    def json(self) -> Any:
-        return json.loads(self.body)
-
-
-@attrs.frozen
-class Reply:
-    status: int = 200
-    body: bytes | dict[str, Any] = b""
-    headers: dict[str, str] = attrs.field(factory=dict)
-    stall: bool = False  # take the request and never answer
-    declare_length: bool = True  # False: no Content-Length, the body ends when the socket does
-
-
-class LocalServer:
-    """One HTTP/1.1 server on a loopback address; ``answer`` says what it answers."""
-
-    def __init__(self, host: str = "127.0.0.1") -> None:
-        self.host = host
-        self.requests: list[Recorded] = []
-        self.replies: deque[Reply] = deque()
-        self.base_url = ""
-        self._server: asyncio.Server | None = None
-        self._release = asyncio.Event()
-
-    async def start(self) -> str:
-        self._server = await asyncio.start_server(self._serve, self.host, 0)
-        port = self._server.sockets[0].getsockname()[1]
-        self.base_url = f"http://{self.host}:{port}"
-        return self.base_url
-
-    async def close(self) -> None:
-        self._release.set()
-        if self._server is not None:
-            self._server.close()
-            await self._server.wait_closed()
-
-    def answer_next(self, reply: Reply) -> None:
-        self.replies.append(reply)
-
-    def answer(self, request: Recorded) -> Reply:
-        raise NotImplementedError
-
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            try:
-                request = await self._read(reader)
-            except (ValueError, asyncio.IncompleteReadError, ConnectionError):
-                return  # not a request: the client went away
-            self.requests.append(request)
-            reply = self.replies.popleft() if self.replies else self.answer(request)
-            if reply.stall:
-                await self._release.wait()
-                return
-            body = reply.body if isinstance(reply.body, bytes) else json.dumps(reply.body).encode()
-            head = [f"HTTP/1.1 {reply.status} {_REASONS.get(reply.status, 'Status')}"]
-            if reply.declare_length:
-                head.append(f"Content-Length: {len(body)}")
-            head += ["Connection: close", *(f"{k}: {v}" for k, v in reply.headers.items())]
-            writer.write(("\r\n".join(head) + "\r\n\r\n").encode() + body)
-            await writer.drain()
-        except ConnectionError:
-            return  # the client stopped reading (a download over its limit)
-        finally:
-            writer.close()
-
-    @staticmethod
-    async def _read(reader: asyncio.StreamReader) -> Recorded:
-        method, target, _ = (await reader.readline()).decode().split(" ", 2)
-        path, _, query = target.partition("?")
-        headers: dict[str, str] = {}
-        while (line := (await reader.readline()).decode().rstrip("\r\n")) != "":
-            name, _, value = line.partition(":")
-            headers[name.strip().lower()] = value.strip()
-        body = await reader.readexactly(int(headers.get("content-length", "0")))
-        return Recorded(method, path, query, headers, body)
 
 
 def chatwoot_error(message: str) -> dict[str, Any]:

@@ -1,6 +1,6 @@
 """A local HTTP server speaking the WhatsApp Cloud API's Graph wire format.
 
-A few lines of asyncio on 127.0.0.1 (a free port). It checks the bearer token as the Graph API
+A ``tests.fakeserver.LocalServer`` on 127.0.0.1. It checks the bearer token as the Graph API
 does (a wrong one is error 190), records every request, and answers as Meta documents:
 
 - ``POST /{version}/{phone-number-id}/messages`` -> ``{"messaging_product": "whatsapp",
@@ -15,49 +15,15 @@ does (a wrong one is error 190), records every request, and answers as Meta docu
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
-import json
-from collections import deque
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs
 
 import attrs
 
-_REASONS = {
-    200: "OK",
-    400: "Bad Request",
-    401: "Unauthorized",
-    403: "Forbidden",
-    404: "Not Found",
-    429: "Too Many Requests",
-    500: "Internal Server Error",
-    503: "Service Unavailable",
-}
+from tests.fakeserver import LocalServer, Recorded, Reply
+
 ATTACHMENTS = "/whatsapp_business/attachments/"
-
-
-@attrs.frozen
-class Recorded:
-    method: str
-    path: str
-    headers: dict[str, str]
-    body: bytes
-
-    def json(self) -> Any:
-        return json.loads(self.body)
-
-    @property
-    def route(self) -> str:
-        return urlsplit(self.path).path
-
-
-@attrs.frozen
-class Reply:
-    status: int = 200
-    body: bytes | dict[str, Any] = b""
-    headers: dict[str, str] = attrs.field(factory=dict)
-    stall: bool = False  # accept the request and never answer
 
 
 def graph_error(
@@ -90,33 +56,16 @@ class Media:
     file_size: int
 
 
-class FakeGraph:
+class FakeGraph(LocalServer):
+    content_type = "application/json; charset=UTF-8"
+
     def __init__(self, *, token: str, phone_number_id: str, version: str) -> None:
+        super().__init__()
         self._auth = f"Bearer {token}"
         self._messages = f"/{version}/{phone_number_id}/messages"
         self._version = version
-        self.requests: list[Recorded] = []
         self.sent: list[dict[str, Any]] = []  # the messages it accepted
-        self.replies: deque[Reply] = deque()
         self._media: dict[str, Media] = {}
-        self._server: asyncio.Server | None = None
-        self._release = asyncio.Event()
-        self.base_url = ""
-
-    async def start(self) -> str:
-        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
-        port = self._server.sockets[0].getsockname()[1]
-        self.base_url = f"http://127.0.0.1:{port}"
-        return self.base_url
-
-    async def close(self) -> None:
-        self._release.set()
-        if self._server is not None:
-            self._server.close()
-            await self._server.wait_closed()
-
-    def answer_next(self, reply: Reply) -> None:
-        self.replies.append(reply)
 
     def serve_media(
         self,
@@ -133,61 +82,21 @@ class FakeGraph:
         size = file_size if file_size is not None else len(content)
         self._media[media_id] = Media(content, mime_type, digest, size)
 
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            try:
-                request = await self._read(reader)
-            except (ValueError, asyncio.IncompleteReadError, ConnectionError):
-                return  # not a request: the client went away
-            self.requests.append(request)
-            reply = self.replies.popleft() if self.replies else self._graph(request)
-            if reply.stall:
-                await self._release.wait()
-                return
-            if request.route == self._messages and 200 <= reply.status < 300:
-                self.sent.append(request.json())
-            await self._write(writer, reply)
-        finally:
-            writer.close()
-
-    @staticmethod
-    async def _read(reader: asyncio.StreamReader) -> Recorded:
-        method, path, _ = (await reader.readline()).decode().split(" ", 2)
-        headers: dict[str, str] = {}
-        while (line := (await reader.readline()).decode().rstrip("\r\n")) != "":
-            name, _, value = line.partition(":")
-            headers[name.strip().lower()] = value.strip()
-        body = await reader.readexactly(int(headers.get("content-length", "0")))
-        return Recorded(method, path, headers, body)
-
-    @staticmethod
-    async def _write(writer: asyncio.StreamWriter, reply: Reply) -> None:
-        body = reply.body if isinstance(reply.body, bytes) else json.dumps(reply.body).encode()
-        headers = {"Content-Type": "application/json; charset=UTF-8"} | reply.headers
-        head = [
-            f"HTTP/1.1 {reply.status} {_REASONS.get(reply.status, 'Status')}",
-            f"Content-Length: {len(body)}",
-            "Connection: close",
-            *(f"{name}: {value}" for name, value in headers.items()),
-        ]
-        writer.write(("\r\n".join(head) + "\r\n\r\n").encode() + body)
-        await writer.drain()
-
-    def _graph(self, request: Recorded) -> Reply:
+    def answer(self, request: Recorded) -> Reply:
         """What the Graph API answers a request it was not told to answer otherwise."""
         if request.headers.get("authorization") != self._auth:
             error = graph_error(190, "Invalid OAuth access token - Cannot parse access token")
             return Reply(401, error)
-        if request.method == "POST" and request.route == self._messages:
+        if request.method == "POST" and request.path == self._messages:
             return self._send(request.json())
-        if request.method == "GET" and request.route == ATTACHMENTS:
-            media = self._media.get(parse_qs(urlsplit(request.path).query).get("mid", [""])[0])
+        if request.method == "GET" and request.path == ATTACHMENTS:
+            media = self._media.get(parse_qs(request.query).get("mid", [""])[0])
             if media is None:
                 return Reply(404, b"")
             return Reply(200, media.content, {"Content-Type": media.mime_type})
         prefix = f"/{self._version}/"
-        if request.method == "GET" and request.route.startswith(prefix):
-            return self._describe(request.route.removeprefix(prefix))
+        if request.method == "GET" and request.path.startswith(prefix):
+            return self._describe(request.path.removeprefix(prefix))
         return Reply(400, graph_error(2500, "Unknown path components", kind="OAuthException"))
 
     def _send(self, payload: dict[str, Any]) -> Reply:
@@ -200,6 +109,7 @@ class FakeGraph:
             "contacts": [contact],
             "messages": [{"id": f"wamid.HBgLNTE5ODc2NTQzMjEVAgARGBI{len(self.sent) + 1:04d}"}],
         }
+        self.sent.append(payload)
         return Reply(200, answer)
 
     def _describe(self, media_id: str) -> Reply:

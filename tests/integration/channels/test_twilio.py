@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
-import socket
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from typing import Any
@@ -18,27 +17,27 @@ import attrs
 import httpx
 import pytest
 
-from adapters.channels.twilio import TwilioChannelSender, TwilioMediaDownloader
+from adapters.channels.twilio.media import TwilioMediaDownloader
+from adapters.channels.twilio.sender import TwilioChannelSender
 from talia_core.conversations.errors import DeliveryRefused
-from talia_core.conversations.model import (
-    Channel,
-    ChannelIdentity,
-    IdentityKind,
-    Location,
-    MessageType,
-    Template,
-)
+from talia_core.conversations.events import Location
+from talia_core.conversations.messages import Template
 from talia_core.conversations.ports import Download, Outbound
+from talia_core.conversations.vocabulary import Channel, ChannelIdentity, IdentityKind, MessageType
 from talia_core.shared.errors import ExternalServiceUnavailable, Malformed, NotFound
 from tests.contracts.conversations.channel_sender import (
-    ChannelSenderContract,
     Received,
-    SenderHarness,
+    RemoteChannelSenderContract,
+    RemoteSenderHarness,
 )
+from tests.contracts.conversations.media_downloader import (
+    RemoteMediaDownloaderContract,
+    RemoteMediaHarness,
+)
+from tests.fakeserver import Reply, refusing_port
 from tests.integration.channels.twilio_server import (
     FakeMediaHost,
     FakeTwilio,
-    Reply,
     basic_auth,
     twilio_error,
 )
@@ -122,6 +121,13 @@ class TwilioHarness:
     thread: str | None = None
     address: str = ANA
 
+    @property
+    def base_url(self) -> str:
+        return self.twilio.base_url
+
+    def sender_with(self, client: httpx.AsyncClient, base_url: str) -> TwilioChannelSender:
+        return sender_at(client, base_url)
+
     def refuse_next(self) -> str:
         self.twilio.answer_next(
             Reply(400, twilio_error(21610, "Attempt to send to unsubscribed recipient"))
@@ -131,14 +137,30 @@ class TwilioHarness:
     def go_down(self, status: int) -> None:
         self.twilio.answer_next(Reply(status, b"<html><body>Twilio is down</body></html>"))
 
+    def go_silent(self) -> None:
+        self.twilio.answer_next(Reply(stall=True))
+
+    def go_busy(self, status: int, retry_after: int) -> None:
+        busy = twilio_error(20429, "Too Many Requests", status)
+        self.twilio.answer_next(Reply(status, busy, {"Retry-After": str(retry_after)}))
+
+    def requests(self) -> int:
+        return len(self.twilio.requests)
+
     def received(self) -> list[Received]:
         return [Received(form["To"], form.get("Body")) for form in self.twilio.created]
 
 
-class TwilioChannelSenderTests(ChannelSenderContract):
+class TwilioChannelSenderTests(RemoteChannelSenderContract):
     @pytest.fixture
-    def harness(self, twilio: FakeTwilio, sender: TwilioChannelSender) -> SenderHarness:
+    def harness(self, twilio: FakeTwilio, sender: TwilioChannelSender) -> RemoteSenderHarness:
         return TwilioHarness(twilio, sender)
+
+    @pytest.fixture(params=["account_sid", "auth_token", "from_address"])
+    def unconfigured(
+        self, request: pytest.FixtureRequest, client: httpx.AsyncClient, twilio: FakeTwilio
+    ) -> TwilioChannelSender:
+        return sender_at(client, twilio.base_url, **{request.param: ""})
 
 
 # --------------------------------------------------------------------------- sending
@@ -311,21 +333,6 @@ async def test_a_forbidden_account_leaves_it_unavailable(
         await sender.send(outbound())
 
 
-@pytest.mark.parametrize("status", [429, 503])
-async def test_a_busy_twilio_says_when_to_come_back(
-    twilio: FakeTwilio, sender: TwilioChannelSender, status: int
-) -> None:
-    twilio.answer_next(
-        Reply(status, twilio_error(20429, "Too Many Requests", status), {"Retry-After": "7"})
-    )
-
-    with pytest.raises(ExternalServiceUnavailable) as unavailable:
-        await sender.send(outbound())
-
-    assert unavailable.value.service == "twilio"
-    assert unavailable.value.retry_after_seconds == 7
-
-
 async def test_a_retry_after_date_is_counted_in_seconds(
     twilio: FakeTwilio, sender: TwilioChannelSender
 ) -> None:
@@ -360,42 +367,6 @@ async def test_an_answer_that_is_not_twilios_leaves_it_unavailable(
         await sender.send(outbound())
 
     assert len(twilio.requests) == 1
-
-
-async def test_a_silent_twilio_times_out_as_unavailable(twilio: FakeTwilio) -> None:
-    twilio.answer_next(Reply(stall=True))
-    async with httpx.AsyncClient(timeout=0.2) as impatient:
-        with pytest.raises(ExternalServiceUnavailable, match="timed out"):
-            await sender_at(impatient, twilio.base_url).send(outbound())
-
-
-@pytest.fixture
-def refusing_port() -> Iterator[int]:
-    """A loopback port bound but not listening: connecting to it is refused."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        yield sock.getsockname()[1]
-
-
-async def test_an_unreachable_twilio_is_unavailable(
-    client: httpx.AsyncClient, refusing_port: int
-) -> None:
-    sender = sender_at(client, f"http://127.0.0.1:{refusing_port}")
-
-    with pytest.raises(ExternalServiceUnavailable, match="ConnectError"):
-        await sender.send(outbound())
-
-
-@pytest.mark.parametrize("missing", ["account_sid", "auth_token", "from_address"])
-async def test_an_unconfigured_sender_is_unavailable_without_calling_twilio(
-    twilio: FakeTwilio, client: httpx.AsyncClient, missing: str
-) -> None:
-    sender = sender_at(client, twilio.base_url, **{missing: ""})
-
-    with pytest.raises(ExternalServiceUnavailable, match="not configured"):
-        await sender.send(outbound())
-
-    assert twilio.requests == []
 
 
 async def test_handing_off_calls_nobody(twilio: FakeTwilio, sender: TwilioChannelSender) -> None:
@@ -433,6 +404,31 @@ def downloader_for(
 @pytest.fixture
 def downloader(client: httpx.AsyncClient) -> TwilioMediaDownloader:
     return downloader_for(client)
+
+
+@attrs.frozen
+class TwilioMediaHarness:
+    twilio: FakeTwilio
+    client: httpx.AsyncClient
+
+    @property
+    def downloader(self) -> TwilioMediaDownloader:
+        return downloader_for(self.client)
+
+    def limited_to(self, max_bytes: int) -> TwilioMediaDownloader:
+        return downloader_for(self.client, max_bytes=max_bytes)
+
+    def serve(self, content: bytes, mime_type: str) -> str:
+        return self.twilio.add_media(content, mime_type)
+
+    def missing(self) -> str:
+        return f"{self.twilio.base_url}/2010-04-01/Accounts/{ACCOUNT_SID}/Messages/MM1/Media/ME1"
+
+
+class TwilioMediaDownloaderTests(RemoteMediaDownloaderContract):
+    @pytest.fixture
+    def media(self, twilio: FakeTwilio, client: httpx.AsyncClient) -> RemoteMediaHarness:
+        return TwilioMediaHarness(twilio, client)
 
 
 async def test_media_is_fetched_with_credentials_from_twilio_and_without_from_its_cdn(
@@ -565,15 +561,6 @@ async def test_an_entry_starting_with_a_dot_allows_the_hosts_below_it(
             assert recorder.requests == []
 
 
-async def test_media_twilio_does_not_have_is_not_found(
-    twilio: FakeTwilio, downloader: TwilioMediaDownloader
-) -> None:
-    missing = f"{twilio.base_url}/2010-04-01/Accounts/{ACCOUNT_SID}/Messages/MM1/Media/ME1"
-
-    with pytest.raises(NotFound):
-        await downloader.download(missing)
-
-
 async def test_media_gone_from_the_cdn_is_not_found(
     twilio: FakeTwilio, cdn: FakeMediaHost, downloader: TwilioMediaDownloader
 ) -> None:
@@ -679,13 +666,12 @@ async def test_a_silent_cdn_times_out_as_unavailable(
             await downloader_for(impatient).download(media_url)
 
 
-async def test_an_unreachable_twilio_leaves_media_unavailable(
-    client: httpx.AsyncClient, refusing_port: int
-) -> None:
-    reference = f"http://127.0.0.1:{refusing_port}/2010-04-01/Accounts/AC1/Messages/MM1/Media/ME1"
+async def test_an_unreachable_twilio_leaves_media_unavailable(client: httpx.AsyncClient) -> None:
+    with refusing_port() as port:
+        reference = f"http://127.0.0.1:{port}/2010-04-01/Accounts/AC1/Messages/MM1/Media/ME1"
 
-    with pytest.raises(ExternalServiceUnavailable, match="ConnectError"):
-        await downloader_for(client).download(reference)
+        with pytest.raises(ExternalServiceUnavailable, match="ConnectError"):
+            await downloader_for(client).download(reference)
 
 
 async def test_an_unconfigured_downloader_is_unavailable_without_calling_twilio(

@@ -5,7 +5,8 @@ with HTTP Basic auth and a form body, answered 201 with the Message resource as 
 with Twilio's error JSON ``{"code", "message", "more_info", "status"}``; and the media of
 incoming messages, ``GET .../Messages/{MessageSid}/Media/{MediaSid}``, answered with a
 redirect to the CDN. ``FakeMediaHost`` is that CDN: it serves files to anyone, with no
-credentials. Both record every request and can be told what to answer next.
+credentials. Both are ``tests.fakeserver.LocalServer``: they record every request and can be
+told what to answer next.
 
 Shapes follow Twilio's Message resource reference and its error dictionary
 (https://www.twilio.com/docs/messaging/api/message-resource, /docs/api/errors).
@@ -13,57 +14,19 @@ Shapes follow Twilio's Message resource reference and its error dictionary
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import json
 import re
 import secrets
-from collections import deque
 from collections.abc import Callable
 from datetime import UTC, datetime
 from email.utils import format_datetime
 from typing import Any
-from urllib.parse import parse_qsl
 
-import attrs
+from tests.fakeserver import LocalServer, Recorded, Reply
 
 API_VERSION = "2010-04-01"
-_REASONS = {
-    200: "OK",
-    201: "Created",
-    307: "Temporary Redirect",
-    400: "Bad Request",
-    401: "Unauthorized",
-    404: "Not Found",
-    429: "Too Many Requests",
-    500: "Internal Server Error",
-    503: "Service Unavailable",
-}
 _ADDRESS = re.compile(r"whatsapp:\+[1-9]\d{6,14}")
-
-
-@attrs.frozen
-class Recorded:
-    method: str
-    path: str
-    query: str
-    headers: dict[str, str]
-    body: bytes
-
-    def form(self) -> dict[str, str]:
-        return dict(parse_qsl(self.body.decode(), keep_blank_values=True, strict_parsing=True))
-
-    def form_pairs(self) -> list[tuple[str, str]]:
-        return parse_qsl(self.body.decode(), keep_blank_values=True, strict_parsing=True)
-
-
-@attrs.frozen
-class Reply:
-    status: int = 200
-    body: bytes | dict[str, Any] = b""
-    headers: dict[str, str] = attrs.field(factory=dict)
-    stall: bool = False  # take the request and never answer
-    declare_length: bool = True  # False: no Content-Length, the body ends when the socket does
 
 
 def basic_auth(user: str, password: str) -> str:
@@ -78,70 +41,6 @@ def twilio_error(code: int, message: str, status: int = 400) -> dict[str, Any]:
         "more_info": f"https://www.twilio.com/docs/errors/{code}",
         "status": status,
     }
-
-
-class LocalServer:
-    """One HTTP/1.1 server on a loopback address; ``answer`` says what it answers."""
-
-    def __init__(self, host: str = "127.0.0.1") -> None:
-        self.host = host
-        self.requests: list[Recorded] = []
-        self.replies: deque[Reply] = deque()
-        self.base_url = ""
-        self._server: asyncio.Server | None = None
-        self._release = asyncio.Event()
-
-    async def start(self) -> str:
-        self._server = await asyncio.start_server(self._serve, self.host, 0)
-        port = self._server.sockets[0].getsockname()[1]
-        self.base_url = f"http://{self.host}:{port}"
-        return self.base_url
-
-    async def close(self) -> None:
-        self._release.set()
-        if self._server is not None:
-            self._server.close()
-            await self._server.wait_closed()
-
-    def answer_next(self, reply: Reply) -> None:
-        self.replies.append(reply)
-
-    def answer(self, request: Recorded) -> Reply:
-        raise NotImplementedError
-
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            try:
-                request = await self._read(reader)
-            except (ValueError, asyncio.IncompleteReadError, ConnectionError):
-                return  # not a request: the client went away
-            self.requests.append(request)
-            reply = self.replies.popleft() if self.replies else self.answer(request)
-            if reply.stall:
-                await self._release.wait()
-                return
-            body = reply.body if isinstance(reply.body, bytes) else json.dumps(reply.body).encode()
-            head = [f"HTTP/1.1 {reply.status} {_REASONS.get(reply.status, 'Status')}"]
-            if reply.declare_length:
-                head.append(f"Content-Length: {len(body)}")
-            head += ["Connection: close", *(f"{k}: {v}" for k, v in reply.headers.items())]
-            writer.write(("\r\n".join(head) + "\r\n\r\n").encode() + body)
-            await writer.drain()
-        except ConnectionError:
-            return  # the client stopped reading (a download over its limit)
-        finally:
-            writer.close()
-
-    @staticmethod
-    async def _read(reader: asyncio.StreamReader) -> Recorded:
-        method, target, _ = (await reader.readline()).decode().split(" ", 2)
-        path, _, query = target.partition("?")
-        headers: dict[str, str] = {}
-        while (line := (await reader.readline()).decode().rstrip("\r\n")) != "":
-            name, _, value = line.partition(":")
-            headers[name.strip().lower()] = value.strip()
-        body = await reader.readexactly(int(headers.get("content-length", "0")))
-        return Recorded(method, path, query, headers, body)
 
 
 class FakeMediaHost(LocalServer):

@@ -1,18 +1,14 @@
 """The Izipay gateway against a local HTTP server speaking Izipay's REST V4 format.
 
-The server is a few lines of asyncio on 127.0.0.1 (a free port): it checks HTTP Basic auth
-the way Izipay does, records every request, answers CreatePayment, CancelOrRefund and
-SDKTest, and can be told what to answer next (an ERROR, a 503, silence...).
+The server is a ``tests.fakeserver.LocalServer`` on 127.0.0.1: it checks HTTP Basic auth the
+way Izipay does, records every request, answers CreatePayment, CancelOrRefund and SDKTest,
+and can be told what to answer next (an ERROR, a 503, silence...).
 """
 
 from __future__ import annotations
 
-import asyncio
 import base64
-import json
-import socket
-from collections import deque
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import attrs
@@ -21,7 +17,7 @@ import pytest
 
 from adapters.payments.izipay import IzipayPaymentGateway
 from adapters.resilience import HyxResilienceRunner, resilient
-from talia_core.commerce.model import RefundReceipt
+from talia_core.commerce.payment import RefundReceipt
 from talia_core.resilience.model import (
     BreakerPolicy,
     BulkheadPolicy,
@@ -38,6 +34,7 @@ from tests.contracts.commerce.payment_gateway import (
     a_request,
     ipn_fields,
 )
+from tests.fakeserver import LocalServer, Recorded, Reply, refusing_port
 
 SHOP_ID = "69876357"
 PASSWORD = "testpassword_" + "k" * 40
@@ -46,27 +43,6 @@ CREATE_PAYMENT = "/api-payment/V4/Charge/CreatePayment"
 SDK_TEST = "/api-payment/V4/Charge/SDKTest"
 CANCEL_OR_REFUND = "/api-payment/V4/Transaction/CancelOrRefund"
 CREDIT = "5f3b1c0e8a2d4e6f9a7b3c1d2e4f6a8b"
-
-_REASONS = {200: "OK", 401: "Unauthorized", 404: "Not Found", 429: "Too Many Requests"}
-
-
-@attrs.frozen
-class Recorded:
-    method: str
-    path: str
-    headers: dict[str, str]
-    body: bytes
-
-    def json(self) -> Any:
-        return json.loads(self.body)
-
-
-@attrs.frozen
-class Reply:
-    status: int = 200
-    body: bytes | dict[str, Any] = b""
-    headers: dict[str, str] = attrs.field(factory=dict)
-    stall: bool = False  # accept the request and never answer
 
 
 def transaction(
@@ -104,64 +80,15 @@ def envelope(web_service: str, status: str, answer: dict[str, Any]) -> dict[str,
     }
 
 
-class FakeIzipay:
+class FakeIzipay(LocalServer):
+    content_type = "application/json;charset=UTF-8"
+
     def __init__(self, shop_id: str, password: str) -> None:
+        super().__init__()
         credentials = base64.b64encode(f"{shop_id}:{password}".encode()).decode()
         self._expected_auth = f"Basic {credentials}"
-        self.requests: list[Recorded] = []
-        self.replies: deque[Reply] = deque()
-        self._server: asyncio.Server | None = None
-        self._release = asyncio.Event()
 
-    async def start(self) -> str:
-        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
-        port = self._server.sockets[0].getsockname()[1]
-        return f"http://127.0.0.1:{port}"
-
-    async def close(self) -> None:
-        self._release.set()
-        if self._server is not None:
-            self._server.close()
-            await self._server.wait_closed()
-
-    def answer_next(self, reply: Reply) -> None:
-        self.replies.append(reply)
-
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            try:
-                request = await self._read(reader)
-            except (ValueError, asyncio.IncompleteReadError, ConnectionError):
-                return  # not a request: the client went away
-            self.requests.append(request)
-            reply = self.replies.popleft() if self.replies else self._izipay(request)
-            if reply.stall:
-                await self._release.wait()
-                return
-            body = reply.body if isinstance(reply.body, bytes) else json.dumps(reply.body).encode()
-            head = [
-                f"HTTP/1.1 {reply.status} {_REASONS.get(reply.status, 'Status')}",
-                "Content-Type: application/json;charset=UTF-8",
-                f"Content-Length: {len(body)}",
-                "Connection: close",
-                *(f"{name}: {value}" for name, value in reply.headers.items()),
-            ]
-            writer.write(("\r\n".join(head) + "\r\n\r\n").encode() + body)
-            await writer.drain()
-        finally:
-            writer.close()
-
-    @staticmethod
-    async def _read(reader: asyncio.StreamReader) -> Recorded:
-        method, path, _ = (await reader.readline()).decode().split(" ", 2)
-        headers: dict[str, str] = {}
-        while (line := (await reader.readline()).decode().rstrip("\r\n")) != "":
-            name, _, value = line.partition(":")
-            headers[name.strip().lower()] = value.strip()
-        body = await reader.readexactly(int(headers.get("content-length", "0")))
-        return Recorded(method, path, headers, body)
-
-    def _izipay(self, request: Recorded) -> Reply:
+    def answer(self, request: Recorded) -> Reply:
         """What Izipay answers a request it was not told to answer otherwise."""
         if request.headers.get("authorization") != self._expected_auth:
             return Reply(401, b"")
@@ -348,23 +275,14 @@ async def test_a_silent_izipay_times_out_as_unavailable(izipay: FakeIzipay, base
             await gateway.create_payment(a_request())
 
 
-@pytest.fixture
-def refusing_port() -> Iterator[int]:
-    """A loopback port bound but not listening: connecting to it is refused."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        yield sock.getsockname()[1]
+async def test_an_unreachable_izipay_is_unavailable(client: httpx.AsyncClient) -> None:
+    with refusing_port() as port:
+        gateway = gateway_at(client, f"http://127.0.0.1:{port}")
 
-
-async def test_an_unreachable_izipay_is_unavailable(
-    client: httpx.AsyncClient, refusing_port: int
-) -> None:
-    gateway = gateway_at(client, f"http://127.0.0.1:{refusing_port}")
-
-    with pytest.raises(ExternalServiceUnavailable, match="ConnectError"):
-        await gateway.create_payment(a_request())
-    with pytest.raises(ExternalServiceUnavailable):
-        await gateway.check()
+        with pytest.raises(ExternalServiceUnavailable, match="ConnectError"):
+            await gateway.create_payment(a_request())
+        with pytest.raises(ExternalServiceUnavailable):
+            await gateway.check()
 
 
 # ---------------------------------------------------------------------- CancelOrRefund

@@ -19,20 +19,22 @@ from typing import Any
 
 import pytest
 
-from adapters.channels.chatwoot import parse_event, signature_valid, token_valid
-from talia_core.conversations.model import (
-    Channel,
-    ChannelIdentity,
-    ConversationStatus,
-    IdentityKind,
+from adapters.channels.chatwoot.webhook import parse_event, signature_valid, token_valid
+from talia_core.conversations.events import (
     InboundMessage,
     InboxEntry,
     Location,
     MediaRef,
-    MessageType,
     Sender,
     ThreadUpdate,
     event_from_data,
+)
+from talia_core.conversations.vocabulary import (
+    Channel,
+    ChannelIdentity,
+    ConversationStatus,
+    IdentityKind,
+    MessageType,
 )
 from talia_core.shared.errors import Malformed
 

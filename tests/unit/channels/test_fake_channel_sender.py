@@ -1,5 +1,9 @@
-"""The fake channel sender passes the sender contract; the fake media downloader serves by
-reference. Other tests lean on both, so what they promise is pinned here."""
+"""The fake channel sender passes the sender contract, the fake media downloader the media
+downloader contract. Other tests lean on both, so what they promise is pinned here.
+
+The fake calls no provider, so of the contract's failures it runs the outage it can be told
+of (``fail_next``), not what the network does to a remote sender
+(``RemoteChannelSenderContract``)."""
 
 from __future__ import annotations
 
@@ -8,8 +12,8 @@ import pytest
 
 from adapters.memory.channels import FakeChannelSender, FakeMediaDownloader
 from talia_core.conversations.errors import DeliveryRefused
-from talia_core.conversations.model import Channel, ChannelIdentity, IdentityKind
-from talia_core.conversations.ports import ChannelSender, Download
+from talia_core.conversations.ports import ChannelSender
+from talia_core.conversations.vocabulary import Channel, ChannelIdentity, IdentityKind
 from talia_core.shared.errors import ExternalServiceUnavailable, NotFound
 from tests.contracts.conversations.channel_sender import (
     ChannelSenderContract,
@@ -17,6 +21,7 @@ from tests.contracts.conversations.channel_sender import (
     SenderHarness,
     text_to,
 )
+from tests.contracts.conversations.media_downloader import MediaDownloaderContract, MediaHarness
 
 ANA = ChannelIdentity(IdentityKind.WA_ID, "51987654321")
 
@@ -115,16 +120,30 @@ async def test_an_outage_comes_before_a_queued_refusal(fake: FakeChannelSender) 
         await fake.send(text_to(FakeHarness(fake), "hola"))
 
 
-async def test_the_media_downloader_serves_what_it_was_given() -> None:
+@attrs.frozen
+class FakeMediaHarness:
+    downloader: FakeMediaDownloader
+
+    def serve(self, content: bytes, mime_type: str) -> str:
+        self.downloader.serve("media-1", content, mime_type)
+        return "media-1"
+
+    def missing(self) -> str:
+        return "missing"
+
+
+class FakeMediaDownloaderTests(MediaDownloaderContract):
+    @pytest.fixture
+    def media(self) -> MediaHarness:
+        return FakeMediaHarness(FakeMediaDownloader())
+
+
+async def test_the_media_downloader_lists_every_reference_it_was_asked_for() -> None:
     media = FakeMediaDownloader()
     media.serve("media-1", b"\x89PNG", "image/png")
 
-    assert await media.download("media-1") == Download(b"\x89PNG", "image/png")
-    assert media.downloads == ["media-1"]
-
-
-async def test_the_media_downloader_does_not_know_other_references() -> None:
-    media = FakeMediaDownloader()
-
+    await media.download("media-1")
     with pytest.raises(NotFound):
         await media.download("missing")
+
+    assert media.downloads == ["media-1", "missing"]

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from twilio.request_validator import RequestValidator
 
-from adapters.channels.twilio import (
+from adapters.channels.twilio.webhook import (
     parse_form,
     public_url,
     request_signature,

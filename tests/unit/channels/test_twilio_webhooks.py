@@ -11,18 +11,14 @@ from urllib.parse import urlencode
 
 import pytest
 
-from adapters.channels.twilio import parse_form, parse_message, parse_status
-from talia_core.conversations.model import (
+from adapters.channels.twilio.webhook import parse_form, parse_message, parse_status
+from talia_core.conversations.events import InboundMessage, Location, MediaRef, Sender, StatusUpdate
+from talia_core.conversations.vocabulary import (
     Channel,
     ChannelIdentity,
     DeliveryStatus,
     IdentityKind,
-    InboundMessage,
-    Location,
-    MediaRef,
     MessageType,
-    Sender,
-    StatusUpdate,
 )
 from talia_core.shared.errors import Malformed
 

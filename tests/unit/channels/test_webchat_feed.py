@@ -20,17 +20,17 @@ from adapters.channels.webchat import (
     WebChatChannelSender,
     frame,
 )
-from talia_core.conversations.model import (
+from talia_core.conversations.messages import Message
+from talia_core.conversations.ports import Outbound
+from talia_core.conversations.vocabulary import (
     Author,
     Channel,
     ChannelIdentity,
     DeliveryStatus,
     Direction,
     IdentityKind,
-    Message,
     MessageType,
 )
-from talia_core.conversations.ports import Outbound
 
 AT = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 WAIT = 2.0

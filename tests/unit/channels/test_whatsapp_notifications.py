@@ -9,18 +9,14 @@ from typing import Any
 
 import pytest
 
-from adapters.channels.whatsapp import parse_notification
-from talia_core.conversations.model import (
+from adapters.channels.whatsapp.webhook import parse_notification
+from talia_core.conversations.events import InboundMessage, Location, MediaRef, Sender, StatusUpdate
+from talia_core.conversations.vocabulary import (
     Channel,
     ChannelIdentity,
     DeliveryStatus,
     IdentityKind,
-    InboundMessage,
-    Location,
-    MediaRef,
     MessageType,
-    Sender,
-    StatusUpdate,
 )
 from talia_core.shared.errors import Malformed
 

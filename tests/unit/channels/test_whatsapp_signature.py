@@ -7,7 +7,7 @@ import hmac
 
 import pytest
 
-from adapters.channels.whatsapp import signature_valid, subscription_challenge
+from adapters.channels.whatsapp.webhook import signature_valid, subscription_challenge
 
 SECRET = b"3f1c2b8e4a574d0e9c3e2d7f0b9a1e55"
 BODY = b'{"object":"whatsapp_business_account","entry":[]}'

@@ -1,10 +1,4 @@
-"""Chatwoot, with Talia as the inbox's agent bot: webhook events in, replies and hand-offs out.
-
-Chatwoot POSTs agent-bot events (JSON) to the bot's outgoing URL. While a conversation is
-``pending`` the bot answers through the application API; handing off to humans is setting
-the conversation ``open``. Chatwoot numbers conversations per account (``display_id``): that
-number is the ``id`` of a webhook's ``conversation`` and the one the API's paths take, so it
-is the thread.
+"""Chatwoot's agent-bot webhook: whether a delivery is authentic, and the events it carries.
 
 Authenticity, two ways; the webhook route checks whichever it is configured for:
 
@@ -34,13 +28,6 @@ for a location): ``image``, ``audio``, ``video`` and ``file`` (a DOCUMENT, its f
 from the URL's last segment) become a ``MediaRef`` to the ``data_url``. A message with
 several attachments becomes one event per attachment: the first keeps the message id and
 the text, the next ones are ``{id}:2``, ``{id}:3``...
-
-Sending uses the bot's (or an agent's) access token in the ``api_access_token`` header.
-Chatwoot answers errors as ``{"error": ...}`` or ``{"message": ..., "attributes": [...]}``
-(``RequestExceptionHandler``). 404 (no such conversation) and 422 and other refusals of the
-request itself are a ``DeliveryRefused`` named by the HTTP status; 401, 402, 403 (our token,
-account or the bot's access: an operator acts, then the job retries), 408, 429, 5xx,
-timeouts and connection errors are ``ExternalServiceUnavailable``.
 """
 
 from __future__ import annotations
@@ -48,51 +35,39 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import logging
 import math
 import time
-from collections.abc import Collection, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import quote, unquote
+from urllib.parse import unquote
 
 import attrs
-import httpx
 
 from adapters.channels import wire
-from adapters.channels.wire import Notification, json_object, retry_after
-from talia_core.conversations.errors import DeliveryRefused
-from talia_core.conversations.model import (
-    Channel,
+from adapters.channels.wire import Notification
+from talia_core.conversations.events import (
     ChannelEvent,
-    ChannelIdentity,
-    ConversationStatus,
-    IdentityKind,
     InboundMessage,
     Location,
     MediaRef,
-    MessageType,
     Sender,
     ThreadUpdate,
 )
-from talia_core.conversations.ports import Download, Outbound
-from talia_core.shared.errors import ExternalServiceUnavailable, Malformed, NotFound, TaliaError
+from talia_core.conversations.vocabulary import (
+    Channel,
+    ChannelIdentity,
+    ConversationStatus,
+    IdentityKind,
+    MessageType,
+)
+from talia_core.shared.errors import Malformed
 
-logger = logging.getLogger("talia.chatwoot")
-
-SERVICE = "chatwoot"
 SIGNATURE_HEADER = "X-Chatwoot-Signature"
 TIMESTAMP_HEADER = "X-Chatwoot-Timestamp"
 MAX_SIGNATURE_AGE = 300
-MAX_MEDIA_BYTES = 16 * 1024 * 1024
 
 _SIGNATURE_PREFIX = "sha256="
-_MAX_REDIRECTS = 5
-_MAX_ERROR_TEXT = 500
-_REDIRECTS = frozenset({301, 302, 303, 307, 308})
-_DEFAULT_PORTS = {"https": 443, "http": 80}
-# Answers about our token, account or the bot's access, or about load: worth a retry.
-_UNAVAILABLE = frozenset({401, 402, 403, 408, 429})
 
 # Message#message_type: the webhook sends the enum's name, push events its number.
 _MESSAGE_TYPES = {0: "incoming", 1: "outgoing", 2: "activity", 3: "template"}
@@ -113,7 +88,7 @@ _MEDIA_TYPES = {
 }
 
 
-# --- webhook authenticity -----------------------------------------------------------------
+# --- authenticity -------------------------------------------------------------------------
 
 
 def signature_valid(
@@ -165,7 +140,7 @@ def _header(headers: Mapping[str, str], name: str) -> str | None:
     return value
 
 
-# --- webhook events -----------------------------------------------------------------------
+# --- events ---------------------------------------------------------------------------------
 
 
 def parse_event(body: bytes) -> Notification:
@@ -347,233 +322,3 @@ def _moment(value: object, what: str) -> datetime:
     except (OverflowError, OSError, ValueError):
         raise Malformed(f"{what} has an impossible time {value!r}") from None
     raise Malformed(f"{what} does not say when")
-
-
-# --- sending ------------------------------------------------------------------------------
-
-
-class ChatwootChannelSender:
-    """Replies as ``outgoing`` messages of the conversation, hands off by opening it.
-
-    ``POST {base}/api/v1/accounts/{account}/conversations/{thread}/messages`` with
-    ``{"content", "message_type": "outgoing", "private": false}`` answers the message (its
-    ``id``); ``POST .../toggle_status`` with ``{"status": "open"}`` moves the conversation
-    from the bot (``pending``) to the agents. Chatwoot sends free text: a template (which
-    only WhatsApp's window needs, and Chatwoot has none for us) is refused; a media URL goes
-    as a link under the text.
-
-    Built even when Chatwoot is not configured (the container makes every channel): every
-    call then fails as unavailable, before any request.
-    """
-
-    def __init__(
-        self,
-        client: httpx.AsyncClient,
-        *,
-        base_url: str,
-        account_id: int | str,
-        api_access_token: str,
-    ) -> None:
-        account = str(account_id).strip()
-        self._client = client
-        self._configured = bool(base_url and account and api_access_token)
-        self._conversations = (
-            f"{_api_root(base_url)}/api/v1/accounts/{quote(account, safe='')}/conversations"
-        )
-        self._headers = {"api_access_token": api_access_token}
-
-    async def send(self, message: Outbound) -> str:
-        thread = _thread(message.thread)
-        content = _content(message)
-        payload = {"content": content, "message_type": "outgoing", "private": False}
-        answer = await self._post(f"{thread}/messages", payload, "sending")
-        raw_id = answer.get("id")
-        if not isinstance(raw_id, int | str) or isinstance(raw_id, bool) or not str(raw_id):
-            raise ExternalServiceUnavailable(SERVICE, "the send was answered without a message id")
-        return str(raw_id)
-
-    async def hand_off(self, thread: str | None) -> None:
-        if thread is None:
-            logger.warning("a Chatwoot hand-off without a conversation: nothing to open")
-            return
-        await self._post(f"{_thread(thread)}/toggle_status", {"status": "open"}, "handing off")
-
-    async def _post(self, path: str, payload: dict[str, Any], action: str) -> dict[str, Any]:
-        if not self._configured:
-            logger.error("Chatwoot has no URL, account id or access token configured")
-            raise ExternalServiceUnavailable(SERVICE, "Chatwoot is not configured")
-        try:
-            response = await self._client.post(
-                f"{self._conversations}/{path}",
-                json=payload,
-                headers=self._headers,
-                follow_redirects=False,
-            )
-        except httpx.TimeoutException as error:
-            raise ExternalServiceUnavailable(SERVICE, f"{action} timed out") from error
-        except httpx.RequestError as error:
-            raise ExternalServiceUnavailable(
-                SERVICE, f"{action} failed: {type(error).__name__}"
-            ) from error
-        answer = json_object(response)
-        if not response.is_success:
-            raise _failure(response, answer, action)
-        if answer is None:
-            raise ExternalServiceUnavailable(SERVICE, f"{action} was answered without JSON")
-        return answer
-
-
-def _thread(thread: str | None) -> str:
-    """A Chatwoot conversation number; anything else would not name one in the path."""
-    if thread is None:
-        raise DeliveryRefused(SERVICE, None, "a Chatwoot message needs its conversation")
-    if not (thread.isascii() and thread.isdigit()):
-        raise DeliveryRefused(SERVICE, None, f"{thread[:50]!r} is not a Chatwoot conversation")
-    return thread
-
-
-def _content(message: Outbound) -> str:
-    if message.template is not None or message.type is MessageType.TEMPLATE:
-        raise DeliveryRefused(SERVICE, None, "Chatwoot takes free text, not a template")
-    parts = [p for p in (message.text, message.media_url) if p and p.strip()]
-    if not parts:
-        raise DeliveryRefused(SERVICE, None, f"a {message.type.value} message without text")
-    return "\n".join(parts)
-
-
-def _failure(response: httpx.Response, answer: dict[str, Any] | None, action: str) -> TaliaError:
-    status = response.status_code
-    described = _describe(answer) or f"HTTP {status}"
-    if 400 <= status < 500 and status not in _UNAVAILABLE:
-        return DeliveryRefused(SERVICE, str(status), described)
-    if status in (401, 402, 403):
-        logger.error(
-            "Chatwoot refused the access token, account or bot (%s, HTTP %s): %s",
-            action,
-            status,
-            described,
-        )
-    return ExternalServiceUnavailable(
-        SERVICE,
-        f"{action} answered HTTP {status}: {described}",
-        retry_after_seconds=retry_after(response),
-    )
-
-
-def _describe(answer: dict[str, Any] | None) -> str | None:
-    if answer is None:
-        return None
-    for field in ("error", "message"):
-        text = wire.text(answer.get(field))
-        if text is not None:
-            return text[:_MAX_ERROR_TEXT]
-    errors = answer.get("errors")
-    if isinstance(errors, list) and errors:
-        return "; ".join(str(e) for e in errors)[:_MAX_ERROR_TEXT]
-    return None
-
-
-# --- media --------------------------------------------------------------------------------
-
-
-class ChatwootMediaDownloader:
-    """Fetches an attachment's ``data_url``, with no credentials.
-
-    Only a URL on Chatwoot's own origin (scheme, host and port of ``base_url``) or on one of
-    ``allowed_origins`` is fetched; anything else is refused (``Malformed``) without a
-    request, so a forged or mistaken reference cannot make Talia fetch arbitrary URLs. The
-    ``data_url`` is an Active Storage blob URL on Chatwoot's ``FRONTEND_URL``, which
-    redirects to wherever Chatwoot keeps its files (its disk, S3, GCS...): those redirects
-    are followed to any http(s) URL, as Chatwoot chose them. ``allowed_origins`` is for a
-    ``FRONTEND_URL`` that differs from the URL Talia calls the API on (``https://chat.example.com``
-    outside, ``http://chatwoot:3000`` inside), or a storage host that serves URLs directly.
-
-    A file gone (404, 410) is ``NotFound``; one over ``max_bytes`` is ``Malformed``.
-    """
-
-    def __init__(
-        self,
-        client: httpx.AsyncClient,
-        *,
-        base_url: str,
-        allowed_origins: Collection[str] = (),
-        max_bytes: int = MAX_MEDIA_BYTES,
-    ) -> None:
-        if max_bytes <= 0:
-            raise ValueError("max_bytes must be positive")
-        origins = [base_url] if base_url else []
-        self._client = client
-        self._origins = frozenset(_origin(_api_url(o)) for o in [*origins, *allowed_origins])
-        self._max_bytes = max_bytes
-
-    async def download(self, reference: str) -> Download:
-        url = _media_url(reference)
-        if _origin(url) not in self._origins:
-            raise Malformed(f"media at {url.host!r} is not on Chatwoot's origin")
-        for _ in range(_MAX_REDIRECTS + 1):
-            answer = await self._get(url, reference)
-            if isinstance(answer, Download):
-                return answer
-            url = _media_url(str(answer))
-        raise ExternalServiceUnavailable(SERVICE, "the media URL redirected too many times")
-
-    async def _get(self, url: httpx.URL, reference: str) -> Download | httpx.URL:
-        """The media, or where it moved to."""
-        try:
-            async with self._client.stream("GET", url, follow_redirects=False) as response:
-                status = response.status_code
-                if status in _REDIRECTS:
-                    target = response.headers.get("location")
-                    if not target:
-                        raise ExternalServiceUnavailable(SERVICE, "a redirect without Location")
-                    return url.join(target)
-                if status in (404, 410):
-                    raise NotFound("chatwoot media", reference)
-                if status != 200:
-                    raise ExternalServiceUnavailable(
-                        SERVICE,
-                        f"media answered HTTP {status}",
-                        retry_after_seconds=retry_after(response),
-                    )
-                content = await wire.limited_body(response, self._max_bytes, "the attachment")
-                mime_type = response.headers.get("content-type", "").split(";", 1)[0].strip()
-                return Download(content, mime_type or "application/octet-stream")
-        except httpx.TimeoutException as error:
-            raise ExternalServiceUnavailable(SERVICE, "the media download timed out") from error
-        except httpx.RequestError as error:
-            raise ExternalServiceUnavailable(
-                SERVICE, f"the media download failed: {type(error).__name__}"
-            ) from error
-
-
-def _media_url(reference: str) -> httpx.URL:
-    try:
-        url = httpx.URL(reference)
-    except httpx.InvalidURL:
-        raise Malformed("the media reference is not a URL") from None
-    if url.scheme not in _DEFAULT_PORTS or not url.host:
-        raise Malformed("a media URL must be http or https")
-    if url.userinfo:
-        raise Malformed("a media URL must not carry credentials")
-    return url
-
-
-def _origin(url: httpx.URL) -> tuple[str, str, int]:
-    return url.scheme, url.host.lower(), url.port or _DEFAULT_PORTS[url.scheme]
-
-
-# --- answers ------------------------------------------------------------------------------
-
-
-def _api_url(base_url: str) -> httpx.URL:
-    if not base_url.startswith(("https://", "http://")):
-        raise ValueError(f"a Chatwoot URL must start with https://, not {base_url[:30]!r}")
-    return httpx.URL(base_url)
-
-
-def _api_root(base_url: str) -> str:
-    """The URL Chatwoot's API is under (it may sit below a path); empty when unconfigured."""
-    if not base_url:
-        return ""
-    _api_url(base_url)
-    return base_url.rstrip("/")
