@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from adapters.memory.database import InMemoryTable, State
+from adapters.memory.database import InMemoryRepositoryBundle, InMemoryTable, State
 from talia_core.catalog.model import Plan, Template
 from talia_core.shared.errors import NotFound
 
@@ -35,3 +35,13 @@ class InMemoryTemplateRepository(InMemoryTable[Template]):
             lambda t: (t.active or not active_only) and (category is None or t.category == category)
         )
         return sorted(found, key=lambda t: (t.category, t.price.amount, t.name, t.id))
+
+
+class InMemoryCatalogRepositories(InMemoryRepositoryBundle):
+    plans: InMemoryPlanRepository
+    templates: InMemoryTemplateRepository
+
+    def bind(self, state: Callable[[], State]) -> None:
+        self.plans = InMemoryPlanRepository(state)
+        self.templates = InMemoryTemplateRepository(state)
+        super().bind(state)

@@ -6,21 +6,14 @@ import copy
 from collections.abc import Callable, Collection
 from datetime import datetime
 
-from adapters.memory.database import InMemoryTable, State, paginate
+from adapters.memory.database import InMemoryRepositoryBundle, InMemoryTable, State, paginate
 from talia_core.catalog.model import Plan, Template
-from talia_core.commerce.model import (
-    Cart,
-    Coupon,
-    Order,
-    OrderStatus,
-    OrderTransition,
-    PaymentEntry,
-    Product,
-    ProductKind,
-    ProductRef,
-    Redemption,
-    Sale,
-)
+from talia_core.commerce.cart import Cart
+from talia_core.commerce.coupon import Coupon, Redemption
+from talia_core.commerce.order import Order, OrderStatus, OrderTransition
+from talia_core.commerce.payment_journal import PaymentEntry
+from talia_core.commerce.products import Product, ProductKind, ProductRef
+from talia_core.commerce.sales import Sale
 from talia_core.shared.errors import Conflict
 from talia_core.shared.pagination import Page, PageRequest
 
@@ -167,3 +160,21 @@ class InMemoryPaymentJournal(InMemoryTable[PaymentEntry]):
     async def find(self, page: PageRequest, *, order_id: str | None) -> Page[PaymentEntry]:
         found = self.matching(lambda e: order_id is None or e.order_id == order_id)
         return paginate(found, page, key=lambda e: (e.received_at, e.id))
+
+
+class InMemoryCommerceRepositories(InMemoryRepositoryBundle):
+    products: InMemoryProductCatalog
+    carts: InMemoryCartRepository
+    coupons: InMemoryCouponRepository
+    redemptions: InMemoryRedemptionRepository
+    orders: InMemoryOrderRepository
+    payment_journal: InMemoryPaymentJournal
+
+    def bind(self, state: Callable[[], State]) -> None:
+        self.products = InMemoryProductCatalog(state)
+        self.carts = InMemoryCartRepository(state)
+        self.coupons = InMemoryCouponRepository(state)
+        self.redemptions = InMemoryRedemptionRepository(state)
+        self.orders = InMemoryOrderRepository(state)
+        self.payment_journal = InMemoryPaymentJournal(state)
+        super().bind(state)

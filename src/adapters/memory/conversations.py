@@ -10,16 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from adapters.memory.database import InMemoryTable, State, paginate
-from talia_core.conversations.model import (
-    Channel,
-    ChannelIdentity,
-    Contact,
-    Conversation,
-    ConversationStatus,
-    Message,
-)
+from adapters.memory.database import InMemoryRepositoryBundle, InMemoryTable, State, paginate
+from talia_core.conversations.contacts import Contact
+from talia_core.conversations.conversation import Conversation
+from talia_core.conversations.messages import Message
 from talia_core.conversations.ports import ConversationFilter
+from talia_core.conversations.vocabulary import Channel, ChannelIdentity, ConversationStatus
 from talia_core.shared.errors import Conflict, NotFound
 from talia_core.shared.pagination import Page, PageRequest
 
@@ -154,3 +150,15 @@ class InMemoryMessageRepository:
     async def find(self, conversation_id: str, page: PageRequest) -> Page[Message]:
         found = self._table.matching(lambda m: m.conversation_id == conversation_id)
         return paginate(found, page, key=lambda m: (m.created_at, m.id))
+
+
+class InMemoryConversationsRepositories(InMemoryRepositoryBundle):
+    contacts: InMemoryContactRepository
+    conversations: InMemoryConversationRepository
+    messages: InMemoryMessageRepository
+
+    def bind(self, state: Callable[[], State]) -> None:
+        self.contacts = InMemoryContactRepository(state)
+        self.conversations = InMemoryConversationRepository(state)
+        self.messages = InMemoryMessageRepository(state)
+        super().bind(state)

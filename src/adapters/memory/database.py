@@ -34,6 +34,17 @@ class InMemoryDatabase:
         self.lock = asyncio.Lock()
 
 
+class InMemoryRepositoryBundle:
+    """The base of every context's bundle of in-memory repositories.
+
+    The twin of ``adapters.persistence.bundle.RepositoryBundle``: ``InMemoryUnitOfWork``
+    inherits one bundle per context and binds them all, once, to its working state.
+    """
+
+    def bind(self, state: Callable[[], State]) -> None:
+        """The end of the chain: every bundle has bound its repositories."""
+
+
 class InMemoryTable(Generic[E]):
     """Entities of one kind keyed by id; callers get copies, never the stored object."""
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from adapters.memory.database import InMemoryTable, State, paginate
+from adapters.memory.database import InMemoryRepositoryBundle, InMemoryTable, State, paginate
 from talia_core.feedback.model import (
     Claim,
     ClaimStatus,
@@ -48,3 +48,15 @@ class InMemoryTestimonialRepository(InMemoryTable[Testimonial]):
     ) -> Page[Testimonial]:
         found = self.matching(lambda t: status is None or t.status is status)
         return paginate(found, page, key=lambda t: (t.submitted_at, t.id))
+
+
+class InMemoryFeedbackRepositories(InMemoryRepositoryBundle):
+    contact_messages: InMemoryContactMessageRepository
+    claims: InMemoryClaimRepository
+    testimonials: InMemoryTestimonialRepository
+
+    def bind(self, state: Callable[[], State]) -> None:
+        self.contact_messages = InMemoryContactMessageRepository(state)
+        self.claims = InMemoryClaimRepository(state)
+        self.testimonials = InMemoryTestimonialRepository(state)
+        super().bind(state)

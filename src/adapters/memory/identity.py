@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from adapters.memory.database import InMemoryTable, State, paginate
+from adapters.memory.database import InMemoryRepositoryBundle, InMemoryTable, State, paginate
 from talia_core.identity.model import (
     AuditEvent,
     RefreshToken,
@@ -109,3 +109,17 @@ class InMemoryAuditEventRepository(InMemoryTable[AuditEvent]):
             )
         )
         return paginate(found, page, key=lambda e: (e.occurred_at, e.id))
+
+
+class InMemoryIdentityRepositories(InMemoryRepositoryBundle):
+    users: InMemoryUserRepository
+    sessions: InMemorySessionRepository
+    refresh_tokens: InMemoryRefreshTokenRepository
+    audit_events: InMemoryAuditEventRepository
+
+    def bind(self, state: Callable[[], State]) -> None:
+        self.users = InMemoryUserRepository(state)
+        self.sessions = InMemorySessionRepository(state)
+        self.refresh_tokens = InMemoryRefreshTokenRepository(state)
+        self.audit_events = InMemoryAuditEventRepository(state)
+        super().bind(state)

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from adapters.memory.database import InMemoryDatabase
 from adapters.memory.jobs import InMemoryJobStore
-from talia_core.conversations.model import InboxEntry
+from talia_core.conversations.events import InboxEntry
 
 
 class InMemoryInbox:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 
-from adapters.memory.database import InMemoryTable, State, paginate
+from adapters.memory.database import InMemoryRepositoryBundle, InMemoryTable, State, paginate
 from talia_core.shared.errors import Conflict
 from talia_core.shared.jobs import Job, JobStatus
 from talia_core.shared.pagination import Page, PageRequest
@@ -63,3 +63,11 @@ class InMemoryJobStore:
         holder = self._holding(job.debounce_key)
         if holder is not None and holder.id != job.id:
             raise Conflict(f"debounce key {job.debounce_key!r} is held by job {holder.id}")
+
+
+class InMemoryJobRepositories(InMemoryRepositoryBundle):
+    jobs: InMemoryJobStore
+
+    def bind(self, state: Callable[[], State]) -> None:
+        self.jobs = InMemoryJobStore(state)
+        super().bind(state)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from adapters.memory.database import State
+from adapters.memory.database import InMemoryRepositoryBundle, State
 from talia_core.shared.events import DomainEvent
 
 
@@ -24,3 +24,13 @@ class InMemoryOutbox:
 
     async def add(self, event: DomainEvent) -> None:
         self._state().outbox.append(event)
+
+
+class InMemoryKernelRepositories(InMemoryRepositoryBundle):
+    sequences: InMemorySequences
+    outbox: InMemoryOutbox
+
+    def bind(self, state: Callable[[], State]) -> None:
+        self.sequences = InMemorySequences(state)
+        self.outbox = InMemoryOutbox(state)
+        super().bind(state)

@@ -15,6 +15,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from adapters.persistence.bundle import RepositoryBundle
 from adapters.persistence.connection import Transaction
 from adapters.persistence.mapping import money, money_columns, money_values
 from adapters.persistence.metadata import UtcDateTime, id_column, metadata
@@ -167,3 +168,13 @@ class SqlAlchemyTemplateRepository:
         if category is not None:
             query = query.where(templates.c.category == category)
         return [_template(row._mapping) for row in await self._tx.execute(query)]
+
+
+class CatalogRepositories(RepositoryBundle):
+    plans: SqlAlchemyPlanRepository
+    templates: SqlAlchemyTemplateRepository
+
+    def bind(self, tx: Transaction, *, lock: bool) -> None:
+        self.plans = SqlAlchemyPlanRepository(tx, lock=lock)
+        self.templates = SqlAlchemyTemplateRepository(tx, lock=lock)
+        super().bind(tx, lock=lock)

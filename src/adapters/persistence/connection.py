@@ -53,6 +53,11 @@ def translate(error: exc.DBAPIError) -> Exception:
     return error
 
 
+def locked(query: sa.Select[Any], lock: bool) -> sa.Select[Any]:
+    """``query`` locking the rows it reads (``FOR UPDATE``) when ``lock``: a writing unit."""
+    return query.with_for_update() if lock else query
+
+
 class Transaction:
     """What repositories run their statements through; they never commit."""
 

@@ -11,6 +11,7 @@ from functools import partial
 
 import sqlalchemy as sa
 
+from adapters.persistence.bundle import RepositoryBundle
 from adapters.persistence.connection import Transaction
 from adapters.persistence.mapping import as_row, from_row
 from adapters.persistence.metadata import UtcDateTime, id_column, metadata
@@ -171,3 +172,15 @@ class SqlAlchemyTestimonialRepository:
             query = query.where(testimonials.c.status == status.value)
         order = [testimonials.c.submitted_at.desc(), testimonials.c.id.desc()]
         return await self._tx.page(query, page, order, partial(from_row, Testimonial))
+
+
+class FeedbackRepositories(RepositoryBundle):
+    contact_messages: SqlAlchemyContactMessageRepository
+    claims: SqlAlchemyClaimRepository
+    testimonials: SqlAlchemyTestimonialRepository
+
+    def bind(self, tx: Transaction, *, lock: bool) -> None:
+        self.contact_messages = SqlAlchemyContactMessageRepository(tx)
+        self.claims = SqlAlchemyClaimRepository(tx)
+        self.testimonials = SqlAlchemyTestimonialRepository(tx)
+        super().bind(tx, lock=lock)

@@ -20,6 +20,7 @@ from functools import partial
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql
 
+from adapters.persistence.bundle import RepositoryBundle
 from adapters.persistence.connection import Transaction
 from adapters.persistence.mapping import as_row, from_row
 from adapters.persistence.metadata import UtcDateTime, id_column, metadata
@@ -267,3 +268,17 @@ class SqlAlchemyAuditEventRepository:
             query = query.where(audit_events.c.occurred_at >= since)
         order = [audit_events.c.occurred_at.desc(), audit_events.c.id.desc()]
         return await self._tx.page(query, page, order, partial(from_row, AuditEvent))
+
+
+class IdentityRepositories(RepositoryBundle):
+    users: SqlAlchemyUserRepository
+    sessions: SqlAlchemySessionRepository
+    refresh_tokens: SqlAlchemyRefreshTokenRepository
+    audit_events: SqlAlchemyAuditEventRepository
+
+    def bind(self, tx: Transaction, *, lock: bool) -> None:
+        self.users = SqlAlchemyUserRepository(tx, lock=lock)
+        self.sessions = SqlAlchemySessionRepository(tx, lock=lock)
+        self.refresh_tokens = SqlAlchemyRefreshTokenRepository(tx)
+        self.audit_events = SqlAlchemyAuditEventRepository(tx)
+        super().bind(tx, lock=lock)

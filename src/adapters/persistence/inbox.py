@@ -21,11 +21,11 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.persistence.connection import translate
-from adapters.persistence.conversations import inbox
+from adapters.persistence.conversations.tables import inbox
 from adapters.persistence.engine import blocking_sqlite_engine, write_lock
 from adapters.persistence.jobs import jobs
 from adapters.persistence.mapping import as_row
-from talia_core.conversations.model import InboxEntry
+from talia_core.conversations.events import InboxEntry
 from talia_core.shared.errors import ExternalServiceUnavailable
 
 BUSY_TIMEOUT_MS = 30_000

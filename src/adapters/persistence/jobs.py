@@ -31,6 +31,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql, postgresql, sqlite
 
+from adapters.persistence.bundle import RepositoryBundle
 from adapters.persistence.connection import Transaction
 from adapters.persistence.mapping import as_row, from_row
 from adapters.persistence.metadata import UtcDateTime, id_column, metadata
@@ -165,3 +166,11 @@ class SqlAlchemyJobStore:
         rows = (await self._tx.execute(query)).mappings()
         found = {JobStatus(row["status"]): int(row["jobs"]) for row in rows}
         return {status: found.get(status, 0) for status in JobStatus}
+
+
+class JobRepositories(RepositoryBundle):
+    jobs: SqlAlchemyJobStore
+
+    def bind(self, tx: Transaction, *, lock: bool) -> None:
+        self.jobs = SqlAlchemyJobStore(tx, lock=lock)
+        super().bind(tx, lock=lock)

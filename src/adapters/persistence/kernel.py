@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql, postgresql, sqlite
 
+from adapters.persistence.bundle import RepositoryBundle
 from adapters.persistence.connection import Transaction
 from adapters.persistence.metadata import UtcDateTime, id_column, metadata
 from talia_core.shared.events import DomainEvent
@@ -62,3 +63,15 @@ class SqlAlchemyOutbox:
                 id=event.id, name=event.name, occurred_at=event.occurred_at, data=event.data
             )
         )
+
+
+class KernelRepositories(RepositoryBundle):
+    """What every context's unit of work carries: counters and the outbox."""
+
+    sequences: SqlAlchemySequences
+    outbox: SqlAlchemyOutbox
+
+    def bind(self, tx: Transaction, *, lock: bool) -> None:
+        self.sequences = SqlAlchemySequences(tx)
+        self.outbox = SqlAlchemyOutbox(tx)
+        super().bind(tx, lock=lock)

@@ -8,62 +8,32 @@ from typing import Self
 from sqlalchemy import exc
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from adapters.persistence.catalog import SqlAlchemyPlanRepository, SqlAlchemyTemplateRepository
-from adapters.persistence.commerce import (
-    SqlAlchemyCartRepository,
-    SqlAlchemyCouponRepository,
-    SqlAlchemyOrderRepository,
-    SqlAlchemyPaymentJournal,
-    SqlAlchemyProductCatalog,
-    SqlAlchemyRedemptionRepository,
-)
+from adapters.persistence.catalog import CatalogRepositories
+from adapters.persistence.commerce import CommerceRepositories
 from adapters.persistence.connection import Transaction, translate
-from adapters.persistence.conversations import (
-    SqlAlchemyContactRepository,
-    SqlAlchemyConversationRepository,
-    SqlAlchemyMessageRepository,
-)
+from adapters.persistence.conversations import ConversationsRepositories
 from adapters.persistence.engine import READ_ONLY, write_lock
-from adapters.persistence.feedback import (
-    SqlAlchemyClaimRepository,
-    SqlAlchemyContactMessageRepository,
-    SqlAlchemyTestimonialRepository,
-)
-from adapters.persistence.identity import (
-    SqlAlchemyAuditEventRepository,
-    SqlAlchemyRefreshTokenRepository,
-    SqlAlchemySessionRepository,
-    SqlAlchemyUserRepository,
-)
-from adapters.persistence.jobs import SqlAlchemyJobStore
-from adapters.persistence.kernel import SqlAlchemyOutbox, SqlAlchemySequences
+from adapters.persistence.feedback import FeedbackRepositories
+from adapters.persistence.identity import IdentityRepositories
+from adapters.persistence.jobs import JobRepositories
+from adapters.persistence.kernel import KernelRepositories
 from talia_core.shared.errors import ExternalServiceUnavailable
 
 
-class SqlAlchemyUnitOfWork:
-    """Satisfies every context's unit-of-work port; repositories never commit."""
+class SqlAlchemyUnitOfWork(
+    KernelRepositories,
+    IdentityRepositories,
+    FeedbackRepositories,
+    CatalogRepositories,
+    CommerceRepositories,
+    ConversationsRepositories,
+    JobRepositories,
+):
+    """Satisfies every context's unit-of-work port; repositories never commit.
 
-    sequences: SqlAlchemySequences
-    outbox: SqlAlchemyOutbox
-    contact_messages: SqlAlchemyContactMessageRepository
-    claims: SqlAlchemyClaimRepository
-    testimonials: SqlAlchemyTestimonialRepository
-    users: SqlAlchemyUserRepository
-    sessions: SqlAlchemySessionRepository
-    refresh_tokens: SqlAlchemyRefreshTokenRepository
-    audit_events: SqlAlchemyAuditEventRepository
-    plans: SqlAlchemyPlanRepository
-    templates: SqlAlchemyTemplateRepository
-    products: SqlAlchemyProductCatalog
-    carts: SqlAlchemyCartRepository
-    coupons: SqlAlchemyCouponRepository
-    redemptions: SqlAlchemyRedemptionRepository
-    orders: SqlAlchemyOrderRepository
-    payment_journal: SqlAlchemyPaymentJournal
-    contacts: SqlAlchemyContactRepository
-    conversations: SqlAlchemyConversationRepository
-    messages: SqlAlchemyMessageRepository
-    jobs: SqlAlchemyJobStore
+    Each base is one context's bundle of repositories (see ``RepositoryBundle``): a new
+    context adds its bundle to this list.
+    """
 
     def __init__(self, engine: AsyncEngine, *, read_only: bool = False) -> None:
         self._engine = engine
@@ -92,31 +62,8 @@ class SqlAlchemyUnitOfWork:
             raise
         # The transaction begins with the first statement (SQLAlchemy's autobegin).
         self._connection = connection
-        tx = Transaction(connection)
-        self.sequences = SqlAlchemySequences(tx)
-        self.outbox = SqlAlchemyOutbox(tx)
-        self.contact_messages = SqlAlchemyContactMessageRepository(tx)
-        self.claims = SqlAlchemyClaimRepository(tx)
-        self.testimonials = SqlAlchemyTestimonialRepository(tx)
-        # A writing unit locks the rows it reads to change (see persistence.identity,
-        # .catalog, .commerce, .conversations and .jobs); a reading unit locks nothing.
-        lock = not self._read_only
-        self.users = SqlAlchemyUserRepository(tx, lock=lock)
-        self.sessions = SqlAlchemySessionRepository(tx, lock=lock)
-        self.refresh_tokens = SqlAlchemyRefreshTokenRepository(tx)
-        self.audit_events = SqlAlchemyAuditEventRepository(tx)
-        self.plans = SqlAlchemyPlanRepository(tx, lock=lock)
-        self.templates = SqlAlchemyTemplateRepository(tx, lock=lock)
-        self.products = SqlAlchemyProductCatalog(tx)
-        self.carts = SqlAlchemyCartRepository(tx, lock=lock)
-        self.coupons = SqlAlchemyCouponRepository(tx, lock=lock)
-        self.redemptions = SqlAlchemyRedemptionRepository(tx, lock=lock)
-        self.orders = SqlAlchemyOrderRepository(tx, lock=lock)
-        self.payment_journal = SqlAlchemyPaymentJournal(tx)
-        self.contacts = SqlAlchemyContactRepository(tx, lock=lock)
-        self.conversations = SqlAlchemyConversationRepository(tx, lock=lock)
-        self.messages = SqlAlchemyMessageRepository(tx, lock=lock)
-        self.jobs = SqlAlchemyJobStore(tx, lock=lock)
+        # A writing unit locks the rows it reads to change; a reading unit locks nothing.
+        self.bind(Transaction(connection), lock=not self._read_only)
         return self
 
     async def __aexit__(

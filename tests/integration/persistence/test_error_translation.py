@@ -6,7 +6,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from adapters.persistence.commerce import coupons
+from adapters.persistence.commerce.tables import coupons
 from adapters.persistence.connection import Transaction
 from adapters.persistence.identity import refresh_tokens
 from adapters.persistence.kernel import sequences

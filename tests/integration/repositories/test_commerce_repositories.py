@@ -14,26 +14,16 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from adapters.persistence.commerce import coupons
+from adapters.persistence.commerce.tables import coupons
 from adapters.persistence.unit_of_work import SqlAlchemyUnitOfWork
 from talia_core.catalog.model import Plan, Template
-from talia_core.commerce.model import (
-    Cart,
-    Coupon,
-    CouponKind,
-    CouponRefused,
-    Line,
-    NotificationOutcome,
-    Order,
-    OrderStatus,
-    PaymentEntry,
-    PaymentNotification,
-    Product,
-    ProductKind,
-    ProductRef,
-    Redemption,
-    Sale,
-)
+from talia_core.commerce.cart import Cart
+from talia_core.commerce.coupon import Coupon, CouponKind, CouponRefused, Redemption
+from talia_core.commerce.order import Order, OrderStatus
+from talia_core.commerce.payment import PaymentNotification
+from talia_core.commerce.payment_journal import NotificationOutcome, PaymentEntry
+from talia_core.commerce.products import Line, Product, ProductKind, ProductRef
+from talia_core.commerce.sales import Sale
 from talia_core.shared.errors import Conflict, NotFound
 from talia_core.shared.money import Money
 from talia_core.shared.pagination import PageRequest

@@ -9,24 +9,21 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from talia_core.conversations.model import (
+from talia_core.conversations.contacts import Contact
+from talia_core.conversations.conversation import Conversation
+from talia_core.conversations.events import Location, StatusUpdate
+from talia_core.conversations.messages import Media, Message, Template
+from talia_core.conversations.ports import ConversationFilter
+from talia_core.conversations.vocabulary import (
     Author,
     Channel,
     ChannelIdentity,
-    Contact,
-    Conversation,
     ConversationStatus,
     DeliveryStatus,
     Direction,
     IdentityKind,
-    Location,
-    Media,
-    Message,
     MessageType,
-    StatusUpdate,
-    Template,
 )
-from talia_core.conversations.ports import ConversationFilter
 from talia_core.shared.errors import Conflict, NotFound
 from talia_core.shared.pagination import PageRequest
 from tests.conftest import UowFactory

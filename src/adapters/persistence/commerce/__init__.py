@@ -1,0 +1,54 @@
+"""The commerce context's tables and repositories, bound together by ``CommerceRepositories``.
+
+Locks. In a writing unit of work the rows a use case reads to change are locked
+(``FOR UPDATE``) until the transaction ends: the customer's cart, a coupon (by id or by
+code), an order (by id or by number; its items and history are not locked, only the order
+row), and the live redemptions ``live_count`` counts. The coupon row is what serialises
+checkouts that use one coupon; reading the redemptions with a locking read as well means
+the count is of what is committed now, not of the snapshot MySQL and MariaDB keep under
+REPEATABLE READ from the transaction's first plain read. PostgreSQL refuses ``FOR UPDATE``
+beside an aggregate, so the rows are counted here. SQLite, which serialises writers
+anyway, ignores the clause; reading units lock nothing.
+
+Lists keep their order: cart items and order items by a ``position`` column, an order's
+history by time (then by id, a time-ordered UUIDv7).
+
+Orders store ``subtotal_amount`` and ``total_amount`` for reporting (``sales``); they are
+derived from the items and the discount and never read back into an ``Order``.
+
+``PaymentJournal.record`` lets the unique key (provider, transaction_id, status) decide:
+an insert that does nothing on conflict. SQLAlchemy opens MySQL connections with
+``CLIENT_FOUND_ROWS``, so there an upsert that changes nothing still counts one row; the
+journal then asks whether the row with the entry's own id is the one stored.
+"""
+
+from __future__ import annotations
+
+from adapters.persistence.bundle import RepositoryBundle
+from adapters.persistence.commerce.carts import SqlAlchemyCartRepository
+from adapters.persistence.commerce.coupons import (
+    SqlAlchemyCouponRepository,
+    SqlAlchemyRedemptionRepository,
+)
+from adapters.persistence.commerce.orders import SqlAlchemyOrderRepository
+from adapters.persistence.commerce.payment_journal import SqlAlchemyPaymentJournal
+from adapters.persistence.commerce.products import SqlAlchemyProductCatalog
+from adapters.persistence.connection import Transaction
+
+
+class CommerceRepositories(RepositoryBundle):
+    products: SqlAlchemyProductCatalog
+    carts: SqlAlchemyCartRepository
+    coupons: SqlAlchemyCouponRepository
+    redemptions: SqlAlchemyRedemptionRepository
+    orders: SqlAlchemyOrderRepository
+    payment_journal: SqlAlchemyPaymentJournal
+
+    def bind(self, tx: Transaction, *, lock: bool) -> None:
+        self.products = SqlAlchemyProductCatalog(tx)
+        self.carts = SqlAlchemyCartRepository(tx, lock=lock)
+        self.coupons = SqlAlchemyCouponRepository(tx, lock=lock)
+        self.redemptions = SqlAlchemyRedemptionRepository(tx, lock=lock)
+        self.orders = SqlAlchemyOrderRepository(tx, lock=lock)
+        self.payment_journal = SqlAlchemyPaymentJournal(tx)
+        super().bind(tx, lock=lock)

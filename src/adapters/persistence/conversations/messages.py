@@ -1,0 +1,174 @@
+"""Messages, stored once per provider id."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import mysql, postgresql, sqlite
+
+from adapters.persistence.connection import Transaction, locked
+from adapters.persistence.conversations.tables import messages
+from talia_core.conversations.events import Location
+from talia_core.conversations.messages import Media, Message, Template
+from talia_core.conversations.vocabulary import (
+    Author,
+    Channel,
+    DeliveryStatus,
+    Direction,
+    MessageType,
+)
+from talia_core.shared.errors import NotFound
+from talia_core.shared.pagination import Page, PageRequest
+
+
+def _message_row(message: Message) -> dict[str, Any]:
+    location, template = message.location, message.template
+    return {
+        "id": message.id,
+        "conversation_id": message.conversation_id,
+        "channel": message.channel.value,
+        "direction": message.direction.value,
+        "author": message.author.value,
+        "author_id": message.author_id,
+        "type": message.type.value,
+        "text": message.text,
+        "location_latitude": None if location is None else location.latitude,
+        "location_longitude": None if location is None else location.longitude,
+        "location_name": None if location is None else location.name,
+        "location_address": None if location is None else location.address,
+        "template": None
+        if template is None
+        else {
+            "name": template.name,
+            "language": template.language,
+            "parameters": list(template.parameters),
+        },
+        "raw_type": message.raw_type,
+        "created_at": message.created_at,
+        **_message_state(message),
+    }
+
+
+def _message_state(message: Message) -> dict[str, Any]:
+    """The columns a message's life changes (see ``Message.attach``, ``accepted``,
+    ``record_status`` and ``refused``)."""
+    media = message.media or Media()
+    return {
+        "media_source": media.source,
+        "media_file_key": media.file_key,
+        "media_mime_type": media.mime_type,
+        "media_filename": media.filename,
+        "media_size": media.size,
+        "external_id": message.external_id,
+        "status": message.status.value,
+        "status_at": message.status_at,
+        "error_code": message.error_code,
+        "error_title": message.error_title,
+    }
+
+
+_MEDIA = ("media_source", "media_file_key", "media_mime_type", "media_filename", "media_size")
+
+
+def _message(row: sa.RowMapping) -> Message:
+    media = None
+    if any(row[column] is not None for column in _MEDIA):
+        media = Media(
+            source=row["media_source"],
+            file_key=row["media_file_key"],
+            mime_type=row["media_mime_type"],
+            filename=row["media_filename"],
+            size=row["media_size"],
+        )
+    location = None
+    if row["location_latitude"] is not None:
+        location = Location(
+            latitude=row["location_latitude"],
+            longitude=row["location_longitude"],
+            name=row["location_name"],
+            address=row["location_address"],
+        )
+    template = None
+    if row["template"] is not None:
+        data = row["template"]
+        template = Template(data["name"], data["language"], tuple(data["parameters"]))
+    return Message(
+        id=row["id"],
+        conversation_id=row["conversation_id"],
+        channel=Channel(row["channel"]),
+        direction=Direction(row["direction"]),
+        author=Author(row["author"]),
+        author_id=row["author_id"],
+        type=MessageType(row["type"]),
+        created_at=row["created_at"],
+        text=row["text"],
+        media=media,
+        location=location,
+        template=template,
+        external_id=row["external_id"],
+        status=DeliveryStatus(row["status"]),
+        status_at=row["status_at"],
+        error_code=row["error_code"],
+        error_title=row["error_title"],
+        raw_type=row["raw_type"],
+    )
+
+
+class SqlAlchemyMessageRepository:
+    def __init__(self, tx: Transaction, *, lock: bool = False) -> None:
+        self._tx = tx
+        self._lock = lock
+
+    async def add(self, message: Message) -> bool:
+        values = _message_row(message)
+        if message.external_id is None:
+            await self._tx.execute(messages.insert().values(values))
+            return True
+        if self._tx.dialect in ("mysql", "mariadb"):
+            upsert = mysql.insert(messages).values(values)
+            await self._tx.execute(upsert.on_duplicate_key_update(id=messages.c.id))
+            mine = sa.select(messages.c.id).where(messages.c.id == message.id)
+            return await self._tx.one_or_none(mine) is not None
+        insert = postgresql.insert if self._tx.dialect == "postgresql" else sqlite.insert
+        statement = (
+            insert(messages)
+            .values(values)
+            .on_conflict_do_nothing(index_elements=[messages.c.channel, messages.c.external_id])
+        )
+        return (await self._tx.execute(statement)).rowcount == 1
+
+    async def get(self, message_id: str) -> Message:
+        found = await self._one(messages.c.id == message_id)
+        if found is None:
+            raise NotFound("message", message_id)
+        return found
+
+    async def update(self, message: Message) -> None:
+        await self._tx.execute(
+            messages.update().where(messages.c.id == message.id).values(_message_state(message))
+        )
+
+    async def by_external_id(self, channel: Channel, external_id: str) -> Message | None:
+        return await self._one(
+            sa.and_(messages.c.channel == channel.value, messages.c.external_id == external_id)
+        )
+
+    async def history(self, conversation_id: str, limit: int) -> list[Message]:
+        query = (
+            messages.select()
+            .where(messages.c.conversation_id == conversation_id)
+            .order_by(messages.c.created_at.desc(), messages.c.id.desc())
+            .limit(limit)
+        )
+        newest_first = [_message(row) for row in (await self._tx.execute(query)).mappings()]
+        return newest_first[::-1]
+
+    async def find(self, conversation_id: str, page: PageRequest) -> Page[Message]:
+        query = messages.select().where(messages.c.conversation_id == conversation_id)
+        order = [messages.c.created_at.desc(), messages.c.id.desc()]
+        return await self._tx.page(query, page, order, _message)
+
+    async def _one(self, condition: sa.ColumnElement[bool]) -> Message | None:
+        row = await self._tx.one_or_none(locked(messages.select().where(condition), self._lock))
+        return None if row is None else _message(row._mapping)

@@ -1,0 +1,107 @@
+"""Conversations: one open per contact and channel."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+from adapters.persistence.connection import Transaction, locked
+from adapters.persistence.conversations.tables import contacts, contacts_matching, conversations
+from adapters.persistence.mapping import as_row, from_row
+from talia_core.conversations.conversation import Conversation
+from talia_core.conversations.ports import ConversationFilter
+from talia_core.conversations.vocabulary import Channel, ConversationStatus
+from talia_core.shared.errors import NotFound
+from talia_core.shared.pagination import Page, PageRequest
+
+
+def _conversation(row: sa.RowMapping) -> Conversation:
+    return from_row(Conversation, row)
+
+
+def _conversation_state(conversation: Conversation) -> dict[str, Any]:
+    """The columns a conversation's life changes; its contact changes by ``move_contact``."""
+    return {
+        "status": conversation.status.value,
+        "assignee_id": conversation.assignee_id,
+        "last_activity_at": conversation.last_activity_at,
+        "last_inbound_at": conversation.last_inbound_at,
+        "unread_count": conversation.unread_count,
+        "closed_at": conversation.closed_at,
+    }
+
+
+class SqlAlchemyConversationRepository:
+    def __init__(self, tx: Transaction, *, lock: bool = False) -> None:
+        self._tx = tx
+        self._lock = lock
+
+    async def add(self, conversation: Conversation) -> None:
+        await self._tx.execute(conversations.insert().values(as_row(conversation)))
+
+    async def get(self, conversation_id: str) -> Conversation:
+        query = conversations.select().where(conversations.c.id == conversation_id)
+        row = await self._tx.one_or_none(locked(query, self._lock))
+        if row is None:
+            raise NotFound("conversation", conversation_id)
+        return _conversation(row._mapping)
+
+    async def update(self, conversation: Conversation) -> None:
+        await self._tx.execute(
+            conversations.update()
+            .where(conversations.c.id == conversation.id)
+            .values(_conversation_state(conversation))
+        )
+
+    async def open_for(
+        self, contact_id: str, channel: Channel, thread: str | None
+    ) -> Conversation | None:
+        query = (
+            conversations.select()
+            .where(
+                conversations.c.contact_id == contact_id,
+                conversations.c.channel == channel.value,
+                conversations.c.status != ConversationStatus.CLOSED.value,
+                conversations.c.thread.is_(None)
+                if thread is None
+                else conversations.c.thread == thread,
+            )
+            .order_by(conversations.c.created_at.desc(), conversations.c.id.desc())
+            .limit(1)
+        )
+        row = await self._tx.one_or_none(locked(query, self._lock))
+        return None if row is None else _conversation(row._mapping)
+
+    async def by_thread(self, channel: Channel, thread: str) -> Conversation | None:
+        query = (
+            conversations.select()
+            .where(conversations.c.channel == channel.value, conversations.c.thread == thread)
+            .order_by(conversations.c.created_at.desc(), conversations.c.id.desc())
+            .limit(1)
+        )
+        row = await self._tx.one_or_none(query)
+        return None if row is None else _conversation(row._mapping)
+
+    async def move_contact(self, from_contact: str, to_contact: str) -> None:
+        await self._tx.execute(
+            conversations.update()
+            .where(conversations.c.contact_id == from_contact)
+            .values(contact_id=to_contact)
+        )
+
+    async def find(self, page: PageRequest, criteria: ConversationFilter) -> Page[Conversation]:
+        query = conversations.select()
+        if criteria.status is not None:
+            query = query.where(conversations.c.status == criteria.status.value)
+        if criteria.channel is not None:
+            query = query.where(conversations.c.channel == criteria.channel.value)
+        if criteria.assignee_id is not None:
+            query = query.where(conversations.c.assignee_id == criteria.assignee_id)
+        if criteria.contact_id is not None:
+            query = query.where(conversations.c.contact_id == criteria.contact_id)
+        if criteria.text:
+            matching = sa.select(contacts.c.id).where(contacts_matching(criteria.text))
+            query = query.where(conversations.c.contact_id.in_(matching))
+        order = [conversations.c.last_activity_at.desc(), conversations.c.id.desc()]
+        return await self._tx.page(query, page, order, _conversation)
