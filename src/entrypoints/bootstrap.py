@@ -14,16 +14,27 @@ import attrs
 from entrypoints.container import Container, build_container, close_resources, open_resources
 from entrypoints.settings import Settings, load_settings
 from talia_core.catalog.services import CatalogService
-from talia_core.commerce.services import CartService, CouponService, OrderService, PaymentService
-from talia_core.conversations.services import ConversationService, InboxService
+from talia_core.commerce.cart_service import CartService
+from talia_core.commerce.coupon_service import CouponService
+from talia_core.commerce.order_service import OrderService
+from talia_core.commerce.payment_service import PaymentService
+from talia_core.conversations.desk import AgentDesk
+from talia_core.conversations.inbox import InboxService
+from talia_core.conversations.pipeline import ConversationPipeline
 from talia_core.feedback.services import FeedbackService
-from talia_core.identity.services import AuthService, UserAdminService
+from talia_core.identity.auth_service import AuthService
+from talia_core.identity.user_admin_service import UserAdminService
 from talia_core.shared.jobs import JobRunner
 
 
 @attrs.frozen
 class Talia:
-    """The use cases of every context, wired for one settings object."""
+    """The use cases of every context, wired for one settings object: the one list of them.
+
+    Each field names a provider of the container's ``UseCases``; the HTTP app hands each to
+    its handlers as the dependency of the same name (``desk: NamedDependency[AgentDesk]``).
+    A new use case is a provider there and a line here.
+    """
 
     feedback: FeedbackService
     auth: AuthService
@@ -33,26 +44,19 @@ class Talia:
     coupons: CouponService
     orders: OrderService
     payments: PaymentService
-    conversations: ConversationService
+    pipeline: ConversationPipeline
+    desk: AgentDesk
     inbox: InboxService
-    jobs: JobRunner
+    job_runner: JobRunner
+
+    @classmethod
+    def names(cls) -> list[str]:
+        return [field.name for field in attrs.fields(cls)]
 
     @classmethod
     def of(cls, container: Container) -> Talia:
         use_cases = container.use_cases
-        return cls(
-            feedback=use_cases.feedback(),
-            auth=use_cases.auth(),
-            users=use_cases.users(),
-            catalog=use_cases.catalog(),
-            carts=use_cases.carts(),
-            coupons=use_cases.coupons(),
-            orders=use_cases.orders(),
-            payments=use_cases.payments(),
-            conversations=use_cases.conversations(),
-            inbox=use_cases.inbox(),
-            jobs=use_cases.job_runner(),
-        )
+        return cls(**{name: getattr(use_cases, name)() for name in cls.names()})
 
 
 @asynccontextmanager

@@ -3,267 +3,51 @@
 Containers are split by role: ``Core`` (clock, database engine), ``Gateways`` (every
 adapter, each outbound one behind its resilience runner) and ``UseCases``. Engines and
 clients are Resources: opened by ``init_resources()`` in the app's lifespan (or the
-bootstrap), closed by ``shutdown_resources()``; nothing is built at import time.
+bootstrap), closed by ``shutdown_resources()``; nothing is built at import time. What takes
+more than a line to build is a builder of ``entrypoints.wiring``.
 """
 
 from __future__ import annotations
 
-import random
-from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import timedelta
 from pathlib import Path
 
-import httpx
 from dependency_injector import containers, providers
-from redis.asyncio import Redis
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.assistant.offline import OfflineAssistant, load_definition
-from adapters.channels.chatwoot import ChatwootChannelSender, ChatwootMediaDownloader
-from adapters.channels.twilio import TwilioChannelSender, TwilioMediaDownloader
-from adapters.channels.webchat import InProcessLiveFeed, RedisLiveFeed, WebChatChannelSender
-from adapters.channels.whatsapp import WhatsAppCloudChannelSender, WhatsAppCloudMediaDownloader
+from adapters.channels.webchat import InProcessLiveFeed, RedisLiveFeed
 from adapters.files.local import LocalFileStore
 from adapters.jobs.saq import SaqJobQueue
 from adapters.jobs.worker import DatabaseJobQueue
 from adapters.payments.izipay import IzipayPaymentGateway
 from adapters.payments.sandbox import SandboxPaymentGateway
-from adapters.persistence.engine import create_database_engine
 from adapters.persistence.inbox import SqlAlchemyInbox
-from adapters.persistence.probe import SqlAlchemyDatabaseProbe
 from adapters.persistence.unit_of_work import SqlAlchemyUnitOfWork
-from adapters.resilience import BreakerBoard, HyxResilienceRunner, resilient
+from adapters.resilience import BreakerBoard, resilient
 from adapters.security.passwords import Argon2PasswordHasher
 from adapters.security.tokens import JwtAccessTokens
 from adapters.security.webchat_tokens import WebChatTokens
 from adapters.throttle.memory import InMemoryAttemptStore
-from adapters.throttle.redis import RedisAttemptStore, RedisProbe
-from entrypoints.http.health import Probe
-from entrypoints.settings import JobBackend, PolicySettings, Settings, ThrottleBackend
+from adapters.throttle.redis import RedisAttemptStore
+from entrypoints.settings import Settings
+from entrypoints.wiring import channels, choices, clients, policies, probes
+from entrypoints.wiring.doorbell import Doorbell
 from talia_core.catalog.services import CatalogService
-from talia_core.commerce.services import CartService, CouponService, OrderService, PaymentService
-from talia_core.conversations.model import Channel
-from talia_core.conversations.ports import ChannelSender, MediaDownloader
-from talia_core.conversations.services import ConversationService, InboxService
+from talia_core.commerce.cart_service import CartService
+from talia_core.commerce.coupon_service import CouponService
+from talia_core.commerce.order_service import OrderService
+from talia_core.commerce.payment_service import PaymentService
+from talia_core.conversations.desk import AgentDesk
+from talia_core.conversations.inbox import InboxService
+from talia_core.conversations.pipeline import ConversationPipeline
 from talia_core.feedback.services import FeedbackService
-from talia_core.identity.services import AuthService, LoginThrottle, UserAdminService
-from talia_core.resilience.model import (
-    BreakerPolicy,
-    BulkheadPolicy,
-    ResiliencePolicy,
-    RetryPolicy,
-    retry_delay,
-)
+from talia_core.identity.auth_service import AuthService
+from talia_core.identity.login_throttle import LoginThrottle
+from talia_core.identity.user_admin_service import UserAdminService
 from talia_core.shared.clock import SystemClock
-from talia_core.shared.errors import ExternalServiceUnavailable, TaliaError
-from talia_core.shared.jobs import JobRunner, RetryDelay
+from talia_core.shared.jobs import JobRunner
 
 SANDBOX_PAY_PATH = "/sandbox/payments/"
-
-
-def engine(settings: Settings) -> AsyncEngine:
-    """Connects on first use: building it does no I/O."""
-    return create_database_engine(
-        settings.database.url, pool_size=settings.database.pool_size, echo=settings.database.echo
-    )
-
-
-def redis_client(settings: Settings) -> Redis:
-    """Connects on first use, so an unused client costs nothing."""
-    return Redis.from_url(
-        settings.redis.url, socket_timeout=2, socket_connect_timeout=2, health_check_interval=30
-    )
-
-
-def http_client(settings: Settings) -> httpx.AsyncClient:
-    """One pooled client for the outbound providers; the runner adds retries and breakers."""
-    timeout = settings.resilience.timeout_seconds
-    return httpx.AsyncClient(
-        timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),
-        limits=httpx.Limits(max_connections=50, max_keepalive_connections=10),
-        follow_redirects=False,
-    )
-
-
-async def http_client_lifetime(client: httpx.AsyncClient) -> AsyncIterator[httpx.AsyncClient]:
-    yield client
-    await client.aclose()
-
-
-async def engine_lifetime(engine: AsyncEngine) -> AsyncIterator[AsyncEngine]:
-    yield engine
-    await engine.dispose()
-
-
-async def inbox_lifetime(inbox: SqlAlchemyInbox) -> AsyncIterator[SqlAlchemyInbox]:
-    yield inbox
-    await inbox.close()
-
-
-async def redis_lifetime(client: Redis) -> AsyncIterator[Redis]:
-    yield client
-    await client.aclose()
-
-
-def policy(settings: PolicySettings) -> ResiliencePolicy:
-    return ResiliencePolicy(
-        timeout_seconds=settings.timeout_seconds,
-        retry=RetryPolicy(
-            max_attempts=settings.retry_attempts,
-            base_delay_seconds=settings.retry_base_delay_seconds,
-            max_delay_seconds=settings.retry_max_delay_seconds,
-            multiplier=2.0,
-            max_retry_after_seconds=settings.retry_max_retry_after_seconds,
-        ),
-        breaker=BreakerPolicy(
-            failure_threshold=settings.breaker_failure_threshold,
-            open_seconds=settings.breaker_open_seconds,
-            half_open_probes=settings.breaker_half_open_probes,
-        ),
-        bulkhead=BulkheadPolicy(
-            max_concurrent=settings.bulkhead_max_concurrent,
-            max_wait_seconds=settings.bulkhead_max_wait_seconds,
-        ),
-    )
-
-
-def runner(name: str, board: BreakerBoard, settings: Settings) -> HyxResilienceRunner:
-    """A runner for one outbound dependency, put on the board for health and metrics."""
-    return board.add(HyxResilienceRunner(name, policy(settings.resilience)))
-
-
-def payment_provider(settings: Settings) -> str:
-    # Not ``settings.provided.payments.provider``: ``provider`` is a provider's own attribute.
-    return settings.payments.provider.value
-
-
-def izipay_ipn_url(settings: Settings) -> str | None:
-    return settings.payments.izipay_ipn_url or None
-
-
-DEMO_ASSISTANT = Path(__file__).parent / "demo_assistant.json"
-
-
-class Doorbell:
-    """Rung by use cases after they commit jobs; the running job queue answers it.
-
-    It breaks the cycle between the use cases (which record jobs) and the queue (which runs
-    the use cases' handlers).
-    """
-
-    def __init__(self) -> None:
-        self._listeners: list[Callable[[], None]] = []
-
-    def ring(self) -> None:
-        for listener in self._listeners:
-            listener()
-
-    def connect(self, listener: Callable[[], None]) -> None:
-        self._listeners.append(listener)
-
-
-def channel_senders(
-    settings: Settings, client: httpx.AsyncClient, board: BreakerBoard
-) -> dict[Channel, ChannelSender]:
-    """One sender per channel, each behind its own runner; a send is never repeated by the
-    runner (the provider may have sent it): the delivery job retries it later instead."""
-    channels = settings.channels
-    callback = f"{channels.public_base_url}/api/twilio/status" if channels.public_base_url else None
-    raw: dict[Channel, ChannelSender] = {
-        Channel.WHATSAPP: WhatsAppCloudChannelSender(
-            client,
-            phone_number_id=channels.whatsapp_phone_number_id,
-            access_token=channels.whatsapp_access_token.get_secret_value(),
-            base_url=channels.whatsapp_api_url,
-            api_version=channels.whatsapp_api_version,
-        ),
-        Channel.TWILIO: TwilioChannelSender(
-            client,
-            account_sid=channels.twilio_account_sid,
-            auth_token=channels.twilio_auth_token.get_secret_value(),
-            from_address=channels.twilio_whatsapp_from,
-            status_callback_url=callback,
-            base_url=channels.twilio_api_url,
-        ),
-        Channel.CHATWOOT: ChatwootChannelSender(
-            client,
-            base_url=channels.chatwoot_url,
-            account_id=channels.chatwoot_account_id,
-            api_access_token=channels.chatwoot_api_token.get_secret_value(),
-        ),
-    }
-    senders: dict[Channel, ChannelSender] = {
-        channel: resilient(sender, runner(channel.value, board, settings), non_idempotent={"send"})
-        for channel, sender in raw.items()
-    }
-    senders[Channel.WEBCHAT] = WebChatChannelSender()
-    return senders
-
-
-def media_downloaders(
-    settings: Settings, client: httpx.AsyncClient, board: BreakerBoard
-) -> dict[Channel, MediaDownloader]:
-    channels = settings.channels
-    raw: dict[Channel, MediaDownloader] = {
-        Channel.WHATSAPP: WhatsAppCloudMediaDownloader(
-            client,
-            access_token=channels.whatsapp_access_token.get_secret_value(),
-            base_url=channels.whatsapp_api_url,
-            api_version=channels.whatsapp_api_version,
-        ),
-        Channel.TWILIO: TwilioMediaDownloader(
-            client,
-            account_sid=channels.twilio_account_sid,
-            auth_token=channels.twilio_auth_token.get_secret_value(),
-        ),
-        Channel.CHATWOOT: ChatwootMediaDownloader(client, base_url=channels.chatwoot_url),
-    }
-    return {
-        channel: resilient(downloader, runner(f"{channel.value}-media", board, settings))
-        for channel, downloader in raw.items()
-    }
-
-
-def assistant_definition(settings: Settings) -> Path:
-    return Path(settings.assistant.definition) if settings.assistant.definition else DEMO_ASSISTANT
-
-
-def job_retry_delay(settings: Settings) -> RetryDelay:
-    """Backoff with full jitter between a job's attempts, honouring a provider's retry-after."""
-    jobs = settings.jobs
-    schedule = RetryPolicy(
-        max_attempts=jobs.retry_attempts,
-        base_delay_seconds=jobs.retry_base_delay_seconds,
-        max_delay_seconds=max(jobs.retry_max_delay_seconds, jobs.retry_base_delay_seconds),
-        multiplier=2.0,
-        max_retry_after_seconds=max(jobs.retry_max_delay_seconds, 3600.0),
-    )
-
-    def delay(failed_attempt: int, error: TaliaError | None) -> float | None:
-        hint = error.retry_after_seconds if isinstance(error, ExternalServiceUnavailable) else None
-        return retry_delay(schedule, failed_attempt, random.random, hint)
-
-    return delay
-
-
-def job_backend(settings: Settings) -> str:
-    return settings.jobs.backend.value
-
-
-def live_backend(settings: Settings) -> str:
-    """Several processes need Redis to reach the socket's process; one process does not."""
-    return "redis" if settings.jobs.backend is JobBackend.SAQ else "memory"
-
-
-def readiness_probes(settings: Settings, engine: AsyncEngine, redis: Redis) -> Sequence[Probe]:
-    """The database always; Redis when the throttle or the job queue (SAQ) lives there."""
-    probes: list[Probe] = [SqlAlchemyDatabaseProbe(engine)]
-    if (
-        settings.auth.throttle_backend is ThrottleBackend.REDIS
-        or settings.jobs.backend is JobBackend.SAQ
-    ):
-        probes.append(RedisProbe(redis))
-    return probes
 
 
 class Core(containers.DeclarativeContainer):
@@ -271,8 +55,8 @@ class Core(containers.DeclarativeContainer):
     clock = providers.Singleton(SystemClock)
     # Clients are plain singletons so that what uses them stays synchronous; their
     # Resources close them when the app's lifespan (or the bootstrap) ends.
-    engine = providers.Singleton(engine, settings)
-    engine_lifetime = providers.Resource(engine_lifetime, engine)
+    engine = providers.Singleton(clients.engine, settings)
+    engine_lifetime = providers.Resource(clients.engine_lifetime, engine)
 
 
 class Gateways(containers.DeclarativeContainer):
@@ -292,37 +76,47 @@ class Gateways(containers.DeclarativeContainer):
         issuer=settings.provided.auth.jwt_issuer,
         algorithm=settings.provided.auth.jwt_algorithm,
     )
-    redis = providers.Singleton(redis_client, settings)
-    redis_lifetime = providers.Resource(redis_lifetime, redis)
+    redis = providers.Singleton(clients.redis_client, settings)
+    redis_lifetime = providers.Resource(clients.redis_lifetime, redis)
     attempt_store = providers.Selector(
         settings.provided.auth.throttle_backend.value,
         memory=providers.Singleton(InMemoryAttemptStore, clock=core.clock),
         redis=providers.Singleton(
             resilient,
             providers.Singleton(RedisAttemptStore, redis),
-            providers.Singleton(runner, "redis", breakers, settings),
+            providers.Singleton(policies.runner, "redis", breakers, settings),
             non_idempotent={"hit", "take_back"},
         ),
     )
-    probes = providers.Singleton(readiness_probes, settings, core.engine, redis)
-    outbound = providers.Singleton(http_client, settings)
-    outbound_lifetime = providers.Resource(http_client_lifetime, outbound)
+    probes = providers.Singleton(probes.readiness_probes, settings, core.engine, redis)
+    outbound = providers.Singleton(clients.http_client, settings)
+    outbound_lifetime = providers.Resource(clients.http_client_lifetime, outbound)
     inbox = providers.Singleton(SqlAlchemyInbox, core.engine)
-    inbox_lifetime = providers.Resource(inbox_lifetime, inbox)
-    files = providers.Singleton(
-        LocalFileStore, providers.Factory(Path, settings.provided.storage.local_dir)
+    inbox_lifetime = providers.Resource(clients.inbox_lifetime, inbox)
+    files = providers.Selector(
+        providers.Callable(choices.storage_provider, settings),
+        local=providers.Singleton(
+            LocalFileStore, providers.Factory(Path, settings.provided.storage.local_dir)
+        ),
     )
-    assistant = providers.Singleton(
-        OfflineAssistant,
-        providers.Callable(load_definition, providers.Callable(assistant_definition, settings)),
+    assistant = providers.Selector(
+        providers.Callable(choices.assistant_provider, settings),
+        offline=providers.Singleton(
+            OfflineAssistant,
+            providers.Callable(
+                load_definition, providers.Callable(choices.assistant_definition, settings)
+            ),
+        ),
     )
     live_feed = providers.Selector(
-        providers.Callable(live_backend, settings),
+        providers.Callable(choices.live_backend, settings),
         memory=providers.Singleton(InProcessLiveFeed),
         redis=providers.Singleton(RedisLiveFeed, redis),
     )
-    channel_senders = providers.Singleton(channel_senders, settings, outbound, breakers)
-    media_downloaders = providers.Singleton(media_downloaders, settings, outbound, breakers)
+    channel_senders = providers.Singleton(channels.channel_senders, settings, outbound, breakers)
+    media_downloaders = providers.Singleton(
+        channels.media_downloaders, settings, outbound, breakers
+    )
     webchat_tokens = providers.Singleton(
         WebChatTokens,
         secret=providers.Callable(
@@ -331,7 +125,7 @@ class Gateways(containers.DeclarativeContainer):
         lifetime=providers.Factory(timedelta, days=settings.provided.channels.webchat_session_days),
     )
     payment_gateway = providers.Selector(
-        providers.Callable(payment_provider, settings),
+        providers.Callable(choices.payment_provider, settings),
         sandbox=providers.Singleton(
             SandboxPaymentGateway,
             secret=settings.provided.payments.sandbox_secret.get_secret_value.call(),
@@ -346,9 +140,9 @@ class Gateways(containers.DeclarativeContainer):
                 shop_id=settings.provided.payments.izipay_shop_id,
                 password=settings.provided.payments.izipay_password.get_secret_value.call(),
                 public_key=settings.provided.payments.izipay_public_key,
-                ipn_url=providers.Callable(izipay_ipn_url, settings),
+                ipn_url=providers.Callable(choices.izipay_ipn_url, settings),
             ),
-            providers.Singleton(runner, "izipay", breakers, settings),
+            providers.Singleton(policies.runner, "izipay", breakers, settings),
             # A refund that timed out may have gone through: it is never repeated.
             non_idempotent={"refund"},
         ),
@@ -429,8 +223,8 @@ class UseCases(containers.DeclarativeContainer):
     inbox = providers.Singleton(
         InboxService, inbox=gateways.inbox, clock=core.clock, wake=doorbell.provided.ring
     )
-    conversations = providers.Singleton(
-        ConversationService,
+    pipeline = providers.Singleton(
+        ConversationPipeline,
         uow=gateways.unit_of_work.provider,
         clock=core.clock,
         senders=gateways.channel_senders,
@@ -441,15 +235,21 @@ class UseCases(containers.DeclarativeContainer):
         debounce=providers.Factory(timedelta, seconds=settings.provided.channels.debounce_seconds),
         wake=doorbell.provided.ring,
     )
+    desk = providers.Singleton(
+        AgentDesk,
+        uow=gateways.unit_of_work.provider,
+        clock=core.clock,
+        wake=doorbell.provided.ring,
+    )
     job_runner = providers.Singleton(
         JobRunner,
         uow=gateways.unit_of_work.provider,
         clock=core.clock,
-        handlers=conversations.provided.job_handlers.call(),
-        retry_delay=providers.Callable(job_retry_delay, settings),
+        handlers=pipeline.provided.job_handlers.call(),
+        retry_delay=providers.Callable(policies.job_retry_delay, settings),
     )
     job_queue = providers.Selector(
-        providers.Callable(job_backend, settings),
+        providers.Callable(choices.job_backend, settings),
         database=providers.Singleton(
             DatabaseJobQueue,
             job_runner,

@@ -1,4 +1,8 @@
-"""Structured JSON logs on stderr, each line carrying the request id when there is one."""
+"""Logs on stderr, each line carrying the request id when there is one.
+
+JSON lines for machines (the default off a terminal), readable lines for a person at a
+terminal; ``TALIA_LOG__FORMAT`` picks one explicitly.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,8 @@ import time
 from typing import Any
 
 import msgspec
+
+from entrypoints.settings import LogFormat, LogSettings
 
 request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
 
@@ -49,7 +55,44 @@ class JsonFormatter(logging.Formatter):
         return _encoder.encode(entry).decode()
 
 
-def configure_logging(level: str) -> None:
+class ConsoleFormatter(logging.Formatter):
+    """``12:04:05.123 INFO  talia.http  message  key=value … [request id]``, for a terminal."""
+
+    _LEVELS = {
+        "DEBUG": "\x1b[2m",
+        "WARNING": "\x1b[33m",
+        "ERROR": "\x1b[31m",
+        "CRITICAL": "\x1b[31m",
+    }
+
+    def __init__(self, *, colour: bool) -> None:
+        super().__init__()
+        self._colour = colour
+
+    def format(self, record: logging.LogRecord) -> str:
+        clock = time.strftime("%H:%M:%S", time.localtime(record.created))
+        level = f"{record.levelname:<5}"
+        if self._colour and (shade := self._LEVELS.get(record.levelname)):
+            level = f"{shade}{level}\x1b[0m"
+        parts = [f"{clock}.{int(record.msecs):03d}", level, record.name, record.getMessage()]
+        fields = record.__dict__
+        parts.extend(f"{key}={fields[key]}" for key in sorted(fields.keys() - _STANDARD))
+        if (current := request_id.get()) is not None:
+            parts.append(f"[{current}]")
+        line = "  ".join(parts)
+        if record.exc_info:
+            line = f"{line}\n{self.formatException(record.exc_info)}"
+        return line
+
+
+def chosen_format(settings: LogSettings, terminal: bool) -> LogFormat:
+    """The format asked for; ``auto`` is console on a terminal and JSON anywhere else."""
+    if settings.format is not LogFormat.AUTO:
+        return settings.format
+    return LogFormat.CONSOLE if terminal else LogFormat.JSON
+
+
+def configure_logging(settings: LogSettings) -> None:
     # The logging HOWTO's "Optimization": the lines carry none of the caller's file and line,
     # thread or process, so do not collect them (about a third of a request's log cost).
     logging._srcfile = None
@@ -57,10 +100,14 @@ def configure_logging(level: str) -> None:
     logging.logProcesses = False
     logging.logMultiprocessing = False
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonFormatter())
+    terminal = sys.stderr.isatty()
+    if chosen_format(settings, terminal) is LogFormat.CONSOLE:
+        handler.setFormatter(ConsoleFormatter(colour=terminal))
+    else:
+        handler.setFormatter(JsonFormatter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
-    root.setLevel(level)
+    root.setLevel(settings.level)
     for noisy in ("uvicorn.access",):
         logging.getLogger(noisy).disabled = True
     for name in ("uvicorn", "uvicorn.error"):

@@ -230,11 +230,26 @@ class JobSettings(BaseModel):
     saq_queue: str = Field("talia", pattern="^[A-Za-z0-9_.-]{1,64}$")
 
 
+class StorageProvider(StrEnum):
+    LOCAL = "local"
+
+
 class StorageSettings(BaseModel):
+    provider: StorageProvider = Field(
+        StorageProvider.LOCAL, description="Where files are kept; local: a directory on disk."
+    )
     local_dir: str = Field("./media", description="Where received media files are kept.")
 
 
+class AssistantProvider(StrEnum):
+    OFFLINE = "offline"
+
+
 class AssistantSettings(BaseModel):
+    provider: AssistantProvider = Field(
+        AssistantProvider.OFFLINE,
+        description="Who answers; offline: rules held as data in a JSON definition.",
+    )
     definition: str = Field(
         "", description="Path of the offline assistant's JSON definition; empty: the demo one."
     )
@@ -256,6 +271,20 @@ class HttpSettings(BaseModel):
     )
 
 
+class LogFormat(StrEnum):
+    AUTO = "auto"
+    JSON = "json"
+    CONSOLE = "console"
+
+
+class LogSettings(BaseModel):
+    level: str = Field("INFO", pattern="^(DEBUG|INFO|WARNING|ERROR)$")
+    format: LogFormat = Field(
+        LogFormat.AUTO,
+        description="json, console, or auto: console on a terminal and JSON anywhere else.",
+    )
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="TALIA_",
@@ -265,7 +294,7 @@ class Settings(BaseSettings):
     )
 
     environment: str = Field("development", pattern="^(development|test|production)$")
-    log_level: str = Field("INFO", pattern="^(DEBUG|INFO|WARNING|ERROR)$")
+    log: LogSettings = Field(default_factory=LogSettings)
     demo_data: bool = Field(True, description="Seed demo data into an empty database.")
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     redis: RedisSettings = Field(default_factory=RedisSettings)

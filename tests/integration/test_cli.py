@@ -20,7 +20,8 @@ from entrypoints.cli.main import main
 from entrypoints.container import build_container, close_resources, open_resources
 from entrypoints.seed import DEMO_ADMIN, DEMO_CUSTOMER, DEMO_PASSWORD
 from entrypoints.settings import load_settings
-from talia_core.commerce.model import Actor, ProductKind, ProductRef
+from talia_core.commerce.actor import Actor
+from talia_core.commerce.products import ProductKind, ProductRef
 from talia_core.shared.clock import FakeClock, SystemClock
 from talia_core.shared.errors import Unauthorized
 

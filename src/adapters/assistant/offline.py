@@ -68,7 +68,7 @@ from typing import Any
 
 import attrs
 
-from talia_core.conversations.model import MAX_TEXT
+from talia_core.conversations.messages import MAX_TEXT
 from talia_core.conversations.ports import (
     HAND_OFF,
     AssistantReply,

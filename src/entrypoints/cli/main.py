@@ -26,7 +26,7 @@ from entrypoints.container import (
 from entrypoints.logs import configure_logging
 from entrypoints.seed import DEMO_ADMIN, seed_demo_data
 from entrypoints.settings import Settings, SettingsError, load_settings
-from talia_core.commerce.services import ExpiryReport
+from talia_core.commerce.order_service import ExpiryReport
 from talia_core.identity.model import Role
 from talia_core.shared.errors import TaliaError
 
@@ -65,7 +65,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as error:
         print(f"talia: {error}", file=sys.stderr)
         return 2
-    configure_logging(settings.log_level)
+    configure_logging(settings.log)
     try:
         if args.command == "serve":
             return _serve(settings, args.host, args.port, args.workers)

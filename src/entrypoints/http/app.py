@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -12,6 +12,7 @@ from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 
+from entrypoints.bootstrap import Talia
 from entrypoints.container import (
     SANDBOX_PAY_PATH,
     Container,
@@ -45,9 +46,10 @@ from entrypoints.http.observability import (
     unrouted_responses,
 )
 from entrypoints.settings import PaymentProvider
-from talia_core.commerce.model import Actor
+from talia_core.commerce.actor import Actor
+from talia_core.identity.auth_service import AuthService
 from talia_core.identity.model import Principal
-from talia_core.identity.services import AuthService, UserAdminService
+from talia_core.identity.user_admin_service import UserAdminService
 
 
 def create_app(container: Container) -> Litestar:
@@ -84,47 +86,36 @@ def create_app(container: Container) -> Litestar:
             principal, action=action, target=target, ip=ip, user_agent=agent
         )
 
-    def provide(name: str) -> Provide:
-        provider = getattr(use_cases, name)
-        return Provide(lambda: provider(), sync_to_thread=False)
-
     webhooks = channels.Webhooks(settings.channels, use_cases.inbox())
-    webchat_tokens = container.gateways.webchat_tokens()
-    live_feed = container.gateways.live_feed()
     public_catalog = catalog.PublicCatalog(
         use_cases.catalog, settings.commerce.catalog_cache_seconds
     )
-    dependencies: dict[str, Any] = {
-        "principal": Provide(provide_principal),
-        "actor": Provide(provide_actor),
-        "client": Provide(client_provider(trusted), sync_to_thread=False),
-        "public_catalog": Provide(lambda: public_catalog, sync_to_thread=False),
-        "sandbox_pay_path": Provide(lambda: SANDBOX_PAY_PATH, sync_to_thread=False),
-        "webhooks": Provide(lambda: webhooks, sync_to_thread=False),
-        "webchat_tokens": Provide(lambda: webchat_tokens, sync_to_thread=False),
-        "live_feed": Provide(lambda: live_feed, sync_to_thread=False),
-        **{
-            name: provide(name)
-            for name in (
-                "feedback",
-                "auth",
-                "users",
-                "catalog",
-                "carts",
-                "coupons",
-                "orders",
-                "payments",
-                "inbox",
-                "conversations",
-                "job_runner",
-            )
-        },
+    # What handlers take by name: every use case of ``Talia`` (built on first use), and the
+    # few objects built once per app.
+    constants: dict[str, object] = {
+        "public_catalog": public_catalog,
+        "sandbox_pay_path": SANDBOX_PAY_PATH,
+        "webhooks": webhooks,
+        "webchat_tokens": container.gateways.webchat_tokens(),
+        "live_feed": container.gateways.live_feed(),
     }
     sandbox: list[Any] = []
     if settings.payments.provider is PaymentProvider.SANDBOX:
-        gateway = container.gateways.payment_gateway()
-        dependencies["sandbox"] = Provide(lambda: gateway, sync_to_thread=False)
+        constants["sandbox"] = container.gateways.payment_gateway()
         sandbox.append(payments.SandboxController)
+    dependencies = {
+        "principal": Provide(provide_principal),
+        "actor": Provide(provide_actor),
+        "client": Provide(client_provider(trusted), sync_to_thread=False),
+        **{
+            name: Provide(_constant(value), sync_to_thread=False)
+            for name, value in constants.items()
+        },
+        **{
+            name: Provide(_first_use(getattr(use_cases, name)), sync_to_thread=False)
+            for name in Talia.names()
+        },
+    }
     app = Litestar(
         route_handlers=[
             health_controller(container.gateways.probes(), board.snapshots),
@@ -177,6 +168,16 @@ def create_app(container: Container) -> Litestar:
     )
     _document_public_routes(app)
     return app
+
+
+def _constant(value: object) -> Callable[[], object]:
+    return lambda: value
+
+
+def _first_use(provider: Callable[[], object]) -> Callable[[], object]:
+    """The use case, built when a handler first needs it: an adapter it wires (a channel's
+    sender and its circuit breaker) exists only once something uses it."""
+    return lambda: provider()
 
 
 async def provide_actor(request: Request[Any, Any, Any]) -> Actor:

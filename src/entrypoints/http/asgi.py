@@ -10,5 +10,5 @@ from entrypoints.settings import load_settings
 
 def make_app() -> Litestar:
     settings = load_settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log)
     return create_app(build_container(settings))

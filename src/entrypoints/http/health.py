@@ -5,29 +5,18 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from typing import Literal, Protocol
+from typing import Literal
 
 from litestar import Controller, Response, get
 from litestar.openapi.datastructures import ResponseSpec
 from pydantic import BaseModel
 
 from entrypoints.http.auth import public
+from entrypoints.wiring.probes import Probe
 from talia_core.resilience.model import BreakerSnapshot
 
 PROBE_TIMEOUT_SECONDS = 2.0
 logger = logging.getLogger("talia.health")
-
-
-class Probe(Protocol):
-    """A dependency readiness check; ``critical`` ones make the service unready."""
-
-    @property
-    def name(self) -> str: ...
-
-    @property
-    def critical(self) -> bool: ...
-
-    async def check(self) -> None: ...
 
 
 class Liveness(BaseModel):

@@ -1,3 +1,5 @@
+"""The container: what it builds, from which settings, and what it hands over."""
+
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
@@ -7,7 +9,11 @@ import pytest
 from dependency_injector import providers
 from redis.exceptions import ConnectionError as RedisConnectionError
 
+from adapters.assistant.offline import OfflineAssistant
+from adapters.files.local import LocalFileStore
+from entrypoints.bootstrap import Talia
 from entrypoints.container import build_container
+from entrypoints.http.app import create_app
 from talia_core.shared.errors import ExternalServiceUnavailable
 from tests.api import settings_for_tests
 
@@ -45,3 +51,32 @@ async def test_the_redis_attempt_store_never_repeats_a_count_it_may_have_made(ca
             await store.take_back("login:address:6.6.6.6")
 
     assert redis.scripts_run == 1
+
+
+def test_every_use_case_in_process_is_a_provider_of_the_container() -> None:
+    container = build_container(settings_for_tests("sqlite+aiosqlite:///:memory:"))
+
+    talia = Talia.of(container)
+
+    for name in Talia.names():
+        assert getattr(talia, name) is getattr(container.use_cases, name)(), name
+
+
+def test_the_http_app_hands_every_use_case_to_handlers_by_its_name() -> None:
+    container = build_container(settings_for_tests("sqlite+aiosqlite:///:memory:"))
+
+    app = create_app(container)
+
+    assert set(Talia.names()) <= set(app.dependencies)
+
+
+def test_the_file_store_and_the_assistant_are_chosen_by_settings() -> None:
+    settings = settings_for_tests(
+        "sqlite+aiosqlite:///:memory:",
+        storage={"provider": "local", "local_dir": "/tmp/talia-files"},
+        assistant={"provider": "offline"},
+    )
+    container = build_container(settings)
+
+    assert isinstance(container.gateways.files(), LocalFileStore)
+    assert isinstance(container.gateways.assistant(), OfflineAssistant)

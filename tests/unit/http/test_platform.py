@@ -405,7 +405,10 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> pytest
         ("TALIA_AUTH__THROTTLE_BACKEND", "memcached"),
         ("TALIA_AUTH__ACCESS_TOKEN_MINUTES", "0"),
         ("TALIA_ENVIRONMENT", "staging"),
-        ("TALIA_LOG_LEVEL", "LOUD"),
+        ("TALIA_LOG__LEVEL", "LOUD"),
+        ("TALIA_LOG__FORMAT", "xml"),
+        ("TALIA_STORAGE__PROVIDER", "dropbox"),
+        ("TALIA_ASSISTANT__PROVIDER", "eliza"),
         ("TALIA_DEMO_DATA", "perhaps"),
     ],
 )

@@ -1,0 +1,57 @@
+"""The database engine and the network clients, with the lifetimes that close them."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import httpx
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from adapters.persistence.engine import create_database_engine
+from adapters.persistence.inbox import SqlAlchemyInbox
+from entrypoints.settings import Settings
+
+
+def engine(settings: Settings) -> AsyncEngine:
+    """Connects on first use: building it does no I/O."""
+    return create_database_engine(
+        settings.database.url, pool_size=settings.database.pool_size, echo=settings.database.echo
+    )
+
+
+def redis_client(settings: Settings) -> Redis:
+    """Connects on first use, so an unused client costs nothing."""
+    return Redis.from_url(
+        settings.redis.url, socket_timeout=2, socket_connect_timeout=2, health_check_interval=30
+    )
+
+
+def http_client(settings: Settings) -> httpx.AsyncClient:
+    """One pooled client for the outbound providers; the runner adds retries and breakers."""
+    timeout = settings.resilience.timeout_seconds
+    return httpx.AsyncClient(
+        timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),
+        limits=httpx.Limits(max_connections=50, max_keepalive_connections=10),
+        follow_redirects=False,
+    )
+
+
+async def http_client_lifetime(client: httpx.AsyncClient) -> AsyncIterator[httpx.AsyncClient]:
+    yield client
+    await client.aclose()
+
+
+async def engine_lifetime(engine: AsyncEngine) -> AsyncIterator[AsyncEngine]:
+    yield engine
+    await engine.dispose()
+
+
+async def inbox_lifetime(inbox: SqlAlchemyInbox) -> AsyncIterator[SqlAlchemyInbox]:
+    yield inbox
+    await inbox.close()
+
+
+async def redis_lifetime(client: Redis) -> AsyncIterator[Redis]:
+    yield client
+    await client.aclose()
