@@ -18,7 +18,9 @@ from entrypoints.settings import LogFormat, LogSettings
 
 request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
 
-_STANDARD = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
+# Record attributes that are not fields of the line; uvicorn's ``color_message`` repeats the
+# message with terminal colour codes.
+_STANDARD = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "asctime", "color_message"}
 _encoder = msgspec.json.Encoder(enc_hook=str)
 
 

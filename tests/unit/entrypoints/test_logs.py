@@ -93,3 +93,10 @@ def test_configured_logging_uses_the_format_asked_for() -> None:
     finally:
         root.handlers[:] = before
         root.setLevel(level)
+
+
+def test_uvicorns_coloured_copy_of_the_message_is_not_a_field() -> None:
+    record = _record("Started", color_message="\x1b[1mStarted\x1b[0m")
+
+    assert "color_message" not in ConsoleFormatter(colour=False).format(record)
+    assert "color_message" not in json.loads(JsonFormatter().format(record))
