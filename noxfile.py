@@ -42,7 +42,7 @@ def typecheck(session: nox.Session) -> None:
 
 @nox.session
 def architecture(session: nox.Session) -> None:
-    """import-linter: the hexagon's import rules (DESIGN.md §1)."""
+    """import-linter: the hexagon's import rules (docs/architecture.md §1)."""
     session.run(tool("lint-imports"))
 
 
