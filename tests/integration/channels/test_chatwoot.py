@@ -59,12 +59,6 @@ async def chatwoot(storage: FakeStorage) -> AsyncIterator[FakeChatwoot]:
     await server.close()
 
 
-@pytest.fixture
-async def client() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(timeout=5.0) as client:
-        yield client
-
-
 def sender_at(client: httpx.AsyncClient, base_url: str, **overrides: Any) -> ChatwootChannelSender:
     settings: dict[str, Any] = {"account_id": ACCOUNT_ID, "api_access_token": TOKEN} | overrides
     return ChatwootChannelSender(client, base_url=base_url, **settings)

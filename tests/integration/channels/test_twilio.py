@@ -67,12 +67,6 @@ async def twilio(cdn: FakeMediaHost) -> AsyncIterator[FakeTwilio]:
     await server.close()
 
 
-@pytest.fixture
-async def client() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(timeout=5.0) as client:
-        yield client
-
-
 def sender_at(
     client: httpx.AsyncClient,
     base_url: str,

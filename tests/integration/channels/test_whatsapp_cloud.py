@@ -50,12 +50,6 @@ async def graph() -> AsyncIterator[FakeGraph]:
     await server.close()
 
 
-@pytest.fixture
-async def client() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(timeout=5.0) as client:
-        yield client
-
-
 def sender_at(
     client: httpx.AsyncClient, base_url: str, **overrides: str
 ) -> WhatsAppCloudChannelSender:

@@ -120,12 +120,6 @@ async def base_url(izipay: FakeIzipay) -> str:
     return await izipay.start()
 
 
-@pytest.fixture
-async def client() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(timeout=5.0) as client:
-        yield client
-
-
 def gateway_at(client: httpx.AsyncClient, base_url: str, **overrides: str) -> IzipayPaymentGateway:
     settings = {"shop_id": SHOP_ID, "password": PASSWORD, "public_key": PUBLIC_KEY} | overrides
     return IzipayPaymentGateway(client, base_url=base_url, **settings)
