@@ -20,6 +20,10 @@ from talia_core.shared.ids import new_id
 from talia_core.shared.text import required_text
 
 MAX_TEXT = 4096
+# A provider's diagnosis of a failed delivery is kept for agents to read, shortened on
+# purpose: it is the provider's text, not the customer's.
+MAX_ERROR_CODE = 50
+MAX_ERROR_TITLE = 500
 
 _PROGRESS = {
     DeliveryStatus.PENDING: 0,
@@ -152,8 +156,8 @@ class Message:
                 return False
             self.status = DeliveryStatus.FAILED
             self.status_at = update.at
-            self.error_code = clip(update.error_code, 50)
-            self.error_title = clip(update.error_title, 500)
+            self.error_code = clip(update.error_code, MAX_ERROR_CODE)
+            self.error_title = clip(update.error_title, MAX_ERROR_TITLE)
             return True
         if update.status not in _PROGRESS or _PROGRESS[update.status] <= _PROGRESS[self.status]:
             return False
@@ -165,5 +169,5 @@ class Message:
         """The provider refused the message for good."""
         self.status = DeliveryStatus.FAILED
         self.status_at = at
-        self.error_code = clip(code, 50)
-        self.error_title = clip(title, 500)
+        self.error_code = clip(code, MAX_ERROR_CODE)
+        self.error_title = clip(title, MAX_ERROR_TITLE)
