@@ -5,9 +5,10 @@ delivery, reading JSON payloads strictly, and reading HTTP answers (their JSON o
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, Protocol
 
 import attrs
 import httpx
@@ -79,7 +80,14 @@ def json_object(response: httpx.Response) -> dict[str, Any] | None:
     return parsed if isinstance(parsed, dict) else None
 
 
-def retry_after(response: httpx.Response) -> int | None:
+class Answer(Protocol):
+    """An HTTP answer of any client library (httpx, or httpx2 under the providers' SDKs)."""
+
+    @property
+    def headers(self) -> Mapping[str, str]: ...
+
+
+def retry_after(response: Answer) -> int | None:
     """``Retry-After`` as whole seconds (delta-seconds or an HTTP date), at least 1."""
     value = response.headers.get("retry-after", "").strip()
     if not value:

@@ -1,0 +1,1 @@
+"""``LanguageModel`` adapters: OpenAI's Responses API and Hugging Face's chat completions."""

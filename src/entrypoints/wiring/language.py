@@ -1,0 +1,35 @@
+"""The language models of every provider, each behind its own resilience runner."""
+
+from __future__ import annotations
+
+import httpx
+
+from adapters.language.huggingface import HuggingFaceLanguageModel
+from adapters.language.openai import OpenAIResponsesLanguageModel
+from adapters.resilience import BreakerBoard, resilient
+from entrypoints.settings import Settings
+from entrypoints.wiring.policies import runner
+from talia_core.assistants.language import LanguageModel
+
+
+def language_models(
+    settings: Settings, client: httpx.AsyncClient, board: BreakerBoard
+) -> dict[str, LanguageModel]:
+    """One model per provider, by the provider's name; a stream is retried only until its
+    first piece arrives (the runner never repeats what the caller has started reading)."""
+    raw: dict[str, LanguageModel] = {
+        "openai": OpenAIResponsesLanguageModel(
+            client,
+            api_key=settings.openai.api_key.get_secret_value(),
+            base_url=settings.openai.base_url,
+        ),
+        "huggingface": HuggingFaceLanguageModel(
+            token=settings.huggingface.token.get_secret_value(),
+            base_url=settings.huggingface.base_url,
+            timeout_seconds=settings.resilience.timeout_seconds,
+        ),
+    }
+    return {
+        provider: resilient(model, runner(provider, board, settings))
+        for provider, model in raw.items()
+    }
