@@ -13,6 +13,7 @@ import attrs
 
 from entrypoints.container import Container, build_container, close_resources, open_resources
 from entrypoints.settings import Settings, load_settings
+from talia_core.assistants.admin import AssistantAdmin
 from talia_core.catalog.services import CatalogService
 from talia_core.commerce.cart_service import CartService
 from talia_core.commerce.coupon_service import CouponService
@@ -48,6 +49,7 @@ class Talia:
     desk: AgentDesk
     inbox: InboxService
     job_runner: JobRunner
+    assistants: AssistantAdmin
 
     @classmethod
     def names(cls) -> list[str]:

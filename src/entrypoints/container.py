@@ -30,8 +30,10 @@ from adapters.security.webchat_tokens import WebChatTokens
 from adapters.throttle.memory import InMemoryAttemptStore
 from adapters.throttle.redis import RedisAttemptStore
 from entrypoints.settings import Settings
-from entrypoints.wiring import channels, choices, clients, policies, probes
+from entrypoints.wiring import channels, choices, clients, language, policies, probes
+from entrypoints.wiring.capabilities import assistant_capabilities
 from entrypoints.wiring.doorbell import Doorbell
+from talia_core.assistants.admin import AssistantAdmin
 from talia_core.catalog.services import CatalogService
 from talia_core.commerce.cart_service import CartService
 from talia_core.commerce.coupon_service import CouponService
@@ -117,6 +119,7 @@ class Gateways(containers.DeclarativeContainer):
     media_downloaders = providers.Singleton(
         channels.media_downloaders, settings, outbound, breakers
     )
+    language_models = providers.Singleton(language.language_models, settings, outbound, breakers)
     webchat_tokens = providers.Singleton(
         WebChatTokens,
         secret=providers.Callable(
@@ -240,6 +243,12 @@ class UseCases(containers.DeclarativeContainer):
         uow=gateways.unit_of_work.provider,
         clock=core.clock,
         wake=doorbell.provided.ring,
+    )
+    assistants = providers.Singleton(
+        AssistantAdmin,
+        uow=gateways.unit_of_work.provider,
+        clock=core.clock,
+        capabilities=providers.Singleton(assistant_capabilities),
     )
     job_runner = providers.Singleton(
         JobRunner,

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 from entrypoints.bootstrap import Talia
+from entrypoints.http.assistants import AssistantIn
 from talia_core.commerce.actor import Actor
 from talia_core.commerce.coupon import CouponKind
 from talia_core.commerce.coupon_service import CouponTerms
@@ -15,6 +19,7 @@ DEMO_PASSWORD = "talia-demo-2026"
 DEMO_ADMIN = "admin@example.com"
 DEMO_AGENT = "agent@example.com"
 DEMO_CUSTOMER = "ana@example.com"
+DEMO_ASSISTANTS = Path(__file__).resolve().parent / "demo_assistants.json"
 
 
 async def seed_demo_data(talia: Talia) -> bool:
@@ -59,6 +64,7 @@ async def seed_demo_data(talia: Talia) -> bool:
         request="Faster answers on WhatsApp.",
     )
     await _seed_catalog(talia, Actor(admin.id, is_admin=True))
+    await _seed_assistants(talia, admin.id)
     return True
 
 
@@ -88,3 +94,12 @@ async def _seed_catalog(talia: Talia, admin: Actor) -> None:
             code="BIENVENIDA", kind=CouponKind.PERCENTAGE, percent_off=10, max_per_customer=1
         ),
     )
+
+
+async def _seed_assistants(talia: Talia, admin_id: str) -> None:
+    """Rows like any an admin writes, read as the HTTP API reads them: a front desk on the
+    offline provider answering web chat and WhatsApp, and the sales assistant it may
+    transfer to (listed first: a hand-off target must exist)."""
+    for entry in json.loads(DEMO_ASSISTANTS.read_text(encoding="utf-8")):
+        sent = AssistantIn.model_validate(entry)
+        await talia.assistants.create(sent.name, sent.definition(), by=admin_id)

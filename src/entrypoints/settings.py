@@ -255,6 +255,43 @@ class AssistantSettings(BaseModel):
     )
 
 
+class OpenAISettings(BaseModel):
+    """OpenAI's Responses API; an empty key leaves its models unavailable."""
+
+    api_key: SecretStr = SecretStr("")
+    base_url: str = Field(
+        "https://api.openai.com/v1",
+        pattern="^https?://",
+        description="The API root, /v1 included; another one for a proxy or a compatible server.",
+    )
+
+
+class HuggingFaceSettings(BaseModel):
+    """Chat completions through huggingface_hub; an empty token leaves its models unavailable."""
+
+    token: SecretStr = Field(
+        SecretStr(""),
+        description="A Hugging Face token (hf_...) for its router; for another server, its key "
+        "(any value when it checks none).",
+    )
+    base_url: str = Field(
+        "",
+        pattern="^(https?://.+)?$",
+        description="A server speaking OpenAI's chat completions (vLLM, Ollama, llama.cpp, "
+        "Mistral, TGI); empty: Hugging Face's router, which picks the inference provider.",
+    )
+
+    @model_validator(mode="after")
+    def _router_token(self) -> HuggingFaceSettings:
+        token = self.token.get_secret_value()
+        if token and not self.base_url and not token.startswith("hf_"):
+            raise ValueError(
+                "Hugging Face's router takes only Hugging Face tokens (hf_...): set "
+                "TALIA_HUGGINGFACE__BASE_URL to use another server's key"
+            )
+        return self
+
+
 class HttpSettings(BaseModel):
     host: str = "127.0.0.1"
     port: Annotated[int, Field(ge=1, le=65535)] = 8000
@@ -307,6 +344,8 @@ class Settings(BaseSettings):
     jobs: JobSettings = Field(default_factory=JobSettings)
     storage: StorageSettings = Field(default_factory=StorageSettings)
     assistant: AssistantSettings = Field(default_factory=AssistantSettings)
+    openai: OpenAISettings = Field(default_factory=OpenAISettings)
+    huggingface: HuggingFaceSettings = Field(default_factory=HuggingFaceSettings)
 
     def production_problems(self) -> list[str]:
         """What must not reach production as it is: the published demo secret and data."""

@@ -6,6 +6,7 @@ import copy
 from types import TracebackType
 from typing import Self
 
+from adapters.memory.assistants import InMemoryAssistantsRepositories
 from adapters.memory.catalog import InMemoryCatalogRepositories
 from adapters.memory.commerce import InMemoryCommerceRepositories
 from adapters.memory.conversations import InMemoryConversationsRepositories
@@ -24,6 +25,7 @@ class InMemoryUnitOfWork(
     InMemoryCommerceRepositories,
     InMemoryConversationsRepositories,
     InMemoryJobRepositories,
+    InMemoryAssistantsRepositories,
 ):
     """Each base is one context's bundle of repositories: a new context adds its bundle here."""
 

@@ -8,6 +8,7 @@ from typing import Self
 from sqlalchemy import exc
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from adapters.persistence.assistants import AssistantsRepositories
 from adapters.persistence.catalog import CatalogRepositories
 from adapters.persistence.commerce import CommerceRepositories
 from adapters.persistence.connection import Transaction, translate
@@ -28,6 +29,7 @@ class SqlAlchemyUnitOfWork(
     CommerceRepositories,
     ConversationsRepositories,
     JobRepositories,
+    AssistantsRepositories,
 ):
     """Satisfies every context's unit-of-work port; repositories never commit.
 

@@ -22,6 +22,7 @@ from entrypoints.container import (
     stop_jobs,
 )
 from entrypoints.http import (
+    assistants,
     catalog,
     channels,
     commerce,
@@ -128,6 +129,7 @@ def create_app(container: Container) -> Litestar:
             *channels.CONTROLLERS,
             *webchat.CONTROLLERS,
             *conversations.CONTROLLERS,
+            *assistants.CONTROLLERS,
             *sandbox,
         ],
         dependencies=dependencies,

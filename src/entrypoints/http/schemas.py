@@ -43,6 +43,8 @@ def _json_number(value: object) -> object:
 
 JsonInt = Annotated[int, BeforeValidator(_json_number)]
 """An integer field of a request body: a JSON number, never a string or a boolean."""
+JsonNumber = Annotated[float, BeforeValidator(_json_number)]
+"""A number field of a request body, integer or not: never a string or a boolean."""
 
 # PostgreSQL cannot hold NUL, and looking it up is a driver error there: texts that only serve
 # to find something (ids, filters) refuse control characters at the edge.

@@ -1,0 +1,289 @@
+"""Assistant definitions: the admins create, read and revise them; every change is a version.
+
+The provider is a plain string here, not an enum: which providers (and models, and tools)
+exist is the deployment's data, checked by the core, so an unknown one is a 422 naming
+the field like any other broken rule.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from litestar import Controller, get, patch, post
+from litestar.di import NamedDependency
+from litestar.params import JSONBody
+from pydantic import Field, field_validator
+
+from entrypoints.http.auth import admin_only
+from entrypoints.http.errors import problems
+from entrypoints.http.schemas import (
+    Id,
+    JsonInt,
+    JsonNumber,
+    Limit,
+    Offset,
+    Out,
+    PageOut,
+    Schema,
+    page_out,
+    page_request,
+)
+from talia_core.assistants.admin import AssistantAdmin
+from talia_core.assistants.definition import (
+    MAX_INSTRUCTIONS_LENGTH,
+    MAX_LISTED,
+    MAX_MODEL_LENGTH,
+    MAX_NAME_LENGTH,
+    MAX_OUTPUT_TOKENS,
+    MAX_PROMPT_ID_LENGTH,
+    MAX_PROMPT_VERSION_LENGTH,
+    MAX_TEMPERATURE,
+    MAX_TOOL_NAME_LENGTH,
+    MAX_TOOL_STEPS,
+    MAX_VARIABLE_NAME_LENGTH,
+    MAX_VARIABLE_VALUE_LENGTH,
+    MAX_VARIABLES,
+    Assistant,
+    AssistantVersion,
+    Channel,
+    Definition,
+    Fallback,
+    FallbackKind,
+)
+from talia_core.assistants.language import PromptRef
+from talia_core.identity.model import Principal
+
+PROVIDERS = "openai, huggingface or offline (those this deployment runs)."
+ToolName = Annotated[str, Field(min_length=1, max_length=MAX_TOOL_NAME_LENGTH)]
+Slug = Annotated[str, Field(min_length=1, max_length=MAX_NAME_LENGTH)]
+_REQUIRED_WHEN_SENT = (
+    "provider",
+    "model",
+    "variables",
+    "max_tool_steps",
+    "tools",
+    "knowledge",
+    "handoffs",
+    "channels",
+    "fallback",
+    "enabled",
+)
+Variables = dict[
+    Annotated[str, Field(max_length=MAX_VARIABLE_NAME_LENGTH)],
+    Annotated[str, Field(max_length=MAX_VARIABLE_VALUE_LENGTH)],
+]
+
+
+class PromptIn(Schema):
+    id: str = Field(min_length=1, max_length=MAX_PROMPT_ID_LENGTH)
+    version: str | None = Field(None, min_length=1, max_length=MAX_PROMPT_VERSION_LENGTH)
+    variables: Variables = Field(default_factory=dict, max_length=MAX_VARIABLES)
+
+
+class FallbackIn(Schema):
+    to: FallbackKind = Field(description="model: another provider's model; offline; human.")
+    provider: str | None = Field(None, max_length=16, description="With ``to: model``.")
+    model: str | None = Field(None, max_length=MAX_MODEL_LENGTH, description="With ``to: model``.")
+
+
+# A field left out is kept (PATCH) or takes the core's default (POST): only the fields sent
+# are read (``changes``). ``null`` clears instructions, prompt, temperature and
+# max_output_tokens; the other fields have a value or are left out.
+class AssistantPatch(Schema):
+    """The fields sent change; the others are kept."""
+
+    provider: str | None = Field(None, min_length=1, max_length=16, description=PROVIDERS)
+    model: str | None = Field(None, min_length=1, max_length=MAX_MODEL_LENGTH)
+    instructions: str | None = Field(None, max_length=MAX_INSTRUCTIONS_LENGTH)
+    prompt: PromptIn | None = Field(None, description="An OpenAI stored prompt (openai only).")
+    variables: Variables | None = Field(
+        None, max_length=MAX_VARIABLES, description="Values the instructions refer to by name."
+    )
+    temperature: JsonNumber | None = Field(None, ge=0, le=MAX_TEMPERATURE)
+    max_output_tokens: JsonInt | None = Field(None, ge=1, le=MAX_OUTPUT_TOKENS)
+    max_tool_steps: JsonInt | None = Field(
+        None, ge=1, le=MAX_TOOL_STEPS, description="Model calls one turn may make (4)."
+    )
+    tools: list[ToolName] | None = Field(None, max_length=MAX_LISTED)
+    knowledge: list[Slug] | None = Field(
+        None, max_length=MAX_LISTED, description="Knowledge collection names."
+    )
+    handoffs: list[Slug] | None = Field(
+        None, max_length=MAX_LISTED, description="Names of the assistants it may transfer to."
+    )
+    channels: list[Channel] | None = Field(
+        None, description="Channels it is the entry assistant of, while enabled."
+    )
+    fallback: FallbackIn | None = Field(
+        None, description="Who answers when the provider cannot (a person)."
+    )
+    enabled: bool | None = Field(None, description="(true)")
+
+    @field_validator(*_REQUIRED_WHEN_SENT, mode="before")
+    @classmethod
+    def _not_null(cls, value: object) -> object:
+        if value is None:
+            raise ValueError("must not be null: leave it out to keep it")
+        return value
+
+    def changes(self) -> dict[str, Any]:
+        """The definition's fields sent, as the core's ``Definition`` takes them."""
+        values = {
+            name: getattr(self, name)
+            for name in self.model_fields_set
+            if name in AssistantPatch.model_fields
+        }
+        if self.prompt is not None:
+            values["prompt"] = PromptRef(self.prompt.id, self.prompt.version, self.prompt.variables)
+        if self.fallback is not None:
+            sent = self.fallback
+            values["fallback"] = Fallback(sent.to, sent.provider, sent.model)
+        return values
+
+
+class AssistantIn(AssistantPatch):
+    """A new assistant: the fields left out take their defaults."""
+
+    name: str = Field(
+        min_length=1,
+        max_length=MAX_NAME_LENGTH,
+        description="A slug (front-desk) other definitions refer to; fixed once created.",
+    )
+    provider: str = Field(min_length=1, max_length=16, description=PROVIDERS)
+    model: str = Field(min_length=1, max_length=MAX_MODEL_LENGTH)
+
+    def definition(self) -> Definition:
+        return Definition(**self.changes())
+
+
+class PromptOut(Out):
+    id: str
+    version: str | None
+    variables: Variables
+
+
+class FallbackOut(Out):
+    to: FallbackKind
+    provider: str | None
+    model: str | None
+
+
+class DefinitionOut(Out):
+    provider: str
+    model: str
+    instructions: str | None
+    prompt: PromptOut | None
+    variables: Variables
+    temperature: float | None
+    max_output_tokens: int | None
+    max_tool_steps: int
+    tools: list[str]
+    knowledge: list[str]
+    handoffs: list[str]
+    channels: list[Channel]
+    fallback: FallbackOut
+    enabled: bool
+
+
+def _definition(definition: Definition) -> dict[str, Any]:
+    return DefinitionOut.model_validate(definition).model_dump()
+
+
+class AssistantOut(DefinitionOut):
+    id: str
+    name: str
+    version: int = Field(description="The current version.")
+    created_at: datetime
+    updated_at: datetime
+    updated_by: str
+
+    @classmethod
+    def of(cls, assistant: Assistant) -> AssistantOut:
+        return cls(
+            id=assistant.id,
+            name=assistant.name,
+            version=assistant.version,
+            created_at=assistant.created_at,
+            updated_at=assistant.updated_at,
+            updated_by=assistant.current.created_by,
+            **_definition(assistant.definition),
+        )
+
+
+class VersionOut(DefinitionOut):
+    assistant_id: str
+    version: int
+    created_by: str
+    created_at: datetime
+
+    @classmethod
+    def of(cls, version: AssistantVersion) -> VersionOut:
+        return cls(
+            assistant_id=version.assistant_id,
+            version=version.version,
+            created_by=version.created_by,
+            created_at=version.created_at,
+            **_definition(version.definition),
+        )
+
+
+class AssistantController(Controller):
+    path = "/api/assistants"
+    tags = ["assistants", "admin"]
+    guards = [admin_only]
+
+    @get("/", responses=problems(400, 401, 403))
+    async def list_assistants(
+        self, assistants: NamedDependency[AssistantAdmin], limit: Limit = 50, offset: Offset = 0
+    ) -> PageOut[AssistantOut]:
+        """Assistant definitions at their current version, newest first."""
+        page = await assistants.list(page_request(limit, offset))
+        return page_out(page, AssistantOut.of)
+
+    @post("/", responses=problems(400, 401, 403, 409, 422))
+    async def create_assistant(
+        self,
+        data: JSONBody[AssistantIn],
+        assistants: NamedDependency[AssistantAdmin],
+        principal: NamedDependency[Principal],
+    ) -> AssistantOut:
+        """Version 1 of a new assistant. 422 names the field for an unknown provider,
+        model, tool or hand-off target; 409 for a taken name or a channel that another
+        enabled assistant answers."""
+        assistant = await assistants.create(data.name, data.definition(), by=principal.user_id)
+        return AssistantOut.of(assistant)
+
+    @get("/{assistant_id:str}", responses=problems(400, 401, 403, 404))
+    async def get_assistant(
+        self, assistant_id: Id, assistants: NamedDependency[AssistantAdmin]
+    ) -> AssistantOut:
+        return AssistantOut.of(await assistants.get(assistant_id))
+
+    @patch("/{assistant_id:str}", responses=problems(400, 401, 403, 404, 409, 422))
+    async def revise_assistant(
+        self,
+        assistant_id: Id,
+        data: JSONBody[AssistantPatch],
+        assistants: NamedDependency[AssistantAdmin],
+        principal: NamedDependency[Principal],
+    ) -> AssistantOut:
+        """The next version: the fields sent change, the others are kept. A change that
+        changes nothing makes no version."""
+        assistant = await assistants.revise(assistant_id, data.changes(), by=principal.user_id)
+        return AssistantOut.of(assistant)
+
+    @get("/{assistant_id:str}/versions", responses=problems(400, 401, 403, 404))
+    async def list_versions(
+        self,
+        assistant_id: Id,
+        assistants: NamedDependency[AssistantAdmin],
+        limit: Limit = 50,
+        offset: Offset = 0,
+    ) -> PageOut[VersionOut]:
+        """Every version the assistant had, newest first."""
+        page = await assistants.versions(assistant_id, page_request(limit, offset))
+        return page_out(page, VersionOut.of)
+
+
+CONTROLLERS = [AssistantController]
