@@ -1,0 +1,308 @@
+"""The assistant's turn: the model answers the conversation, calling tools on the way.
+
+A turn starts with the conversation's current assistant (or its channel's entry one),
+sends the model the definition's instructions and the recent history, runs the tools the
+model asks for and feeds their answers back, up to the definition's ``max_tool_steps``
+model calls, then answers. A transfer hands the turn to another assistant (at most
+``max_transfers`` a turn); a hand-off ends it for a person to answer. When the provider is
+unavailable the definition's fallback answers instead: another model, the offline one,
+or a person. Nothing here stores anything: the caller records the answer, the events and
+the model calls (``TurnResult``).
+
+History is kept within ``history_tokens``, counted as one token per four characters (a
+documented estimate that holds for Spanish and English text with the common tokenizers
+within about 20 %), newest messages first.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Mapping, Sequence
+
+import attrs
+
+from talia_core.assistants.definition import Assistant, Channel, Definition, FallbackKind
+from talia_core.assistants.language import (
+    InputItem,
+    LanguageModel,
+    ModelReply,
+    ModelRequest,
+    Said,
+    ToolCall,
+    ToolOutput,
+    Usage,
+)
+from talia_core.assistants.ports import AssistantsUnitOfWork
+from talia_core.assistants.tools import ToolCatalogue, ToolContext, ToolOutcome
+from talia_core.shared.errors import ExternalServiceUnavailable
+from talia_core.shared.ports import UnitOfWorkFactory
+
+logger = logging.getLogger("talia.assistants")
+
+CHARS_PER_TOKEN = 4
+OFFLINE_MODEL = "rules"
+_PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+@attrs.frozen
+class TurnRequest:
+    """The conversation as the assistant sees it: ``history`` oldest first, ending with the
+    messages to answer; ``assistant`` is the conversation's current assistant, if any."""
+
+    conversation_id: str
+    contact_id: str
+    channel: str
+    contact_name: str | None
+    history: tuple[Said, ...]
+    assistant: str | None = None
+
+
+@attrs.frozen
+class Speaker:
+    """The assistant, at the version, that produced an answer."""
+
+    id: str
+    name: str
+    version: int
+
+    @classmethod
+    def of(cls, assistant: Assistant) -> Speaker:
+        return cls(assistant.id, assistant.name, assistant.version)
+
+
+@attrs.frozen
+class ToolEvent:
+    """A tool the model called and what it answered: kept so a person can see why."""
+
+    speaker: Speaker
+    call: ToolCall
+    output: str
+
+
+@attrs.frozen
+class ModelUse:
+    """One call of a model in the turn; ``usage`` is None when it failed."""
+
+    speaker: Speaker
+    provider: str
+    model: str
+    usage: Usage | None
+
+
+@attrs.frozen
+class TurnResult:
+    """``speaker`` answered ``messages`` (None: no assistant answers this channel);
+    ``hand_off``: a person takes the conversation; ``speaker.name`` is the assistant that
+    stays current after the turn's transfers."""
+
+    messages: tuple[str, ...]
+    speaker: Speaker | None
+    hand_off: bool
+    events: tuple[ToolEvent, ...] = ()
+    uses: tuple[ModelUse, ...] = ()
+
+
+@attrs.define
+class _Turn:
+    """What a turn gathers as it goes."""
+
+    request: TurnRequest
+    events: list[ToolEvent] = attrs.Factory(list)
+    uses: list[ModelUse] = attrs.Factory(list)
+    texts: list[str] = attrs.Factory(list)
+    transfers: int = 0
+
+    def result(self, speaker: Speaker | None, *, hand_off: bool = False) -> TurnResult:
+        return TurnResult(
+            tuple(self.texts), speaker, hand_off, tuple(self.events), tuple(self.uses)
+        )
+
+
+@attrs.frozen
+class _Transfer:
+    target: Assistant
+
+
+class AgentTurns:
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory[AssistantsUnitOfWork],
+        *,
+        models: Mapping[str, LanguageModel],
+        tools: ToolCatalogue,
+        max_transfers: int = 3,
+        history_tokens: int = 3000,
+    ) -> None:
+        self._uow = uow
+        self._models = dict(models)
+        self._tools = tools
+        self._max_transfers = max_transfers
+        self._history_tokens = history_tokens
+
+    async def take(self, request: TurnRequest) -> TurnResult:
+        turn = _Turn(request)
+        assistant = await self._first(request)
+        if assistant is None:
+            return turn.result(None)
+        while True:
+            answered = await self._answer(assistant, turn)
+            if isinstance(answered, _Transfer):
+                assistant = answered.target
+                continue
+            return answered
+
+    async def _first(self, request: TurnRequest) -> Assistant | None:
+        async with self._uow(read_only=True) as uow:
+            if request.assistant is not None:
+                current = await uow.assistants.by_name(request.assistant)
+                if current is not None and current.definition.enabled:
+                    return current
+            try:
+                channel = Channel(request.channel)
+            except ValueError:
+                return None
+            return await uow.assistants.entry_for(channel)
+
+    async def _answer(self, assistant: Assistant, turn: _Turn) -> TurnResult | _Transfer:
+        definition = assistant.definition
+        speaker = Speaker.of(assistant)
+        context = ToolContext(
+            turn.request.conversation_id,
+            turn.request.contact_id,
+            turn.request.channel,
+            assistant.name,
+        )
+        items: list[InputItem] = list(self._window(turn.request.history))
+        for _ in range(definition.max_tool_steps):
+            reply = await self._step(definition, speaker, items, turn)
+            if reply is None:
+                return turn.result(speaker, hand_off=True)
+            if reply.text:
+                turn.texts.append(reply.text)
+            if not reply.tool_calls:
+                return turn.result(speaker)
+            for call in reply.tool_calls:
+                outcome = await self._tools.run(call, context, allowed=definition.tools)
+                outcome, target = await self._transfer(outcome, definition, turn)
+                turn.events.append(ToolEvent(speaker, call, outcome.output))
+                if outcome.hand_off:
+                    return turn.result(speaker, hand_off=True)
+                if target is not None:
+                    return _Transfer(target)
+                items += [call, ToolOutput(call.call_id, outcome.output)]
+        logger.warning(
+            "assistant %s v%d still called tools after %d steps; its fallback answers",
+            assistant.name,
+            assistant.version,
+            definition.max_tool_steps,
+        )
+        return await self._after_step_limit(definition, speaker, items, turn)
+
+    async def _transfer(
+        self, outcome: ToolOutcome, definition: Definition, turn: _Turn
+    ) -> tuple[ToolOutcome, Assistant | None]:
+        """The assistant a transfer goes to, when the definition allows it and the turn's
+        limit is not reached; otherwise an error for the model to read instead."""
+        name = outcome.transfer_to
+        if name is None:
+            return outcome, None
+        if name not in definition.handoffs:
+            allowed = ", ".join(definition.handoffs) or "none"
+            return ToolOutcome.error(f"no transfer to {name!r}; allowed: {allowed}"), None
+        if turn.transfers >= self._max_transfers:
+            return ToolOutcome.error("too many transfers in this turn: answer yourself"), None
+        async with self._uow(read_only=True) as uow:
+            target = await uow.assistants.by_name(name)
+        if target is None or not target.definition.enabled:
+            return ToolOutcome.error(f"assistant {name!r} is not available now"), None
+        turn.transfers += 1
+        return outcome, target
+
+    async def _step(
+        self, definition: Definition, speaker: Speaker, items: Sequence[InputItem], turn: _Turn
+    ) -> ModelReply | None:
+        """The model's reply, or the fallback's; None when the fallback is a person."""
+        request = self._request(definition, turn.request, items)
+        try:
+            return await self._call(speaker, definition.provider.value, request, turn)
+        except ExternalServiceUnavailable as error:
+            fallback = _fallback(definition)
+            logger.warning("assistant %s: %s; its fallback answers", speaker.name, error)
+            if fallback is None:
+                return None
+            provider, model = fallback
+            return await self._call(speaker, provider, attrs.evolve(request, model=model), turn)
+
+    async def _after_step_limit(
+        self, definition: Definition, speaker: Speaker, items: Sequence[InputItem], turn: _Turn
+    ) -> TurnResult:
+        """A model still calling tools at the limit: the fallback answers without tools."""
+        fallback = _fallback(definition)
+        if fallback is None:
+            return turn.result(speaker, hand_off=True)
+        provider, model = fallback
+        request = attrs.evolve(
+            self._request(definition, turn.request, items), model=model, tools=()
+        )
+        reply = await self._call(speaker, provider, request, turn)
+        if reply.text:
+            turn.texts.append(reply.text)
+        return turn.result(speaker, hand_off=not reply.text)
+
+    async def _call(
+        self, speaker: Speaker, provider: str, request: ModelRequest, turn: _Turn
+    ) -> ModelReply:
+        model = self._models.get(provider)
+        if model is None:
+            raise ExternalServiceUnavailable(provider, "this provider is not configured")
+        try:
+            reply = await model.complete(request)
+        except ExternalServiceUnavailable:
+            turn.uses.append(ModelUse(speaker, provider, request.model, None))
+            raise
+        turn.uses.append(ModelUse(speaker, provider, reply.model, reply.usage))
+        return reply
+
+    def _request(
+        self, definition: Definition, request: TurnRequest, items: Sequence[InputItem]
+    ) -> ModelRequest:
+        values = {**definition.variables, "contact_name": request.contact_name or ""}
+        instructions = (
+            None if definition.instructions is None else _render(definition.instructions, values)
+        )
+        return ModelRequest(
+            model=definition.model,
+            input=tuple(items),
+            instructions=instructions,
+            prompt=definition.prompt,
+            tools=self._tools.specs(definition.tools),
+            temperature=definition.temperature,
+            max_output_tokens=definition.max_output_tokens,
+        )
+
+    def _window(self, history: Sequence[Said]) -> list[Said]:
+        """The newest messages that fit ``history_tokens``; the last one always."""
+        kept: list[Said] = []
+        budget = self._history_tokens * CHARS_PER_TOKEN
+        for said in reversed(history):
+            budget -= len(said.text)
+            if kept and budget < 0:
+                break
+            kept.append(said)
+        return kept[::-1]
+
+
+def _fallback(definition: Definition) -> tuple[str, str] | None:
+    """The provider and model that answer instead; None when a person does."""
+    fallback = definition.fallback
+    if fallback.to is FallbackKind.OFFLINE:
+        return "offline", OFFLINE_MODEL
+    if fallback.to is FallbackKind.MODEL and fallback.provider and fallback.model:
+        return fallback.provider.value, fallback.model
+    return None
+
+
+def _render(text: str, values: Mapping[str, str]) -> str:
+    """``{name}`` replaced by its value; an unknown name is left as written."""
+    return _PLACEHOLDER.sub(lambda found: values.get(found.group(1), found.group(0)), text)

@@ -1,0 +1,361 @@
+"""The assistant's turn on a scripted model: tools, transfers, hand-offs, fallbacks, limits."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from functools import partial
+from typing import Any
+
+import attrs
+import pytest
+
+from adapters.memory.database import InMemoryDatabase
+from adapters.memory.language import FakeLanguageModel
+from adapters.memory.unit_of_work import InMemoryUnitOfWork
+from talia_core.assistants.admin import AssistantAdmin
+from talia_core.assistants.builtins import HandOffToHuman, TransferToAssistant
+from talia_core.assistants.capabilities import Capabilities
+from talia_core.assistants.definition import Definition, Fallback, FallbackKind
+from talia_core.assistants.language import Role, Said, ToolCall, ToolOutput, ToolSpec
+from talia_core.assistants.tools import ToolCatalogue, ToolContext, ToolOutcome
+from talia_core.assistants.turn import AgentTurns, TurnRequest
+from talia_core.shared.clock import FakeClock
+from talia_core.shared.errors import ExternalServiceUnavailable, NotFound
+from talia_core.shared.pagination import PageRequest
+
+
+@attrs.define
+class PriceList:
+    """A reading tool that records whom it was run for."""
+
+    contexts: list[ToolContext] = attrs.Factory(list)
+    spec = ToolSpec(
+        name="catalog_prices",
+        description="Prices of the plans.",
+        parameters={
+            "type": "object",
+            "properties": {"plan": {"type": "string", "enum": ["Básico", "Premium"]}},
+            "required": ["plan"],
+            "additionalProperties": False,
+        },
+    )
+    acts = False
+
+    async def run(self, arguments: Mapping[str, Any], context: ToolContext) -> ToolOutcome:
+        self.contexts.append(context)
+        if arguments["plan"] == "Premium":
+            raise NotFound("plan", "Premium")
+        return ToolOutcome.of({"plan": arguments["plan"], "price": "S/ 150.00"})
+
+
+class Down:
+    spec = ToolSpec("order_status", "An order.", {"type": "object"})
+    acts = False
+
+    async def run(self, arguments: Mapping[str, Any], context: ToolContext) -> ToolOutcome:
+        raise ExternalServiceUnavailable("database", "gone")
+
+
+TOOLS = ("catalog_prices", "order_status", "handoff_to_human", "transfer_to_assistant")
+
+
+@attrs.define
+class World:
+    prices: PriceList
+    model: FakeLanguageModel
+    offline: FakeLanguageModel
+    admin: AssistantAdmin
+    turns: AgentTurns
+    uow: Any
+
+    async def assistant(self, name: str, **fields: Any) -> None:
+        values = {
+            "provider": "openai",
+            "model": "gpt-4.1-mini",
+            "instructions": "Eres {name_of_shop}; saluda a {contact_name}. {unknown}",
+            "variables": {"name_of_shop": "Talia"},
+            "tools": TOOLS,
+            **fields,
+        }
+        await self.admin.create(name, Definition(**values), by="admin-1")
+
+
+@pytest.fixture
+def world() -> World:
+    database = InMemoryDatabase()
+    uow = partial(InMemoryUnitOfWork, database)
+    prices, model, offline = PriceList(), FakeLanguageModel(), FakeLanguageModel()
+    capabilities = Capabilities(
+        tools=frozenset(TOOLS), models={"openai": ["gpt-4.1-mini"], "offline": ["rules"]}
+    )
+    catalogue = ToolCatalogue([prices, Down(), HandOffToHuman(), TransferToAssistant()])
+    turns = AgentTurns(
+        uow, models={"openai": model, "offline": offline}, tools=catalogue, max_transfers=2
+    )
+    admin = AssistantAdmin(uow, FakeClock(), capabilities)
+    return World(prices, model, offline, admin, turns, uow)
+
+
+def _request(*texts: str, assistant: str | None = None, channel: str = "webchat") -> TurnRequest:
+    return TurnRequest(
+        conversation_id="conv-1",
+        contact_id="contact-1",
+        channel=channel,
+        contact_name="Ana",
+        history=tuple(Said(Role.USER, text) for text in texts),
+        assistant=assistant,
+    )
+
+
+def _call(name: str, arguments: Any, call_id: str = "call-1") -> ToolCall:
+    return ToolCall(
+        call_id, name, arguments if isinstance(arguments, str) else json.dumps(arguments)
+    )
+
+
+async def test_the_channels_entry_assistant_answers_with_its_instructions_filled_in(
+    world: World,
+) -> None:
+    await world.assistant("front-desk", channels=["webchat"])
+    world.model.answer("¡Hola Ana!")
+
+    result = await world.turns.take(_request("hola"))
+
+    assert result.messages == ("¡Hola Ana!",)
+    assert result.speaker is not None
+    assert (result.speaker.name, result.speaker.version) == ("front-desk", 1)
+    sent = world.model.requests[0]
+    assert sent.instructions == "Eres Talia; saluda a Ana. {unknown}"
+    assert sent.input == (Said(Role.USER, "hola"),)
+    assert [tool.name for tool in sent.tools] == list(TOOLS)
+    assert result.uses[0].usage is not None
+
+
+async def test_a_channel_without_an_assistant_gets_no_answer(world: World) -> None:
+    result = await world.turns.take(_request("hola", channel="chatwoot"))
+
+    assert result.speaker is None
+    assert result.messages == ()
+    assert world.model.requests == []
+
+
+async def test_a_tool_answer_goes_back_to_the_model_which_then_answers(world: World) -> None:
+    await world.assistant("front-desk", channels=["webchat"])
+    world.model.answer(tool_calls=[_call("catalog_prices", {"plan": "Básico"})])
+    world.model.answer("El plan Básico cuesta S/ 150.00")
+
+    result = await world.turns.take(_request("¿cuánto cuesta el básico?"))
+
+    assert result.messages == ("El plan Básico cuesta S/ 150.00",)
+    second = world.model.requests[1].input
+    assert second[-2] == _call("catalog_prices", {"plan": "Básico"})
+    assert isinstance(second[-1], ToolOutput)
+    assert json.loads(second[-1].output) == {"plan": "Básico", "price": "S/ 150.00"}
+    assert [event.call.name for event in result.events] == ["catalog_prices"]
+    assert world.prices.contexts == [ToolContext("conv-1", "contact-1", "webchat", "front-desk")]
+
+
+@pytest.mark.parametrize(
+    ("arguments", "error"),
+    [
+        ("{not json", "not JSON"),
+        ({"plan": "Oro"}, "must be one of"),
+        ({}, "arguments.plan is required"),
+        ({"plan": "Básico", "customer": "someone-else"}, "not a known argument"),
+    ],
+)
+async def test_bad_arguments_are_answered_to_the_model_which_tries_again(
+    world: World, arguments: Any, error: str
+) -> None:
+    await world.assistant("front-desk", channels=["webchat"])
+    world.model.answer(tool_calls=[_call("catalog_prices", arguments)])
+    world.model.answer(tool_calls=[_call("catalog_prices", {"plan": "Básico"}, "call-2")])
+    world.model.answer("S/ 150.00")
+
+    result = await world.turns.take(_request("precio"))
+
+    assert result.messages == ("S/ 150.00",)
+    first_answer = world.model.requests[1].input[-1]
+    assert isinstance(first_answer, ToolOutput)
+    assert error in json.loads(first_answer.output)["error"]
+    assert len(world.prices.contexts) == 1
+
+
+async def test_a_core_error_of_a_tool_is_answered_to_the_model(world: World) -> None:
+    await world.assistant("front-desk", channels=["webchat"])
+    world.model.answer(tool_calls=[_call("catalog_prices", {"plan": "Premium"})])
+    world.model.answer("No tenemos ese plan.")
+
+    result = await world.turns.take(_request("premium"))
+
+    assert result.messages == ("No tenemos ese plan.",)
+    assert "does not exist" in result.events[0].output
+
+
+async def test_a_tool_the_definition_does_not_give_is_not_run(world: World) -> None:
+    await world.assistant("front-desk", channels=["webchat"], tools=["handoff_to_human"])
+    world.model.answer(tool_calls=[_call("catalog_prices", {"plan": "Básico"})])
+    world.model.answer("No puedo.")
+
+    await world.turns.take(_request("precio"))
+
+    assert world.prices.contexts == []
+    assert [tool.name for tool in world.model.requests[0].tools] == ["handoff_to_human"]
+
+
+async def test_a_tool_whose_dependency_is_down_fails_the_turn_for_its_job_to_retry(
+    world: World,
+) -> None:
+    await world.assistant("front-desk", channels=["webchat"])
+    world.model.answer(tool_calls=[_call("order_status", {})])
+
+    with pytest.raises(ExternalServiceUnavailable):
+        await world.turns.take(_request("mi pedido"))
+
+
+async def test_a_hand_off_ends_the_turn_for_a_person(world: World) -> None:
+    await world.assistant("front-desk", channels=["webchat"])
+    world.model.answer("Te paso con el equipo.", [_call("handoff_to_human", {"reason": "queja"})])
+
+    result = await world.turns.take(_request("quiero reclamar"))
+
+    assert result.hand_off
+    assert result.messages == ("Te paso con el equipo.",)
+    assert len(world.model.requests) == 1
+
+
+async def test_a_transfer_hands_the_turn_to_the_specialist_who_answers(world: World) -> None:
+    await world.assistant("sales", instructions="Vendes.")
+    await world.assistant("front-desk", channels=["webchat"], handoffs=["sales"])
+    world.model.answer(tool_calls=[_call("transfer_to_assistant", {"assistant": "sales"})])
+    world.model.answer("Soy de ventas.")
+
+    result = await world.turns.take(_request("quiero comprar"))
+
+    assert result.speaker is not None
+    assert result.speaker.name == "sales"
+    assert result.messages == ("Soy de ventas.",)
+    assert world.model.requests[1].instructions == "Vendes."
+    assert world.model.requests[1].input == (Said(Role.USER, "quiero comprar"),)
+
+
+async def test_the_conversations_current_assistant_answers_the_next_turn(world: World) -> None:
+    await world.assistant("sales", instructions="Vendes.")
+    await world.assistant("front-desk", channels=["webchat"], handoffs=["sales"])
+    world.model.answer("Sigo yo.")
+
+    result = await world.turns.take(_request("¿y el envío?", assistant="sales"))
+
+    assert result.speaker is not None
+    assert result.speaker.name == "sales"
+
+
+async def test_a_transfer_the_definition_does_not_allow_is_refused_to_the_model(
+    world: World,
+) -> None:
+    await world.assistant("sales", instructions="Vendes.")
+    await world.assistant("front-desk", channels=["webchat"])
+    world.model.answer(tool_calls=[_call("transfer_to_assistant", {"assistant": "sales"})])
+    world.model.answer("Te ayudo yo.")
+
+    result = await world.turns.take(_request("comprar"))
+
+    assert result.speaker is not None
+    assert result.speaker.name == "front-desk"
+    assert "no transfer to 'sales'" in result.events[0].output
+
+
+async def test_a_loop_of_transfers_is_cut_after_the_limit(world: World) -> None:
+    await world.assistant("a", instructions="A.")
+    await world.assistant("b", instructions="B.", handoffs=["a"])
+    await world.admin.revise((await _id(world, "a")), {"handoffs": ("b",)}, by="admin-1")
+    for _ in range(3):
+        world.model.answer(tool_calls=[_call("transfer_to_assistant", {"assistant": "b"})])
+        world.model.answer(tool_calls=[_call("transfer_to_assistant", {"assistant": "a"})])
+    world.model.answer("Respondo yo.")
+
+    result = await world.turns.take(_request("hola", assistant="a"))
+
+    transfers = [e for e in result.events if "transferred_to" in e.output]
+    assert len(transfers) == 2
+    assert "too many transfers" in result.events[2].output
+
+
+async def _id(world: World, name: str) -> str:
+    page = await world.admin.list(PageRequest())
+    return next(a.id for a in page.items if a.name == name)
+
+
+async def test_an_unavailable_provider_is_answered_by_the_offline_fallback(world: World) -> None:
+    await world.assistant(
+        "front-desk", channels=["webchat"], fallback=Fallback(FallbackKind.OFFLINE)
+    )
+    world.model.fail_next()
+    world.offline.answer("Hola, soy el asistente sin conexión.")
+
+    result = await world.turns.take(_request("hola"))
+
+    assert result.messages == ("Hola, soy el asistente sin conexión.",)
+    assert world.offline.requests[0].model == "rules"
+    assert [(use.provider, use.usage is None) for use in result.uses] == [
+        ("openai", True),
+        ("offline", False),
+    ]
+
+
+async def test_an_unavailable_provider_with_a_person_as_fallback_hands_off(world: World) -> None:
+    await world.assistant("front-desk", channels=["webchat"])
+    world.model.fail_next()
+
+    result = await world.turns.take(_request("hola"))
+
+    assert result.hand_off
+    assert result.messages == ()
+
+
+async def test_a_fallback_that_is_down_too_fails_the_turn_for_its_job_to_retry(
+    world: World,
+) -> None:
+    await world.assistant(
+        "front-desk", channels=["webchat"], fallback=Fallback(FallbackKind.OFFLINE)
+    )
+    world.model.fail_next()
+    world.offline.fail_next()
+
+    with pytest.raises(ExternalServiceUnavailable):
+        await world.turns.take(_request("hola"))
+
+
+async def test_a_model_that_keeps_calling_tools_is_stopped_and_its_fallback_answers(
+    world: World,
+) -> None:
+    await world.assistant(
+        "front-desk",
+        channels=["webchat"],
+        max_tool_steps=2,
+        fallback=Fallback(FallbackKind.OFFLINE),
+    )
+    for n in range(2):
+        world.model.answer(tool_calls=[_call("catalog_prices", {"plan": "Básico"}, f"c{n}")])
+    world.offline.answer("Los precios están en la web.")
+
+    result = await world.turns.take(_request("precio"))
+
+    assert len(world.model.requests) == 2
+    assert result.messages == ("Los precios están en la web.",)
+    assert world.offline.requests[0].tools == ()
+
+
+async def test_only_the_newest_history_that_fits_the_budget_is_sent(world: World) -> None:
+    turns = AgentTurns(
+        world.uow,
+        models={"openai": world.model},
+        tools=ToolCatalogue([]),
+        history_tokens=5,
+    )
+    await world.assistant("front-desk", channels=["webchat"], tools=[])
+
+    await turns.take(_request("a" * 12, "b" * 8, "c" * 30))
+
+    assert world.model.requests[0].input == (Said(Role.USER, "c" * 30),)
