@@ -10,26 +10,21 @@
     model.requests       # every step asked, in order (failed and refused ones too)
 
 A step with nothing scripted answers ``UNSCRIPTED``. A stream sends the text a word at a
-time, then the reply. Usage is an estimate, as providers' tokenizers differ: a token per
-four characters (at least one) of what was sent (instructions and input) and written.
+time, then the reply; usage is estimated (``adapters/language/local.py``).
 """
 
 from __future__ import annotations
 
-import math
-import re
 from collections import deque
 from collections.abc import AsyncIterator, Sequence
 
+from adapters.language.local import estimated_usage, word_by_word
 from talia_core.assistants.language import (
     ModelEvent,
     ModelReply,
     ModelRequest,
     RequestRefused,
-    Said,
-    TextDelta,
     ToolCall,
-    Usage,
 )
 from talia_core.shared.errors import ExternalServiceUnavailable
 
@@ -64,28 +59,9 @@ class FakeLanguageModel:
         if self._refusals:
             raise RequestRefused(SERVICE, self._refusals.popleft())
         text, calls = self._answers.popleft() if self._answers else (UNSCRIPTED, ())
-        written = (text or "") + "".join(call.name + call.arguments for call in calls)
-        usage = Usage(_tokens(_sent(request)), _tokens(written))
+        usage = estimated_usage(request, text, calls)
         return ModelReply(text=text, tool_calls=calls, usage=usage, model=request.model)
 
     async def stream(self, request: ModelRequest) -> AsyncIterator[ModelEvent]:
-        reply = await self.complete(request)
-        for piece in re.findall(r"\s*\S+\s*", reply.text or ""):
-            yield TextDelta(piece)
-        yield reply
-
-
-def _sent(request: ModelRequest) -> str:
-    parts = [request.instructions or ""]
-    for item in request.input:
-        if isinstance(item, Said):
-            parts.append(item.text)
-        elif isinstance(item, ToolCall):
-            parts.append(item.name + item.arguments)
-        else:
-            parts.append(item.output)
-    return "".join(parts)
-
-
-def _tokens(text: str) -> int:
-    return max(1, math.ceil(len(text) / 4))
+        async for event in word_by_word(await self.complete(request)):
+            yield event

@@ -1,13 +1,16 @@
-"""The language models of every provider, each behind its own resilience runner."""
+"""The language models of every provider, each remote one behind its own resilience runner."""
 
 from __future__ import annotations
 
 import httpx
 
+from adapters.assistant.definition import load_definition
 from adapters.language.huggingface import HuggingFaceLanguageModel
+from adapters.language.offline import OfflineLanguageModel
 from adapters.language.openai import OpenAIResponsesLanguageModel
 from adapters.resilience import BreakerBoard, resilient
 from entrypoints.settings import Settings
+from entrypoints.wiring.choices import assistant_definition
 from entrypoints.wiring.policies import runner
 from talia_core.assistants.language import LanguageModel
 
@@ -16,7 +19,9 @@ def language_models(
     settings: Settings, client: httpx.AsyncClient, board: BreakerBoard
 ) -> dict[str, LanguageModel]:
     """One model per provider, by the provider's name; a stream is retried only until its
-    first piece arrives (the runner never repeats what the caller has started reading)."""
+    first piece arrives (the runner never repeats what the caller has started reading).
+    The offline model calls nothing, so it needs no runner; it reads the definition file of
+    the offline assistant (``TALIA_ASSISTANT__DEFINITION``)."""
     raw: dict[str, LanguageModel] = {
         "openai": OpenAIResponsesLanguageModel(
             client,
@@ -29,7 +34,9 @@ def language_models(
             timeout_seconds=settings.resilience.timeout_seconds,
         ),
     }
-    return {
+    models = {
         provider: resilient(model, runner(provider, board, settings))
         for provider, model in raw.items()
     }
+    models["offline"] = OfflineLanguageModel(load_definition(assistant_definition(settings)))
+    return models

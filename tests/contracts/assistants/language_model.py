@@ -16,6 +16,10 @@ connections, a busy provider):
 
 ``tests/integration/language/test_openai_responses.py`` and
 ``tests/unit/assistants/test_fake_language_model.py`` are two examples.
+
+A model whose answers cannot be scripted step by step (the offline one: its rules are data)
+subclasses ``AnswerContract`` instead, with an ``AnswerHarness``: what every model does
+with the text it answers (``tests/unit/assistants/test_offline_language_model.py``).
 """
 
 from __future__ import annotations
@@ -58,7 +62,7 @@ CALL = ToolCall("call_FthC9qRpsL5kBpwwyw6c7j4k", "order_status", '{"order":"PE-1
 INSTRUCTIONS = "Eres Talia, la asistente de la tienda. Responde en español, breve."
 
 
-class ModelHarness(Protocol):
+class AnswerHarness(Protocol):
     @property
     def model(self) -> LanguageModel:
         """The model under test, pointed at the provider the harness controls."""
@@ -69,6 +73,12 @@ class ModelHarness(Protocol):
         """A model the provider serves; its replies name it (or a snapshot of it)."""
         ...
 
+    def will_answer(self, text: str) -> None:
+        """Make the model answer the next step (the customer greets and asks) with ``text``."""
+        ...
+
+
+class ModelHarness(AnswerHarness, Protocol):
     def will_answer(self, text: str | None = None, tool_calls: Sequence[ToolCall] = ()) -> None:
         """Script the model's next answer."""
         ...
@@ -112,7 +122,7 @@ class RemoteModelHarness(ModelHarness, Protocol):
         ...
 
 
-def step(harness: ModelHarness, *items: InputItem, tools: Sequence[ToolSpec] = ()) -> ModelRequest:
+def step(harness: AnswerHarness, *items: InputItem, tools: Sequence[ToolSpec] = ()) -> ModelRequest:
     return ModelRequest(
         model=harness.model_name,
         input=items or (Said(Role.USER, "Hola, ¿tienen envíos a Arequipa?"),),
@@ -133,10 +143,12 @@ async def ask(model: LanguageModel, request: ModelRequest, how: How) -> ModelRep
     return reply
 
 
-class LanguageModelContract:
+class AnswerContract:
+    """What every model does with the text it answers."""
+
     @pytest.mark.parametrize("how", BOTH)
     async def test_a_text_answer_comes_back_with_the_model_that_wrote_it(
-        self, harness: ModelHarness, how: How
+        self, harness: AnswerHarness, how: How
     ) -> None:
         harness.will_answer("Sí, enviamos a Arequipa en 2 o 3 días.")
 
@@ -146,6 +158,29 @@ class LanguageModelContract:
         assert reply.tool_calls == ()
         assert reply.model.startswith(harness.model_name)
 
+    async def test_a_stream_sends_the_text_in_pieces_and_the_reply_last(
+        self, harness: AnswerHarness
+    ) -> None:
+        harness.will_answer("Tenemos tres planes: mensual, trimestral y anual.")
+
+        events = [event async for event in harness.model.stream(step(harness))]
+
+        deltas = [event for event in events if isinstance(event, TextDelta)]
+        assert len(deltas) > 1
+        assert events[:-1] == deltas
+        assert isinstance(events[-1], ModelReply)
+
+    @pytest.mark.parametrize("how", BOTH)
+    async def test_usage_is_reported(self, harness: AnswerHarness, how: How) -> None:
+        harness.will_answer("Claro que sí.")
+
+        reply = await ask(harness.model, step(harness), how)
+
+        assert reply.usage.input_tokens > 0
+        assert reply.usage.output_tokens > 0
+
+
+class LanguageModelContract(AnswerContract):
     @pytest.mark.parametrize("how", BOTH)
     async def test_a_tool_call_comes_back_with_its_arguments(
         self, harness: ModelHarness, how: How
@@ -189,27 +224,6 @@ class LanguageModelContract:
         await harness.model.complete(step(harness, *history))
 
         assert harness.inputs() == [history]
-
-    async def test_a_stream_sends_the_text_in_pieces_and_the_reply_last(
-        self, harness: ModelHarness
-    ) -> None:
-        harness.will_answer("Tenemos tres planes: mensual, trimestral y anual.")
-
-        events = [event async for event in harness.model.stream(step(harness))]
-
-        deltas = [event for event in events if isinstance(event, TextDelta)]
-        assert len(deltas) > 1
-        assert events[:-1] == deltas
-        assert isinstance(events[-1], ModelReply)
-
-    @pytest.mark.parametrize("how", BOTH)
-    async def test_usage_is_reported(self, harness: ModelHarness, how: How) -> None:
-        harness.will_answer("Claro que sí.")
-
-        reply = await ask(harness.model, step(harness), how)
-
-        assert reply.usage.input_tokens > 0
-        assert reply.usage.output_tokens > 0
 
     @pytest.mark.parametrize("how", BOTH)
     @pytest.mark.parametrize("status", [500, 503])

@@ -11,12 +11,12 @@ from typing import Any
 import pytest
 
 import entrypoints
-from adapters.assistant.offline import (
+from adapters.assistant.definition import (
     AssistantDefinition,
-    OfflineAssistant,
     load_definition,
     parse_definition,
 )
+from adapters.assistant.offline import OfflineAssistant
 from talia_core.conversations.ports import HAND_OFF, AssistantReply, ToolCall, TurnMessage
 from talia_core.shared.errors import RuleViolated
 from tests.contracts.conversations.assistant import AssistantContract, a_turn, media, said
@@ -197,7 +197,7 @@ async def test_a_blank_caption_is_no_text() -> None:
 async def test_asking_for_a_person_ends_the_reply_with_the_hand_off_and_its_tool_call() -> None:
     reply = await answer("quiero hablar con un asesor", "¿y los precios?")
 
-    assert reply == AssistantReply((PRICES, TO_A_PERSON), (REQUESTED,))
+    assert reply == AssistantReply((PRICES, TO_A_PERSON), (REQUESTED,), hand_off=True)
 
 
 async def test_after_the_fallbacks_allowed_in_a_row_the_conversation_is_handed_off() -> None:
@@ -205,7 +205,7 @@ async def test_after_the_fallbacks_allowed_in_a_row_the_conversation_is_handed_o
 
     assert await answer("¿y piñatas?", history=GREETED) == AssistantReply((FALLBACK,))
     assert await answer("¿y piñatas?", history=missed_once) == AssistantReply(
-        (GIVING_UP,), (NOT_UNDERSTOOD,)
+        (GIVING_UP,), (NOT_UNDERSTOOD,), hand_off=True
     )
 
 
@@ -251,7 +251,7 @@ async def test_without_its_own_reply_giving_up_says_the_hand_off_reply() -> None
 
     reply = await OfflineAssistant(parse_definition(data)).respond(a_turn("¿globos?"))
 
-    assert reply == AssistantReply((GREETING, TO_A_PERSON), (NOT_UNDERSTOOD,))
+    assert reply == AssistantReply((GREETING, TO_A_PERSON), (NOT_UNDERSTOOD,), hand_off=True)
 
 
 # --- follow-up questions ----------------------------------------------------------------
@@ -309,6 +309,11 @@ Spoil = Callable[[dict[str, Any]], object]
         (lambda d: d["answers"][1]["keywords"].append(3), "answers[1].keywords[2]"),
         (lambda d: d["answers"][2].update(follow_up="¿\x07?"), "answers[2].follow_up"),
         (lambda d: d["answers"][2].pop("reply"), "answers[2].reply"),
+        (lambda d: d["answers"][1].update(tool="Catalog prices"), "answers[1].tool"),
+        (lambda d: d["answers"][1].update(tool="a", arguments=[1]), "answers[1].arguments"),
+        (lambda d: d["answers"][1].update(tool_reply="Hoy: {plans}"), "answers[1].tool_reply"),
+        (lambda d: d["hand_off"].update(tool=7), "hand_off.tool"),
+        (lambda d: d["hand_off"].update(tool="a", tool_reply="Listo."), "hand_off.tool_reply"),
     ],
 )
 def test_a_definition_at_fault_is_refused_naming_the_path(spoil: Spoil, path: str) -> None:
@@ -417,7 +422,7 @@ async def test_the_demo_hands_off_to_a_person_when_asked(demo: AssistantDefiniti
         a_turn("quiero hablar con una persona", history=GREETED)
     )
 
-    assert reply == AssistantReply((demo.hand_off.reply,), (REQUESTED,))
+    assert reply == AssistantReply((demo.hand_off.reply,), (REQUESTED,), hand_off=True)
 
 
 async def test_each_demo_keyword_reaches_its_own_answer_without_a_hand_off(

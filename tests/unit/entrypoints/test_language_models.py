@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
+import attrs
 import pytest
 
+from adapters.language.offline import OfflineLanguageModel
 from entrypoints.container import build_container
 from entrypoints.settings import SettingsError, load_settings
+from entrypoints.wiring.choices import DEMO_ASSISTANT
 from talia_core.assistants.language import ModelRequest, Role, Said
 from talia_core.shared.errors import ExternalServiceUnavailable
 from tests.api import settings_for_tests
@@ -13,7 +19,7 @@ from tests.api import settings_for_tests
 HELLO = ModelRequest("gpt-4.1-mini", (Said(Role.USER, "Hola"),), instructions="Sé breve.")
 
 
-def test_the_container_builds_a_model_of_each_provider_behind_its_own_runner() -> None:
+def test_the_container_builds_a_model_of_each_provider_the_remote_ones_behind_runners() -> None:
     settings = settings_for_tests(
         "sqlite+aiosqlite:///:memory:",
         openai={"api_key": "sk-proj-test"},
@@ -23,8 +29,26 @@ def test_the_container_builds_a_model_of_each_provider_behind_its_own_runner() -
 
     models = container.gateways.language_models()
 
-    assert set(models) == {"openai", "huggingface"}
+    assert set(models) == {"openai", "huggingface", "offline"}
     assert {"openai", "huggingface"} <= set(container.gateways.breakers().snapshots())
+    assert isinstance(models["offline"], OfflineLanguageModel)
+
+
+async def test_the_offline_model_answers_by_the_offline_assistants_definition(
+    tmp_path: Path,
+) -> None:
+    definition = json.loads(DEMO_ASSISTANT.read_text(encoding="utf-8"))
+    definition["greeting"]["reply"] = "¡Hola! Soy la asistente de la prueba."
+    source = tmp_path / "assistant.json"
+    source.write_text(json.dumps(definition), encoding="utf-8")
+    settings = settings_for_tests(
+        "sqlite+aiosqlite:///:memory:", assistant={"definition": str(source)}
+    )
+
+    model = build_container(settings).gateways.language_models()["offline"]
+    reply = await model.complete(attrs.evolve(HELLO, model="rules"))
+
+    assert (reply.text, reply.model) == ("¡Hola! Soy la asistente de la prueba.", "rules")
 
 
 @pytest.mark.parametrize("provider", ["openai", "huggingface"])
