@@ -18,6 +18,7 @@ from sqlalchemy.dialects import mysql
 
 from adapters.persistence.bundle import RepositoryBundle
 from adapters.persistence.connection import Transaction, locked
+from adapters.persistence.mapping import money_columns, money_values, optional_money
 from adapters.persistence.metadata import UtcDateTime, id_column, metadata
 from talia_core.assistants.definition import (
     MAX_MODEL_LENGTH,
@@ -68,6 +69,7 @@ assistant_versions = sa.Table(
     sa.Column("fallback_provider", sa.String(16)),
     sa.Column("fallback_model", sa.String(MAX_MODEL_LENGTH)),
     sa.Column("enabled", sa.Boolean, nullable=False),
+    *money_columns("daily_budget", nullable=True),
     id_column("created_by", nullable=False),
     sa.Column("created_at", UtcDateTime, nullable=False),
     sa.PrimaryKeyConstraint("assistant_id", "version"),
@@ -119,6 +121,7 @@ def _version_row(version: AssistantVersion) -> dict[str, Any]:
         "fallback_provider": None if fallback.provider is None else fallback.provider.value,
         "fallback_model": fallback.model,
         "enabled": definition.enabled,
+        **money_values("daily_budget", definition.daily_budget),
         "created_by": version.created_by,
         "created_at": version.created_at,
     }
@@ -146,6 +149,7 @@ def _version(row: sa.RowMapping) -> AssistantVersion:
             model=row["fallback_model"],
         ),
         enabled=row["enabled"],
+        daily_budget=optional_money(row, "daily_budget"),
     )
     return AssistantVersion(
         assistant_id=row["assistant_id"],

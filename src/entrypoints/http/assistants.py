@@ -22,6 +22,8 @@ from entrypoints.http.schemas import (
     JsonInt,
     JsonNumber,
     Limit,
+    MoneyIn,
+    MoneyOut,
     Offset,
     Out,
     PageOut,
@@ -119,6 +121,10 @@ class AssistantPatch(Schema):
         None, description="Who answers when the provider cannot (a person)."
     )
     enabled: bool | None = Field(None, description="(true)")
+    daily_budget: MoneyIn | None = Field(
+        None,
+        description="In USD cents per UTC day; once spent, turns fall back (null: no limit).",
+    )
 
     @field_validator(*_REQUIRED_WHEN_SENT, mode="before")
     @classmethod
@@ -139,6 +145,8 @@ class AssistantPatch(Schema):
         if self.fallback is not None:
             sent = self.fallback
             values["fallback"] = Fallback(sent.to, sent.provider, sent.model)
+        if self.daily_budget is not None:
+            values["daily_budget"] = self.daily_budget.value()
         return values
 
 
@@ -184,6 +192,7 @@ class DefinitionOut(Out):
     channels: list[Channel]
     fallback: FallbackOut
     enabled: bool
+    daily_budget: MoneyOut | None
 
 
 def _definition(definition: Definition) -> dict[str, Any]:

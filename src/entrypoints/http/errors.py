@@ -109,13 +109,19 @@ def _http_error(request: Request[Any, Any, Any], error: HTTPException) -> Respon
     if isinstance(error, ValidationException) and isinstance(error.extra, list):
         for item in error.extra:
             if isinstance(item, dict):
-                fields.append(
-                    InvalidField(field=str(item.get("key", "")), message=str(item.get("message")))
-                )
+                key = _sent_name(request, str(item.get("key", "")))
+                fields.append(InvalidField(field=key, message=str(item.get("message"))))
     detail = error.detail if error.status_code != 500 else TITLES[500]
     return problem_response(
         request, error.status_code, detail, errors=fields, headers=error.headers or None
     )
+
+
+def _sent_name(request: Request[Any, Any, Any], key: str) -> str:
+    """The name the client sent a parameter by: ``from`` for the handler's ``first``."""
+    parameter = request.route_handler.parsed_fn_signature.parameters.get(key)
+    alias = getattr(getattr(parameter, "kwarg_definition", None), "name", None)
+    return alias if isinstance(alias, str) else key
 
 
 def _unexpected(request: Request[Any, Any, Any], error: Exception) -> Response[dict[str, Any]]:

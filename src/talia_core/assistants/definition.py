@@ -24,6 +24,7 @@ import attrs
 from talia_core.assistants.language import PromptRef
 from talia_core.shared.errors import RuleViolated
 from talia_core.shared.ids import new_id
+from talia_core.shared.money import Money
 from talia_core.shared.text import optional_text, required_text
 
 MAX_NAME_LENGTH = 64
@@ -40,6 +41,11 @@ MAX_TOOL_STEPS = 10
 MAX_LISTED = 20
 """The most tools, knowledge collections or hand-off targets one definition lists."""
 MAX_TOOL_NAME_LENGTH = 64
+USAGE_CURRENCY = "USD"
+"""Model prices, the costs of calls and daily budgets are in US cents: providers price
+their models in dollars."""
+MAX_DAILY_BUDGET = 100_000_000
+"""A million dollars a day, in cents: more is a typo."""
 
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _TOOL_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -78,7 +84,8 @@ def slug(field: str, value: str) -> str:
     return cleaned
 
 
-def _provider_in(field: str, value: str) -> Provider:
+def known_provider(field: str, value: str) -> Provider:
+    """``value`` as a ``Provider``; an unknown one is refused naming ``field``."""
     try:
         return Provider(value)
     except ValueError:
@@ -86,12 +93,12 @@ def _provider_in(field: str, value: str) -> Provider:
         raise RuleViolated(f"{field} must be one of {known}", {field: "unknown"}) from None
 
 
-def _provider(value: str) -> Provider:
-    return _provider_in("provider", value)
+def to_provider(value: str) -> Provider:
+    return known_provider("provider", value)
 
 
 def _fallback_provider(value: str | None) -> Provider | None:
-    return None if value is None else _provider_in("fallback.provider", value)
+    return None if value is None else known_provider("fallback.provider", value)
 
 
 def _names(field: str, values: Iterable[str], check: Callable[[str, str], str]) -> tuple[str, ...]:
@@ -178,7 +185,7 @@ def _max_tool_steps(value: int) -> int:
     return _positive("max_tool_steps", value, MAX_TOOL_STEPS)
 
 
-def _model(value: str) -> str:
+def to_model(value: str) -> str:
     return required_text("model", value, MAX_MODEL_LENGTH)
 
 
@@ -192,6 +199,22 @@ def _instructions(value: str | None) -> str | None:
 
 def _definition_variables(values: Mapping[str, str]) -> dict[str, str]:
     return _variables("variables", values)
+
+
+def _daily_budget(value: Money | None) -> Money | None:
+    if value is None:
+        return None
+    if value.currency != USAGE_CURRENCY:
+        raise RuleViolated(
+            f"daily_budget is in {USAGE_CURRENCY}, like the model prices",
+            {"daily_budget.currency": f"must be {USAGE_CURRENCY}"},
+        )
+    if not 0 <= value.amount <= MAX_DAILY_BUDGET:
+        raise RuleViolated(
+            f"daily_budget must be between 0 and {MAX_DAILY_BUDGET} cents",
+            {"daily_budget.amount": "out of range"},
+        )
+    return value
 
 
 @attrs.frozen
@@ -222,10 +245,12 @@ class Definition:
     """How an assistant answers. ``instructions`` (text held as data) or ``prompt`` (a
     prompt stored at OpenAI), or both; ``variables`` are values the instructions refer to
     by name (the business's name, its hours). ``temperature`` and ``max_output_tokens``
-    left unset take the provider's defaults."""
+    left unset take the provider's defaults. ``daily_budget`` (US cents, none: no limit)
+    caps what its model calls cost per UTC day; once spent, its turns fall back (see
+    ``UsageLedger.within_budget``); 0 stops calling the model at all."""
 
-    provider: Provider = attrs.field(converter=_provider)
-    model: str = attrs.field(converter=_model)
+    provider: Provider = attrs.field(converter=to_provider)
+    model: str = attrs.field(converter=to_model)
     instructions: str | None = attrs.field(default=None, converter=_instructions)
     prompt: PromptRef | None = attrs.field(default=None, converter=_prompt)
     variables: Mapping[str, str] = attrs.field(factory=dict, converter=_definition_variables)
@@ -238,6 +263,7 @@ class Definition:
     channels: tuple[Channel, ...] = attrs.field(default=(), converter=_channels)
     fallback: Fallback = attrs.field(factory=Fallback)
     enabled: bool = True
+    daily_budget: Money | None = attrs.field(default=None, converter=_daily_budget)
 
     def __attrs_post_init__(self) -> None:
         if self.instructions is None and self.prompt is None:

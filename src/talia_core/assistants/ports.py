@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Protocol
 
 from talia_core.assistants.definition import Assistant, AssistantVersion, Channel
+from talia_core.assistants.prices import PriceTable
+from talia_core.assistants.usage import DailyUsage, ModelCall, Outcome
 from talia_core.shared.pagination import Page, PageRequest
 from talia_core.shared.ports import UnitOfWork
 
@@ -43,3 +46,45 @@ class AssistantRepository(Protocol):
 class AssistantsUnitOfWork(UnitOfWork, Protocol):
     @property
     def assistants(self) -> AssistantRepository: ...
+
+
+class ModelCallRepository(Protocol):
+    """Days are UTC and ``first`` to ``last`` includes both; ``assistant`` is a name."""
+
+    async def add(self, call: ModelCall) -> None:
+        """``Conflict`` when a call with its id is stored already."""
+        ...
+
+    async def daily(
+        self, first: date, last: date, assistant: str | None = None
+    ) -> list[DailyUsage]:
+        """The calls summed per day, assistant, provider and model, in that order."""
+        ...
+
+    async def find(
+        self,
+        first: date,
+        last: date,
+        page: PageRequest,
+        *,
+        assistant: str | None = None,
+        outcome: Outcome | None = None,
+    ) -> Page[ModelCall]:
+        """The calls themselves, newest first."""
+        ...
+
+
+class ModelPriceRepository(Protocol):
+    async def table(self) -> PriceTable: ...
+
+    async def replace(self, table: PriceTable) -> None:
+        """Make ``table`` the whole price table."""
+        ...
+
+
+class UsageUnitOfWork(UnitOfWork, Protocol):
+    @property
+    def model_calls(self) -> ModelCallRepository: ...
+
+    @property
+    def model_prices(self) -> ModelPriceRepository: ...

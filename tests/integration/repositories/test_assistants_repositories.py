@@ -18,6 +18,7 @@ from talia_core.assistants.definition import (
 )
 from talia_core.assistants.language import PromptRef
 from talia_core.shared.errors import Conflict, NotFound
+from talia_core.shared.money import Money
 from talia_core.shared.pagination import PageRequest
 from tests.conftest import UowFactory
 
@@ -38,6 +39,7 @@ EVERYTHING = Definition(
     handoffs=("sales",),
     channels=(Channel.WHATSAPP, Channel.WEBCHAT),
     fallback=Fallback(FallbackKind.MODEL, Provider.HUGGINGFACE, "Qwen/Qwen2.5-7B-Instruct"),
+    daily_budget=Money(2_500, "USD"),
 )
 
 
@@ -67,6 +69,7 @@ async def test_an_assistant_reads_back_equal_with_every_setting(uow_factory: Uow
     assert by_name == assistant
     assert by_id.definition.temperature == 0.7
     assert by_id.definition.channels == (Channel.WHATSAPP, Channel.WEBCHAT)
+    assert by_id.definition.daily_budget == Money(2_500, "USD")
 
 
 async def test_the_longest_instructions_are_kept_whole(uow_factory: UowFactory) -> None:
