@@ -1,7 +1,7 @@
 """What assistant definitions may name, handed to ``AssistantAdmin`` by the container.
 
-Data of the deployment, not of the core: the tools are the four this build ships (the
-tool catalogue will list them), the models those each provider is known to serve here.
+Data of the deployment, not of the core: the tools are those of the tool catalogue, the
+models those each provider is known to serve here.
 A definition naming anything else is refused with a 422 naming the field; serving a new
 model is a line here.
 """
@@ -9,8 +9,7 @@ model is a line here.
 from __future__ import annotations
 
 from talia_core.assistants.capabilities import Capabilities
-
-TOOLS = frozenset({"handoff_to_human", "transfer_to_assistant", "catalog_prices", "order_status"})
+from talia_core.assistants.tools import ToolCatalogue
 
 MODELS = {
     "openai": (
@@ -35,5 +34,5 @@ MODELS = {
 }
 
 
-def assistant_capabilities() -> Capabilities:
-    return Capabilities(tools=TOOLS, models=MODELS)
+def assistant_capabilities(tools: ToolCatalogue) -> Capabilities:
+    return Capabilities(tools=tools.names(), models=MODELS)

@@ -41,6 +41,11 @@ MAX_REVIEW_REASON = 500
 """Why an order's payment needs a person is said in at most 500 characters."""
 
 
+def order_reference(number: int) -> str:
+    """An order's number as people and payment providers see it: ``TA-000123``."""
+    return f"TA-{number:06d}"
+
+
 def _note(note: str | None) -> str | None:
     if note is not None and len(note) > MAX_NOTE:
         raise RuleViolated(
@@ -137,8 +142,7 @@ class Order:
 
     @property
     def reference(self) -> str:
-        """The number as people and payment providers see it."""
-        return f"TA-{self.number:06d}"
+        return order_reference(self.number)
 
     @property
     def subtotal(self) -> Money:

@@ -16,7 +16,7 @@ import attrs
 from talia_core.commerce.actor import Actor, require_admin
 from talia_core.commerce.coupon import CouponRefusal, CouponRefused, Redemption, normalize_code
 from talia_core.commerce.lookups import own_order, priced
-from talia_core.commerce.order import MAX_NOTE, Order, OrderStatus
+from talia_core.commerce.order import MAX_NOTE, Order, OrderStatus, order_reference
 from talia_core.commerce.payment import (
     MAX_PROVIDER,
     MAX_TRANSACTION_ID,
@@ -27,7 +27,7 @@ from talia_core.commerce.payment_journal import refund_entry
 from talia_core.commerce.ports import CommerceUnitOfWork, CommerceUnits, PaymentGateway
 from talia_core.commerce.sales import SalesSummary, summarize
 from talia_core.shared.clock import Clock
-from talia_core.shared.errors import RuleViolated
+from talia_core.shared.errors import NotFound, RuleViolated
 from talia_core.shared.events import DomainEvent
 from talia_core.shared.money import Money
 from talia_core.shared.pagination import Page, PageRequest
@@ -117,6 +117,15 @@ class OrderService:
     async def get(self, actor: Actor, order_id: str) -> Order:
         async with self._uow(read_only=True) as uow:
             return await own_order(uow, actor, order_id)
+
+    async def get_by_number(self, actor: Actor, number: int) -> Order:
+        """The order numbered ``number`` (``TA-000123``); someone else's is as invisible as
+        one that does not exist: the same ``NotFound``, word for word."""
+        async with self._uow(read_only=True) as uow:
+            order = await uow.orders.by_number(number)
+        if order is None or not actor.may_act_for(order.customer_id):
+            raise NotFound("order", order_reference(number))
+        return order
 
     async def list_own(
         self, actor: Actor, page: PageRequest, *, status: OrderStatus | None = None

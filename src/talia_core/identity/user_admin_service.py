@@ -20,9 +20,10 @@ from talia_core.identity.model import (
 from talia_core.identity.ports import IdentityUnitOfWork, PasswordHasher
 from talia_core.identity.registration import add_user, new_user
 from talia_core.shared.clock import Clock
-from talia_core.shared.errors import Forbidden
+from talia_core.shared.errors import Forbidden, RuleViolated
 from talia_core.shared.pagination import Page, PageRequest
 from talia_core.shared.ports import UnitOfWorkFactory
+from talia_core.shared.text import email_address
 
 
 class UserAdminService:
@@ -107,6 +108,17 @@ class UserAdminService:
             )
             await uow.commit()
         return user
+
+    async def account_by_email(self, email: str) -> User | None:
+        """The active account registered with ``email``, for the system answering its holder
+        (an assistant's tool); ``None`` when the address is malformed, unknown or inactive."""
+        try:
+            address = email_address("email", email)
+        except RuleViolated:
+            return None
+        async with self._uow(read_only=True) as uow:
+            user = await uow.users.find_by_email(address)
+        return user if user is not None and user.active else None
 
     async def update_user(
         self,

@@ -47,6 +47,20 @@ async def test_another_customers_order_is_as_invisible_as_a_missing_one(shop: Sh
         await shop.orders.get(ANA, "no-such-order")
 
 
+async def test_an_order_is_read_by_its_number_and_anothers_is_answered_like_a_missing_one(
+    shop: Shop,
+) -> None:
+    order = await shop.pending(ANA)
+    assert (await shop.orders.get_by_number(ANA, order.number)).id == order.id
+    assert (await shop.orders.get_by_number(ADMIN, order.number)).id == order.id
+    with pytest.raises(NotFound) as someone_elses:
+        await shop.orders.get_by_number(LUIS, order.number)
+    with pytest.raises(NotFound) as missing:
+        await shop.orders.get_by_number(ANA, 999)
+    assert someone_elses.value.detail == NotFound("order", order.reference).detail
+    assert missing.value.detail == NotFound("order", "TA-000999").detail
+
+
 async def test_a_customer_lists_only_their_own_orders(shop: Shop, clock: FakeClock) -> None:
     first = await shop.pending(ANA)
     await shop.pending(LUIS)

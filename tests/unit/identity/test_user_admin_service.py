@@ -54,6 +54,21 @@ async def test_the_system_provisions_users_of_any_role_audited_without_an_actor(
     assert created.details == {"email": "agent@talia.test", "role": "agent", "via": "system"}
 
 
+async def test_the_system_finds_an_active_account_by_its_email_in_any_case(
+    admin_service: UserAdminService, admin: Principal
+) -> None:
+    user = await _create(admin_service, admin, "ana@shop.pe")
+
+    found = await admin_service.account_by_email(" Ana@Shop.PE ")
+
+    assert found is not None
+    assert found.id == user.id
+    assert await admin_service.account_by_email("luis@shop.pe") is None
+    assert await admin_service.account_by_email("not an address") is None
+    await admin_service.update_user(admin, user.id, active=False)
+    assert await admin_service.account_by_email("ana@shop.pe") is None
+
+
 async def test_admins_create_users_with_a_role_and_it_is_audited(
     admin_service: UserAdminService, admin: Principal
 ) -> None:
