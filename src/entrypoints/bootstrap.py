@@ -14,11 +14,13 @@ import attrs
 from entrypoints.container import Container, build_container, close_resources, open_resources
 from entrypoints.settings import Settings, load_settings
 from talia_core.assistants.admin import AssistantAdmin
+from talia_core.assistants.ledger import UsageLedger
 from talia_core.catalog.services import CatalogService
 from talia_core.commerce.cart_service import CartService
 from talia_core.commerce.coupon_service import CouponService
 from talia_core.commerce.order_service import OrderService
 from talia_core.commerce.payment_service import PaymentService
+from talia_core.conversations.contact_book import ContactBook
 from talia_core.conversations.desk import AgentDesk
 from talia_core.conversations.inbox import InboxService
 from talia_core.conversations.pipeline import ConversationPipeline
@@ -47,9 +49,11 @@ class Talia:
     payments: PaymentService
     pipeline: ConversationPipeline
     desk: AgentDesk
+    contact_book: ContactBook
     inbox: InboxService
     job_runner: JobRunner
     assistants: AssistantAdmin
+    usage: UsageLedger
 
     @classmethod
     def names(cls) -> list[str]:

@@ -14,7 +14,9 @@ from pathlib import Path
 
 from dependency_injector import containers, providers
 
-from adapters.assistant.offline import OfflineAssistant, load_definition
+from adapters.assistant.agents import AgentsAssistant
+from adapters.assistant.definition import load_definition
+from adapters.assistant.offline import OfflineAssistant
 from adapters.channels.webchat import InProcessLiveFeed, RedisLiveFeed
 from adapters.files.local import LocalFileStore
 from adapters.jobs.saq import SaqJobQueue
@@ -33,12 +35,16 @@ from entrypoints.settings import Settings
 from entrypoints.wiring import channels, choices, clients, language, policies, probes
 from entrypoints.wiring.capabilities import assistant_capabilities
 from entrypoints.wiring.doorbell import Doorbell
+from entrypoints.wiring.tools import tool_catalogue
 from talia_core.assistants.admin import AssistantAdmin
+from talia_core.assistants.ledger import UsageLedger
+from talia_core.assistants.turn import AgentTurns
 from talia_core.catalog.services import CatalogService
 from talia_core.commerce.cart_service import CartService
 from talia_core.commerce.coupon_service import CouponService
 from talia_core.commerce.order_service import OrderService
 from talia_core.commerce.payment_service import PaymentService
+from talia_core.conversations.contact_book import ContactBook
 from talia_core.conversations.desk import AgentDesk
 from talia_core.conversations.inbox import InboxService
 from talia_core.conversations.pipeline import ConversationPipeline
@@ -101,13 +107,10 @@ class Gateways(containers.DeclarativeContainer):
             LocalFileStore, providers.Factory(Path, settings.provided.storage.local_dir)
         ),
     )
-    assistant = providers.Selector(
-        providers.Callable(choices.assistant_provider, settings),
-        offline=providers.Singleton(
-            OfflineAssistant,
-            providers.Callable(
-                load_definition, providers.Callable(choices.assistant_definition, settings)
-            ),
+    rules_assistant = providers.Singleton(
+        OfflineAssistant,
+        providers.Callable(
+            load_definition, providers.Callable(choices.assistant_definition, settings)
         ),
     )
     live_feed = providers.Selector(
@@ -226,6 +229,26 @@ class UseCases(containers.DeclarativeContainer):
     inbox = providers.Singleton(
         InboxService, inbox=gateways.inbox, clock=core.clock, wake=doorbell.provided.ring
     )
+    contact_book = providers.Singleton(
+        ContactBook, uow=gateways.unit_of_work.provider, clock=core.clock
+    )
+    tools = providers.Singleton(tool_catalogue, catalog, orders, users, contact_book)
+    usage = providers.Singleton(UsageLedger, uow=gateways.unit_of_work.provider, clock=core.clock)
+    agent_turns = providers.Singleton(
+        AgentTurns,
+        uow=gateways.unit_of_work.provider,
+        clock=core.clock,
+        models=gateways.language_models,
+        tools=tools,
+        ledger=usage,
+        max_transfers=settings.provided.assistant.max_transfers,
+        history_tokens=settings.provided.assistant.history_tokens,
+    )
+    assistant = providers.Selector(
+        providers.Callable(choices.assistant_provider, settings),
+        offline=gateways.rules_assistant,
+        definitions=providers.Singleton(AgentsAssistant, agent_turns),
+    )
     pipeline = providers.Singleton(
         ConversationPipeline,
         uow=gateways.unit_of_work.provider,
@@ -233,7 +256,7 @@ class UseCases(containers.DeclarativeContainer):
         senders=gateways.channel_senders,
         downloaders=gateways.media_downloaders,
         files=gateways.files,
-        assistant=gateways.assistant,
+        assistant=assistant,
         live=gateways.live_feed,
         debounce=providers.Factory(timedelta, seconds=settings.provided.channels.debounce_seconds),
         wake=doorbell.provided.ring,
@@ -248,7 +271,7 @@ class UseCases(containers.DeclarativeContainer):
         AssistantAdmin,
         uow=gateways.unit_of_work.provider,
         clock=core.clock,
-        capabilities=providers.Singleton(assistant_capabilities),
+        capabilities=providers.Singleton(assistant_capabilities, tools),
     )
     job_runner = providers.Singleton(
         JobRunner,

@@ -243,12 +243,20 @@ class StorageSettings(BaseModel):
 
 class AssistantProvider(StrEnum):
     OFFLINE = "offline"
+    DEFINITIONS = "definitions"
 
 
 class AssistantSettings(BaseModel):
     provider: AssistantProvider = Field(
         AssistantProvider.OFFLINE,
-        description="Who answers; offline: rules held as data in a JSON definition.",
+        description="Who answers; offline: the rules of one JSON definition; definitions: "
+        "the assistants held as data (/api/assistants), each on its provider's model.",
+    )
+    max_transfers: Annotated[int, Field(ge=0, le=10)] = Field(
+        3, description="Transfers between assistants in one turn before the last one answers."
+    )
+    history_tokens: Annotated[int, Field(ge=100, le=100_000)] = Field(
+        3000, description="The most conversation history a model is sent, in estimated tokens."
     )
     definition: str = Field(
         "", description="Path of the offline assistant's JSON definition; empty: the demo one."

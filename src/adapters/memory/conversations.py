@@ -15,6 +15,7 @@ from talia_core.conversations.contacts import Contact
 from talia_core.conversations.conversation import Conversation
 from talia_core.conversations.messages import Message
 from talia_core.conversations.ports import ConversationFilter
+from talia_core.conversations.tool_uses import ToolUse
 from talia_core.conversations.vocabulary import Channel, ChannelIdentity, ConversationStatus
 from talia_core.shared.errors import Conflict, NotFound
 from talia_core.shared.pagination import Page, PageRequest
@@ -152,13 +153,29 @@ class InMemoryMessageRepository:
         return paginate(found, page, key=lambda m: (m.created_at, m.id))
 
 
+class InMemoryToolUseRepository(InMemoryTable[ToolUse]):
+    def __init__(self, state: Callable[[], State]) -> None:
+        super().__init__(state, "tool_uses", "tool use")
+
+    async def add(self, use: ToolUse) -> None:
+        if use.conversation_id not in self._state().table("conversations"):
+            raise Conflict(f"conversation {use.conversation_id} does not exist")
+        await super().add(use)
+
+    async def find(self, conversation_id: str, page: PageRequest) -> Page[ToolUse]:
+        found = self.matching(lambda u: u.conversation_id == conversation_id)
+        return paginate(found, page, key=lambda u: (u.at, u.id))
+
+
 class InMemoryConversationsRepositories(InMemoryRepositoryBundle):
     contacts: InMemoryContactRepository
     conversations: InMemoryConversationRepository
     messages: InMemoryMessageRepository
+    tool_uses: InMemoryToolUseRepository
 
     def bind(self, state: Callable[[], State]) -> None:
         self.contacts = InMemoryContactRepository(state)
         self.conversations = InMemoryConversationRepository(state)
         self.messages = InMemoryMessageRepository(state)
+        self.tool_uses = InMemoryToolUseRepository(state)
         super().bind(state)

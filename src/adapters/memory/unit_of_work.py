@@ -15,6 +15,7 @@ from adapters.memory.feedback import InMemoryFeedbackRepositories
 from adapters.memory.identity import InMemoryIdentityRepositories
 from adapters.memory.jobs import InMemoryJobRepositories
 from adapters.memory.kernel import InMemoryKernelRepositories
+from adapters.memory.usage import InMemoryUsageRepositories
 
 
 class InMemoryUnitOfWork(
@@ -26,6 +27,7 @@ class InMemoryUnitOfWork(
     InMemoryConversationsRepositories,
     InMemoryJobRepositories,
     InMemoryAssistantsRepositories,
+    InMemoryUsageRepositories,
 ):
     """Each base is one context's bundle of repositories: a new context adds its bundle here."""
 

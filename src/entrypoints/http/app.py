@@ -30,6 +30,7 @@ from entrypoints.http import (
     feedback,
     identity,
     payments,
+    usage,
     webchat,
 )
 from entrypoints.http.auth import (
@@ -130,6 +131,7 @@ def create_app(container: Container) -> Litestar:
             *webchat.CONTROLLERS,
             *conversations.CONTROLLERS,
             *assistants.CONTROLLERS,
+            *usage.CONTROLLERS,
             *sandbox,
         ],
         dependencies=dependencies,

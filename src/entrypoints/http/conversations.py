@@ -23,6 +23,7 @@ from entrypoints.http.schemas import (
     page_out,
     page_request,
 )
+from talia_core.conversations.contact_book import ContactBook
 from talia_core.conversations.contacts import Contact
 from talia_core.conversations.desk import AgentDesk
 from talia_core.conversations.messages import Message, Template
@@ -44,6 +45,7 @@ class ConversationOut(Out):
     last_inbound_at: datetime | None
     unread_count: int
     closed_at: datetime | None
+    assistant: str | None
 
 
 class MediaOut(Out):
@@ -73,6 +75,7 @@ class MessageOut(Out):
     direction: str
     author: str
     author_id: str | None
+    author_version: int | None
     type: str
     text: str | None
     media: MediaOut | None
@@ -85,6 +88,17 @@ class MessageOut(Out):
     error_title: str | None
     raw_type: str | None
     created_at: datetime
+
+
+class ToolUseOut(Out):
+    id: str
+    conversation_id: str
+    at: datetime
+    assistant: str
+    assistant_version: int
+    tool: str
+    arguments: str
+    output: str
 
 
 class IdentityOut(Out):
@@ -204,6 +218,19 @@ class ConversationController(Controller):
         page = await desk.messages(conversation_id, page_request(limit, offset))
         return page_out(page, message_out)
 
+    @get("/{conversation_id:str}/tool-uses", responses=problems(400, 401, 403, 404))
+    async def list_tool_uses(
+        self,
+        conversation_id: Id,
+        desk: NamedDependency[AgentDesk],
+        limit: Limit = 50,
+        offset: Offset = 0,
+    ) -> PageOut[ToolUseOut]:
+        """The tools the assistant called, with their arguments and answers, newest first:
+        why the bot did what it did."""
+        page = await desk.tool_uses(conversation_id, page_request(limit, offset))
+        return page_out(page, ToolUseOut.model_validate)
+
     @post(
         "/{conversation_id:str}/messages",
         status_code=202,
@@ -279,27 +306,29 @@ class ContactController(Controller):
     @get(responses=problems(400, 401, 403))
     async def list_contacts(
         self,
-        desk: NamedDependency[AgentDesk],
+        contact_book: NamedDependency[ContactBook],
         limit: Limit = 50,
         offset: Offset = 0,
         text: Text = None,
     ) -> PageOut[ContactOut]:
         """Most recently updated first."""
-        page = await desk.list_contacts(page_request(limit, offset), text=text)
+        page = await contact_book.list_contacts(page_request(limit, offset), text=text)
         return page_out(page, contact_out)
 
     @get("/{contact_id:str}", responses=problems(400, 401, 403, 404))
-    async def get_contact(self, contact_id: Id, desk: NamedDependency[AgentDesk]) -> ContactOut:
-        return contact_out(await desk.contact(contact_id))
+    async def get_contact(
+        self, contact_id: Id, contact_book: NamedDependency[ContactBook]
+    ) -> ContactOut:
+        return contact_out(await contact_book.contact(contact_id))
 
     @patch("/{contact_id:str}", responses=problems(400, 401, 403, 404, 422))
     async def edit_contact(
         self,
         contact_id: Id,
         data: JSONBody[ContactIn],
-        desk: NamedDependency[AgentDesk],
+        contact_book: NamedDependency[ContactBook],
     ) -> ContactOut:
-        contact = await desk.edit_contact(
+        contact = await contact_book.edit_contact(
             contact_id, name=data.name, email=data.email, notes=data.notes
         )
         return contact_out(contact)
@@ -311,11 +340,11 @@ class ContactController(Controller):
         self,
         contact_id: Id,
         data: JSONBody[MergeIn],
-        desk: NamedDependency[AgentDesk],
+        contact_book: NamedDependency[ContactBook],
     ) -> ContactOut:
         """The same person on two channels: the other contact's identities and
         conversations move here and it is removed."""
-        return contact_out(await desk.merge_contacts(contact_id, data.contact_id))
+        return contact_out(await contact_book.merge_contacts(contact_id, data.contact_id))
 
 
 class JobController(Controller):

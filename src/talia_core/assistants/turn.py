@@ -5,9 +5,9 @@ sends the model the definition's instructions and the recent history, runs the t
 model asks for and feeds their answers back, up to the definition's ``max_tool_steps``
 model calls, then answers. A transfer hands the turn to another assistant (at most
 ``max_transfers`` a turn); a hand-off ends it for a person to answer. When the provider is
-unavailable the definition's fallback answers instead: another model, the offline one,
-or a person. Nothing here stores anything: the caller records the answer, the events and
-the model calls (``TurnResult``).
+unavailable, or the assistant's daily budget is spent, the definition's fallback answers
+instead: another model, the offline one, or a person. Every model call goes in the usage
+ledger; the caller stores the answer and the tool events (``TurnResult``).
 
 History is kept within ``history_tokens``, counted as one token per four characters (a
 documented estimate that holds for Spanish and English text with the common tokenizers
@@ -28,19 +28,24 @@ from talia_core.assistants.language import (
     LanguageModel,
     ModelReply,
     ModelRequest,
+    RequestRefused,
     Said,
     ToolCall,
     ToolOutput,
     Usage,
 )
+from talia_core.assistants.ledger import UsageLedger
 from talia_core.assistants.ports import AssistantsUnitOfWork
 from talia_core.assistants.tools import ToolCatalogue, ToolContext, ToolOutcome
+from talia_core.assistants.usage import ModelCall, Outcome
+from talia_core.shared.clock import Clock
 from talia_core.shared.errors import ExternalServiceUnavailable
 from talia_core.shared.ports import UnitOfWorkFactory
 
 logger = logging.getLogger("talia.assistants")
 
 CHARS_PER_TOKEN = 4
+OFFLINE_PROVIDER = "offline"
 OFFLINE_MODEL = "rules"
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
@@ -81,16 +86,6 @@ class ToolEvent:
 
 
 @attrs.frozen
-class ModelUse:
-    """One call of a model in the turn; ``usage`` is None when it failed."""
-
-    speaker: Speaker
-    provider: str
-    model: str
-    usage: Usage | None
-
-
-@attrs.frozen
 class TurnResult:
     """``speaker`` answered ``messages`` (None: no assistant answers this channel);
     ``hand_off``: a person takes the conversation; ``speaker.name`` is the assistant that
@@ -100,7 +95,6 @@ class TurnResult:
     speaker: Speaker | None
     hand_off: bool
     events: tuple[ToolEvent, ...] = ()
-    uses: tuple[ModelUse, ...] = ()
 
 
 @attrs.define
@@ -109,14 +103,11 @@ class _Turn:
 
     request: TurnRequest
     events: list[ToolEvent] = attrs.Factory(list)
-    uses: list[ModelUse] = attrs.Factory(list)
     texts: list[str] = attrs.Factory(list)
     transfers: int = 0
 
     def result(self, speaker: Speaker | None, *, hand_off: bool = False) -> TurnResult:
-        return TurnResult(
-            tuple(self.texts), speaker, hand_off, tuple(self.events), tuple(self.uses)
-        )
+        return TurnResult(tuple(self.texts), speaker, hand_off, tuple(self.events))
 
 
 @attrs.frozen
@@ -124,17 +115,25 @@ class _Transfer:
     target: Assistant
 
 
+class BudgetSpent(Exception):
+    """The assistant's daily budget does not allow the call: its fallback answers."""
+
+
 class AgentTurns:
     def __init__(
         self,
         uow: UnitOfWorkFactory[AssistantsUnitOfWork],
+        clock: Clock,
         *,
         models: Mapping[str, LanguageModel],
         tools: ToolCatalogue,
+        ledger: UsageLedger,
         max_transfers: int = 3,
         history_tokens: int = 3000,
     ) -> None:
         self._uow = uow
+        self._clock = clock
+        self._ledger = ledger
         self._models = dict(models)
         self._tools = tools
         self._max_transfers = max_transfers
@@ -175,7 +174,7 @@ class AgentTurns:
         )
         items: list[InputItem] = list(self._window(turn.request.history))
         for _ in range(definition.max_tool_steps):
-            reply = await self._step(definition, speaker, items, turn)
+            reply = await self._step(assistant, items, turn)
             if reply is None:
                 return turn.result(speaker, hand_off=True)
             if reply.text:
@@ -197,7 +196,7 @@ class AgentTurns:
             assistant.version,
             definition.max_tool_steps,
         )
-        return await self._after_step_limit(definition, speaker, items, turn)
+        return await self._after_step_limit(assistant, items, turn)
 
     async def _transfer(
         self, outcome: ToolOutcome, definition: Definition, turn: _Turn
@@ -220,48 +219,80 @@ class AgentTurns:
         return outcome, target
 
     async def _step(
-        self, definition: Definition, speaker: Speaker, items: Sequence[InputItem], turn: _Turn
+        self, assistant: Assistant, items: Sequence[InputItem], turn: _Turn
     ) -> ModelReply | None:
         """The model's reply, or the fallback's; None when the fallback is a person."""
+        definition = assistant.definition
         request = self._request(definition, turn.request, items)
         try:
-            return await self._call(speaker, definition.provider.value, request, turn)
-        except ExternalServiceUnavailable as error:
+            return await self._call(assistant, definition.provider.value, request, turn)
+        except (ExternalServiceUnavailable, BudgetSpent) as error:
             fallback = _fallback(definition)
-            logger.warning("assistant %s: %s; its fallback answers", speaker.name, error)
+            logger.warning("assistant %s: %s; its fallback answers", assistant.name, error)
             if fallback is None:
                 return None
             provider, model = fallback
-            return await self._call(speaker, provider, attrs.evolve(request, model=model), turn)
+            try:
+                return await self._call(
+                    assistant, provider, attrs.evolve(request, model=model), turn
+                )
+            except BudgetSpent:
+                return None
 
     async def _after_step_limit(
-        self, definition: Definition, speaker: Speaker, items: Sequence[InputItem], turn: _Turn
+        self, assistant: Assistant, items: Sequence[InputItem], turn: _Turn
     ) -> TurnResult:
         """A model still calling tools at the limit: the fallback answers without tools."""
-        fallback = _fallback(definition)
+        speaker = Speaker.of(assistant)
+        fallback = _fallback(assistant.definition)
         if fallback is None:
             return turn.result(speaker, hand_off=True)
         provider, model = fallback
         request = attrs.evolve(
-            self._request(definition, turn.request, items), model=model, tools=()
+            self._request(assistant.definition, turn.request, items), model=model, tools=()
         )
-        reply = await self._call(speaker, provider, request, turn)
+        try:
+            reply = await self._call(assistant, provider, request, turn)
+        except BudgetSpent:
+            return turn.result(speaker, hand_off=True)
         if reply.text:
             turn.texts.append(reply.text)
         return turn.result(speaker, hand_off=not reply.text)
 
     async def _call(
-        self, speaker: Speaker, provider: str, request: ModelRequest, turn: _Turn
+        self, assistant: Assistant, provider: str, request: ModelRequest, turn: _Turn
     ) -> ModelReply:
+        """One model call, within the assistant's daily budget, recorded in the ledger."""
         model = self._models.get(provider)
         if model is None:
             raise ExternalServiceUnavailable(provider, "this provider is not configured")
+
+        def record(usage: Usage | None, outcome: Outcome, reason: str | None = None) -> ModelCall:
+            return ModelCall.made(
+                assistant,
+                provider=provider,
+                model=request.model,
+                usage=usage,
+                at=self._clock.now(),
+                conversation_id=turn.request.conversation_id,
+                outcome=outcome,
+                reason=reason,
+            )
+
+        if provider != OFFLINE_PROVIDER:  # the offline model costs nothing
+            check = await self._ledger.within_budget(
+                assistant, provider=provider, model=request.model
+            )
+            if not check.allowed:
+                reason = check.reason or "the daily budget is spent"
+                await self._ledger.record(record(None, Outcome.FELL_BACK, reason))
+                raise BudgetSpent(reason)
         try:
             reply = await model.complete(request)
-        except ExternalServiceUnavailable:
-            turn.uses.append(ModelUse(speaker, provider, request.model, None))
+        except (ExternalServiceUnavailable, RequestRefused) as error:
+            await self._ledger.record(record(None, Outcome.FAILED, error.detail))
             raise
-        turn.uses.append(ModelUse(speaker, provider, reply.model, reply.usage))
+        await self._ledger.record(record(reply.usage, Outcome.ANSWERED))
         return reply
 
     def _request(
@@ -297,7 +328,7 @@ def _fallback(definition: Definition) -> tuple[str, str] | None:
     """The provider and model that answer instead; None when a person does."""
     fallback = definition.fallback
     if fallback.to is FallbackKind.OFFLINE:
-        return "offline", OFFLINE_MODEL
+        return OFFLINE_PROVIDER, OFFLINE_MODEL
     if fallback.to is FallbackKind.MODEL and fallback.provider and fallback.model:
         return fallback.provider.value, fallback.model
     return None

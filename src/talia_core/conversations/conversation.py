@@ -25,6 +25,8 @@ class Conversation:
     last_inbound_at: datetime | None = None
     unread_count: int = 0
     closed_at: datetime | None = None
+    assistant: str | None = None
+    """The assistant answering it now (its name): the channel's entry one until a transfer."""
     id: str = attrs.field(factory=new_id)
 
     @classmethod

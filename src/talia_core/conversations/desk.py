@@ -1,17 +1,16 @@
-"""The agents' desk: conversations and their messages, human replies, contacts."""
+"""The agents' desk: conversations, their messages and tool uses, human replies."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
 
-from talia_core.conversations.contacts import Contact
 from talia_core.conversations.conversation import Conversation
 from talia_core.conversations.errors import OutsideServiceWindow
 from talia_core.conversations.jobs import channel_hand_off, delivery
-from talia_core.conversations.merging import absorb
 from talia_core.conversations.messages import Message, Template
 from talia_core.conversations.ports import ConversationFilter, ConversationsUnitOfWork
+from talia_core.conversations.tool_uses import ToolUse
 from talia_core.conversations.vocabulary import Author, Channel, ConversationStatus
 from talia_core.shared.clock import Clock
 from talia_core.shared.errors import RuleViolated
@@ -22,7 +21,7 @@ TEMPLATE_CHANNELS = (Channel.WHATSAPP, Channel.TWILIO)
 
 
 class AgentDesk:
-    """What agents do with conversations and contacts; the bot stays quiet where they act."""
+    """What agents do with conversations; the bot stays quiet where they act."""
 
     def __init__(
         self,
@@ -49,6 +48,13 @@ class AgentDesk:
         async with self._uow(read_only=True) as uow:
             await uow.conversations.get(conversation_id)
             return await uow.messages.find(conversation_id, page)
+
+    async def tool_uses(self, conversation_id: str, page: PageRequest) -> Page[ToolUse]:
+        """The tools the assistant called in the conversation, newest first: why the bot
+        did what it did."""
+        async with self._uow(read_only=True) as uow:
+            await uow.conversations.get(conversation_id)
+            return await uow.tool_uses.find(conversation_id, page)
 
     async def send_human_reply(
         self,
@@ -121,31 +127,3 @@ class AgentDesk:
             await uow.conversations.update(conversation)
             await uow.commit()
         return conversation
-
-    async def list_contacts(self, page: PageRequest, *, text: str | None = None) -> Page[Contact]:
-        async with self._uow(read_only=True) as uow:
-            return await uow.contacts.find(page, text=text)
-
-    async def contact(self, contact_id: str) -> Contact:
-        async with self._uow(read_only=True) as uow:
-            return await uow.contacts.get(contact_id)
-
-    async def edit_contact(
-        self, contact_id: str, *, name: str | None, email: str | None, notes: str | None
-    ) -> Contact:
-        async with self._uow() as uow:
-            contact = await uow.contacts.get(contact_id)
-            contact.edit(name=name, email=email, notes=notes, at=self._clock.now())
-            await uow.contacts.update(contact)
-            await uow.commit()
-        return contact
-
-    async def merge_contacts(self, keep_id: str, other_id: str) -> Contact:
-        """The same person on two channels: one contact with both identities."""
-        if keep_id == other_id:
-            raise RuleViolated("a contact cannot be merged into itself", {"contact_id": "same"})
-        async with self._uow() as uow:
-            keep = await uow.contacts.get(keep_id)
-            await absorb(uow, keep, other_id, self._clock.now())
-            await uow.commit()
-        return keep

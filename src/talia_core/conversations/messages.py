@@ -65,6 +65,8 @@ class Message:
     template: Template | None = None
     external_id: str | None = None
     author_id: str | None = None
+    """The agent's user id, or the id of the assistant whose ``author_version`` wrote it."""
+    author_version: int | None = None
     status: DeliveryStatus = DeliveryStatus.PENDING
     status_at: datetime | None = None
     error_code: str | None = None
@@ -109,6 +111,7 @@ class Message:
         text: str | None = None,
         template: Template | None = None,
         author_id: str | None = None,
+        author_version: int | None = None,
     ) -> Message:
         if (text is None) == (template is None):
             raise RuleViolated("a reply has either text or a template", {"text": "required"})
@@ -122,6 +125,7 @@ class Message:
             text=required_text("text", text, MAX_TEXT) if text is not None else None,
             template=template,
             author_id=author_id,
+            author_version=author_version,
         )
 
     def attach(self, media: Media) -> None:

@@ -7,6 +7,7 @@ provider that is down delays a reply without ever losing the customer's message.
 
 from __future__ import annotations
 
+import json
 import mimetypes
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
@@ -34,7 +35,6 @@ from talia_core.conversations.jobs import (
 from talia_core.conversations.merging import absorb
 from talia_core.conversations.messages import Media, Message
 from talia_core.conversations.ports import (
-    HAND_OFF,
     Assistant,
     AssistantTurn,
     ChannelSender,
@@ -43,8 +43,11 @@ from talia_core.conversations.ports import (
     LiveFeed,
     MediaDownloader,
     Outbound,
+    Speaker,
+    ToolCall,
     TurnMessage,
 )
+from talia_core.conversations.tool_uses import ToolUse
 from talia_core.conversations.vocabulary import (
     Author,
     Channel,
@@ -194,10 +197,13 @@ class ConversationPipeline:
             contact_name=contact.name,
             history=tuple(_turn_message(m) for m in history[: len(history) - len(unanswered)]),
             unanswered=tuple(_turn_message(m) for m in unanswered),
+            contact_id=contact.id,
+            assistant=conversation.assistant,
         )
         reply = await self._assistant.respond(turn)
         now = self._clock.now()
         replies: list[Message] = []
+        speaker = reply.speaker
         async with self._uow() as uow:
             conversation = await uow.conversations.get(conversation_id)
             if not conversation.bot_may_reply:
@@ -205,11 +211,22 @@ class ConversationPipeline:
             for text in reply.messages:
                 if not text.strip():
                     continue
-                message = Message.reply(conversation, author=Author.BOT, at=now, text=text)
+                message = Message.reply(
+                    conversation,
+                    author=Author.BOT,
+                    at=now,
+                    text=text,
+                    author_id=speaker.id if speaker else None,
+                    author_version=speaker.version if speaker else None,
+                )
                 await uow.messages.add(message)
                 await uow.jobs.add(delivery(message.id, now))
                 replies.append(message)
-            if any(call.name == HAND_OFF for call in reply.tool_calls):
+            if speaker is not None:
+                conversation.assistant = speaker.name
+                for call in reply.tool_calls:
+                    await uow.tool_uses.add(_tool_use(conversation_id, speaker, call, now))
+            if reply.hand_off:
                 conversation.hand_off(None, now)
                 await uow.jobs.add(channel_hand_off(conversation.id, now))
             conversation.record_reply(now)
@@ -339,3 +356,15 @@ def _unanswered(history: list[Message]) -> list[Message]:
 
 def _turn_message(message: Message) -> TurnMessage:
     return TurnMessage(author=message.author.value, type=message.type.value, text=message.text)
+
+
+def _tool_use(conversation_id: str, speaker: Speaker, call: ToolCall, at: datetime) -> ToolUse:
+    return ToolUse(
+        conversation_id=conversation_id,
+        at=at,
+        assistant=speaker.name,
+        assistant_version=speaker.version,
+        tool=call.name,
+        arguments=json.dumps(call.arguments, ensure_ascii=False),
+        output=call.output or "",
+    )

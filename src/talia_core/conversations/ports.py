@@ -12,6 +12,7 @@ from talia_core.conversations.contacts import Contact
 from talia_core.conversations.conversation import Conversation
 from talia_core.conversations.events import InboxEntry, Location
 from talia_core.conversations.messages import Message, Template
+from talia_core.conversations.tool_uses import ToolUse
 from talia_core.conversations.vocabulary import (
     Channel,
     ChannelIdentity,
@@ -103,6 +104,14 @@ class MessageRepository(Protocol):
         ...
 
 
+class ToolUseRepository(Protocol):
+    async def add(self, use: ToolUse) -> None: ...
+
+    async def find(self, conversation_id: str, page: PageRequest) -> Page[ToolUse]:
+        """Newest first."""
+        ...
+
+
 class ConversationsUnitOfWork(JobsUnitOfWork, Protocol):
     @property
     def contacts(self) -> ContactRepository: ...
@@ -112,6 +121,9 @@ class ConversationsUnitOfWork(JobsUnitOfWork, Protocol):
 
     @property
     def messages(self) -> MessageRepository: ...
+
+    @property
+    def tool_uses(self) -> ToolUseRepository: ...
 
 
 class Inbox(Protocol):
@@ -210,6 +222,9 @@ class AssistantTurn:
     contact_name: str | None
     history: tuple[TurnMessage, ...]
     unanswered: tuple[TurnMessage, ...]
+    contact_id: str = ""
+    assistant: str | None = None
+    """The conversation's current assistant (its name), if one answered it before."""
 
     @property
     def is_first(self) -> bool:
@@ -218,18 +233,33 @@ class AssistantTurn:
 
 @attrs.frozen
 class ToolCall:
+    """A tool the assistant called; ``output`` is what the tool answered, when it ran."""
+
     name: str
     arguments: dict[str, Any] = attrs.field(factory=dict)
+    output: str | None = None
 
 
-HAND_OFF = "hand_off_to_human"
+HAND_OFF = "handoff_to_human"
 """The tool every assistant may call: the conversation goes to a human."""
+
+
+@attrs.frozen
+class Speaker:
+    """The assistant, at its version, that answered."""
+
+    id: str
+    name: str
+    version: int
 
 
 @attrs.frozen
 class AssistantReply:
     messages: tuple[str, ...] = ()
     tool_calls: tuple[ToolCall, ...] = ()
+    speaker: Speaker | None = None
+    hand_off: bool = False
+    """A person takes the conversation over: the bot stops answering it."""
 
 
 class Assistant(Protocol):

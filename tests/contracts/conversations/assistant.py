@@ -57,7 +57,10 @@ def assert_well_formed(reply: AssistantReply) -> None:
 
 
 def hands_off(reply: AssistantReply) -> bool:
-    return any(call.name == HAND_OFF for call in reply.tool_calls)
+    """The reply hands the conversation over, and says so with the tool it called."""
+    called = any(call.name == HAND_OFF for call in reply.tool_calls)
+    assert called == reply.hand_off
+    return reply.hand_off
 
 
 EARLIER = (

@@ -14,6 +14,7 @@ from talia_core.conversations.conversation import Conversation
 from talia_core.conversations.events import Location, StatusUpdate
 from talia_core.conversations.messages import Media, Message, Template
 from talia_core.conversations.ports import ConversationFilter
+from talia_core.conversations.tool_uses import ToolUse
 from talia_core.conversations.vocabulary import (
     Author,
     Channel,
@@ -283,6 +284,7 @@ async def test_a_conversation_reads_back_with_every_field(uow_factory: UowFactor
         last_inbound_at=_at(8),
         unread_count=3,
         closed_at=_at(9),
+        assistant="front-desk",
     )
     bare = _conversation(contact, minutes=1)
     await _store(uow_factory, contact, conversation, bare)
@@ -316,6 +318,7 @@ async def test_a_conversation_update_stores_its_state(uow_factory: UowFactory) -
         stored.receive(_at(1))
         stored.receive(_at(2))
         stored.hand_off("0190a000-0000-7000-8000-0000000000aa", _at(3))
+        stored.assistant = "ventas"
         await uow.conversations.update(stored)
         await uow.commit()
     async with uow_factory() as uow:
@@ -510,7 +513,14 @@ async def test_an_outbound_template_and_a_bare_reply_read_back_equal(
     no_parameters = Message.reply(
         conversation, author=Author.BOT, at=_at(2), template=Template("hola", "es")
     )
-    bare = Message.reply(conversation, author=Author.BOT, at=_at(3), text="¿En qué te ayudo?")
+    bare = Message.reply(
+        conversation,
+        author=Author.BOT,
+        at=_at(3),
+        text="¿En qué te ayudo?",
+        author_id="0190a000-0000-7000-8000-0000000000bb",
+        author_version=4,
+    )
     await _store(uow_factory, template, no_parameters, bare)
     async with uow_factory(read_only=True) as uow:
         assert await uow.messages.get(template.id) == template
@@ -662,3 +672,39 @@ async def test_concurrent_deliveries_of_one_provider_message_keep_exactly_one(
         stored = await uow.messages.find(conversation.id, PageRequest())
     assert stored.total == 1
     assert stored.items[0].text == f"copy {results.index(True)}"
+
+
+def _tool_use(conversation: Conversation, minutes: float, tool: str = "catalog_prices") -> ToolUse:
+    return ToolUse(
+        conversation_id=conversation.id,
+        at=_at(minutes),
+        assistant="front-desk",
+        assistant_version=2,
+        tool=tool,
+        arguments='{"plan": "Básico"}',
+        output='{"price": "S/ 150.00"}' * 100,
+    )
+
+
+async def test_tool_uses_read_back_newest_first_with_totals(uow_factory: UowFactory) -> None:
+    conversation = await _started(uow_factory)
+    someone_else = _contact(TWILIO)
+    other = _conversation(someone_else, channel=Channel.TWILIO)
+    await _store(uow_factory, someone_else, other)
+    uses = [_tool_use(conversation, minutes) for minutes in (1, 3, 2)]
+    async with uow_factory() as uow:
+        for use in [*uses, _tool_use(other, 1)]:
+            await uow.tool_uses.add(use)
+        await uow.commit()
+    async with uow_factory(read_only=True) as uow:
+        page = await uow.tool_uses.find(conversation.id, PageRequest(limit=2))
+    assert page.total == 3
+    assert page.items == [uses[1], uses[2]]
+
+
+async def test_a_tool_use_needs_a_stored_conversation(uow_factory: UowFactory) -> None:
+    stray = _tool_use(_conversation(_contact(WA)), 1)
+    with pytest.raises(Conflict):
+        async with uow_factory() as uow:
+            await uow.tool_uses.add(stray)
+            await uow.commit()

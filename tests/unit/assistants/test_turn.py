@@ -18,10 +18,14 @@ from talia_core.assistants.builtins import HandOffToHuman, TransferToAssistant
 from talia_core.assistants.capabilities import Capabilities
 from talia_core.assistants.definition import Definition, Fallback, FallbackKind
 from talia_core.assistants.language import Role, Said, ToolCall, ToolOutput, ToolSpec
+from talia_core.assistants.ledger import UsageLedger
+from talia_core.assistants.prices import ModelPrice, PriceTable
 from talia_core.assistants.tools import ToolCatalogue, ToolContext, ToolOutcome
 from talia_core.assistants.turn import AgentTurns, TurnRequest
+from talia_core.assistants.usage import Outcome
 from talia_core.shared.clock import FakeClock
 from talia_core.shared.errors import ExternalServiceUnavailable, NotFound
+from talia_core.shared.money import Money
 from talia_core.shared.pagination import PageRequest
 
 
@@ -68,6 +72,13 @@ class World:
     admin: AssistantAdmin
     turns: AgentTurns
     uow: Any
+    ledger: UsageLedger
+
+    async def calls(self) -> list[tuple[str, str]]:
+        """The model calls the ledger holds, as (provider, outcome), sorted."""
+        today = FakeClock().now().date()
+        page = await self.ledger.calls(today, today, PageRequest(limit=100))
+        return sorted((call.provider.value, call.outcome.value) for call in page.items)
 
     async def assistant(self, name: str, **fields: Any) -> None:
         values = {
@@ -90,11 +101,18 @@ def world() -> World:
         tools=frozenset(TOOLS), models={"openai": ["gpt-4.1-mini"], "offline": ["rules"]}
     )
     catalogue = ToolCatalogue([prices, Down(), HandOffToHuman(), TransferToAssistant()])
+    clock = FakeClock()
+    ledger = UsageLedger(uow, clock)
     turns = AgentTurns(
-        uow, models={"openai": model, "offline": offline}, tools=catalogue, max_transfers=2
+        uow,
+        clock,
+        models={"openai": model, "offline": offline},
+        tools=catalogue,
+        ledger=ledger,
+        max_transfers=2,
     )
-    admin = AssistantAdmin(uow, FakeClock(), capabilities)
-    return World(prices, model, offline, admin, turns, uow)
+    admin = AssistantAdmin(uow, clock, capabilities)
+    return World(prices, model, offline, admin, turns, uow, ledger)
 
 
 def _request(*texts: str, assistant: str | None = None, channel: str = "webchat") -> TurnRequest:
@@ -129,7 +147,7 @@ async def test_the_channels_entry_assistant_answers_with_its_instructions_filled
     assert sent.instructions == "Eres Talia; saluda a Ana. {unknown}"
     assert sent.input == (Said(Role.USER, "hola"),)
     assert [tool.name for tool in sent.tools] == list(TOOLS)
-    assert result.uses[0].usage is not None
+    assert await world.calls() == [("openai", "answered")]
 
 
 async def test_a_channel_without_an_assistant_gets_no_answer(world: World) -> None:
@@ -298,10 +316,7 @@ async def test_an_unavailable_provider_is_answered_by_the_offline_fallback(world
 
     assert result.messages == ("Hola, soy el asistente sin conexión.",)
     assert world.offline.requests[0].model == "rules"
-    assert [(use.provider, use.usage is None) for use in result.uses] == [
-        ("openai", True),
-        ("offline", False),
-    ]
+    assert await world.calls() == [("offline", "answered"), ("openai", "failed")]
 
 
 async def test_an_unavailable_provider_with_a_person_as_fallback_hands_off(world: World) -> None:
@@ -350,8 +365,10 @@ async def test_a_model_that_keeps_calling_tools_is_stopped_and_its_fallback_answ
 async def test_only_the_newest_history_that_fits_the_budget_is_sent(world: World) -> None:
     turns = AgentTurns(
         world.uow,
+        FakeClock(),
         models={"openai": world.model},
         tools=ToolCatalogue([]),
+        ledger=world.ledger,
         history_tokens=5,
     )
     await world.assistant("front-desk", channels=["webchat"], tools=[])
@@ -359,3 +376,28 @@ async def test_only_the_newest_history_that_fits_the_budget_is_sent(world: World
     await turns.take(_request("a" * 12, "b" * 8, "c" * 30))
 
     assert world.model.requests[0].input == (Said(Role.USER, "c" * 30),)
+
+
+async def test_a_spent_daily_budget_lets_the_fallback_answer_and_says_why(world: World) -> None:
+    await world.ledger.set_prices(
+        PriceTable((ModelPrice("openai", "gpt-4.1-mini", 1_000_000, 1_000_000),))
+    )
+    await world.assistant(
+        "front-desk",
+        channels=["webchat"],
+        daily_budget=Money(1, "USD"),
+        fallback=Fallback(FallbackKind.OFFLINE),
+    )
+    world.model.answer("Primera respuesta.")
+    world.offline.answer("Respuesta sin costo.")
+
+    first = await world.turns.take(_request("hola"))
+    second = await world.turns.take(_request("otra vez"))
+
+    assert (first.messages, second.messages) == (("Primera respuesta.",), ("Respuesta sin costo.",))
+    assert len(world.model.requests) == 1
+    today = FakeClock().now().date()
+    fell_back = await world.ledger.calls(today, today, PageRequest(), outcome=Outcome.FELL_BACK)
+    [why] = [call.reason for call in fell_back.items]
+    assert why is not None
+    assert "daily budget" in why

@@ -1,8 +1,8 @@
 """Conversation use cases over one in-memory database, fake channels and a still clock.
 
-``world`` holds the worker's ``pipeline`` and the agents' ``desk`` over the same data, with
-shortcuts: ``world.receive(whatsapp("hola", wa_id=...))`` ingests an inbound event,
-``world.run_jobs()`` runs every job that is due, as the worker would.
+``world`` holds the worker's ``pipeline``, the agents' ``desk`` and ``contacts`` over the same
+data, with shortcuts: ``world.receive(whatsapp("hola", wa_id=...))`` ingests an inbound
+event, ``world.run_jobs()`` runs every job that is due, as the worker would.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from adapters.memory.database import InMemoryDatabase
 from adapters.memory.files import InMemoryFileStore
 from adapters.memory.inbox import InMemoryInbox
 from adapters.memory.unit_of_work import InMemoryUnitOfWork
+from talia_core.conversations.contact_book import ContactBook
 from talia_core.conversations.desk import AgentDesk
 from talia_core.conversations.events import InboundMessage, MediaRef, Sender
 from talia_core.conversations.inbox import InboxService
@@ -50,7 +51,9 @@ class RecordingAssistant:
         self.turns.append(turn)
         texts = [m.text or f"<{m.type}>" for m in turn.unanswered]
         calls = tuple(ToolCall(HAND_OFF) for t in texts if "humano" in t)
-        return AssistantReply(messages=(f"answering: {' | '.join(texts)}",), tool_calls=calls)
+        return AssistantReply(
+            messages=(f"answering: {' | '.join(texts)}",), tool_calls=calls, hand_off=bool(calls)
+        )
 
 
 def no_wait(attempts: int, error: TaliaError | None) -> float | None:
@@ -63,6 +66,7 @@ class World:
     clock: FakeClock
     pipeline: ConversationPipeline
     desk: AgentDesk
+    contacts: ContactBook
     inbox: InboxService
     runner: JobRunner
     senders: dict[Channel, FakeChannelSender]
@@ -164,6 +168,7 @@ def world() -> World:
         clock,
         pipeline,
         AgentDesk(uow, clock),
+        ContactBook(uow, clock),
         InboxService(InMemoryInbox(database), clock),
         runner,
         senders,

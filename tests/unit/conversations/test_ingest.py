@@ -21,7 +21,7 @@ async def test_a_first_message_creates_the_contact_the_conversation_and_the_mess
     stored = await world.pipeline.ingest(whatsapp("hola", wa_id="51911111111", name="Ana"))
 
     assert stored is not None
-    contacts = await world.desk.list_contacts(PageRequest())
+    contacts = await world.contacts.list_contacts(PageRequest())
     assert [(c.name, c.phone) for c in contacts.items] == [("Ana", "51911111111")]
     conversation = await world.desk.conversation(stored.conversation_id)
     assert conversation.status is ConversationStatus.BOT
@@ -49,7 +49,7 @@ async def test_a_sender_known_by_phone_and_later_by_business_scoped_id_stays_one
     await world.receive(whatsapp("sigo aquí", wa_id="51922222222", bsuid="PE.1234567890"))
     await world.receive(whatsapp("sin teléfono", wa_id=None, bsuid="PE.1234567890"))
 
-    contacts = (await world.desk.list_contacts(PageRequest())).items
+    contacts = (await world.contacts.list_contacts(PageRequest())).items
     assert len(contacts) == 1
     assert set(contacts[0].identities) == {
         ChannelIdentity(IdentityKind.WA_ID, "51922222222"),
@@ -68,7 +68,7 @@ async def test_a_message_that_links_two_known_contacts_merges_them_into_the_olde
     await world.receive(whatsapp("c", wa_id="51933333333", bsuid="PE.999"))
 
     assert phone_only is not None
-    contacts = (await world.desk.list_contacts(PageRequest())).items
+    contacts = (await world.contacts.list_contacts(PageRequest())).items
     assert len(contacts) == 1
     kept = await world.desk.conversation(phone_only.conversation_id)
     assert contacts[0].id == kept.contact_id
@@ -83,7 +83,7 @@ async def test_an_agent_can_merge_the_same_person_on_two_channels(world: World) 
     keep = (await world.desk.conversation(on_whatsapp.conversation_id)).contact_id
     other = (await world.desk.conversation(on_chatwoot.conversation_id)).contact_id
 
-    merged = await world.desk.merge_contacts(keep, other)
+    merged = await world.contacts.merge_contacts(keep, other)
 
     assert {i.kind for i in merged.identities} == {
         IdentityKind.WA_ID,
@@ -91,7 +91,7 @@ async def test_an_agent_can_merge_the_same_person_on_two_channels(world: World) 
     }
     moved = await world.desk.conversation(on_chatwoot.conversation_id)
     assert moved.contact_id == keep
-    assert (await world.desk.list_contacts(PageRequest())).total == 1
+    assert (await world.contacts.list_contacts(PageRequest())).total == 1
 
 
 async def test_a_message_after_the_conversation_was_closed_opens_a_new_one(world: World) -> None:
@@ -155,5 +155,5 @@ async def test_the_inbox_acknowledges_duplicates_without_storing_them_again(worl
     assert (first.accepted, first.duplicates) == (1, 0)
     assert (second.accepted, second.duplicates) == (0, 2)
     await world.run_jobs()
-    contacts = await world.desk.list_contacts(PageRequest())
+    contacts = await world.contacts.list_contacts(PageRequest())
     assert contacts.total == 1

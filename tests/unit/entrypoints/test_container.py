@@ -9,6 +9,7 @@ import pytest
 from dependency_injector import providers
 from redis.exceptions import ConnectionError as RedisConnectionError
 
+from adapters.assistant.agents import AgentsAssistant
 from adapters.assistant.offline import OfflineAssistant
 from adapters.files.local import LocalFileStore
 from entrypoints.bootstrap import Talia
@@ -70,13 +71,18 @@ def test_the_http_app_hands_every_use_case_to_handlers_by_its_name() -> None:
     assert set(Talia.names()) <= set(app.dependencies)
 
 
-def test_the_file_store_and_the_assistant_are_chosen_by_settings() -> None:
+@pytest.mark.parametrize(
+    ("provider", "assistant"), [("offline", OfflineAssistant), ("definitions", AgentsAssistant)]
+)
+def test_the_file_store_and_the_assistant_are_chosen_by_settings(
+    provider: str, assistant: type
+) -> None:
     settings = settings_for_tests(
         "sqlite+aiosqlite:///:memory:",
         storage={"provider": "local", "local_dir": "/tmp/talia-files"},
-        assistant={"provider": "offline"},
+        assistant={"provider": provider},
     )
     container = build_container(settings)
 
     assert isinstance(container.gateways.files(), LocalFileStore)
-    assert isinstance(container.gateways.assistant(), OfflineAssistant)
+    assert isinstance(container.use_cases.assistant(), assistant)

@@ -30,15 +30,18 @@ from adapters.persistence.connection import Transaction
 from adapters.persistence.conversations.contacts import SqlAlchemyContactRepository
 from adapters.persistence.conversations.messages import SqlAlchemyMessageRepository
 from adapters.persistence.conversations.threads import SqlAlchemyConversationRepository
+from adapters.persistence.conversations.tool_uses import SqlAlchemyToolUseRepository
 
 
 class ConversationsRepositories(RepositoryBundle):
     contacts: SqlAlchemyContactRepository
     conversations: SqlAlchemyConversationRepository
     messages: SqlAlchemyMessageRepository
+    tool_uses: SqlAlchemyToolUseRepository
 
     def bind(self, tx: Transaction, *, lock: bool) -> None:
         self.contacts = SqlAlchemyContactRepository(tx, lock=lock)
         self.conversations = SqlAlchemyConversationRepository(tx, lock=lock)
         self.messages = SqlAlchemyMessageRepository(tx, lock=lock)
+        self.tool_uses = SqlAlchemyToolUseRepository(tx)
         super().bind(tx, lock=lock)

@@ -53,6 +53,7 @@ conversations = sa.Table(
     sa.Column("last_inbound_at", UtcDateTime),
     sa.Column("unread_count", sa.Integer, nullable=False),
     sa.Column("closed_at", UtcDateTime),
+    sa.Column("assistant", sa.String(64)),
     sa.ForeignKeyConstraint(["contact_id"], ["contacts.id"]),
     # open_for and a contact's conversations; by_thread; the agents' listing, newest
     # activity first, unfiltered, by status or by assignee.
@@ -72,6 +73,7 @@ messages = sa.Table(
     sa.Column("direction", sa.String(8), nullable=False),
     sa.Column("author", sa.String(16), nullable=False),
     id_column("author_id"),
+    sa.Column("author_version", sa.Integer),
     sa.Column("type", sa.String(16), nullable=False),
     sa.Column("text", sa.Text),
     sa.Column("media_source", sa.String(1000)),
@@ -95,6 +97,21 @@ messages = sa.Table(
     sa.ForeignKeyConstraint(["conversation_id"], ["conversations.id"]),
     sa.UniqueConstraint("channel", "external_id"),
     sa.Index("ix_messages_conversation_id_created_at", "conversation_id", "created_at"),
+)
+
+tool_uses = sa.Table(
+    "tool_uses",
+    metadata,
+    id_column(primary_key=True),
+    id_column("conversation_id", nullable=False),
+    sa.Column("at", UtcDateTime, nullable=False),
+    sa.Column("assistant", sa.String(64), nullable=False),
+    sa.Column("assistant_version", sa.Integer, nullable=False),
+    sa.Column("tool", sa.String(64), nullable=False),
+    sa.Column("arguments", sa.Text, nullable=False),
+    sa.Column("output", sa.Text, nullable=False),
+    sa.ForeignKeyConstraint(["conversation_id"], ["conversations.id"]),
+    sa.Index("ix_tool_uses_conversation_id_at", "conversation_id", "at"),
 )
 
 inbox = sa.Table(

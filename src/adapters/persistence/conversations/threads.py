@@ -29,6 +29,7 @@ def _conversation_state(conversation: Conversation) -> dict[str, Any]:
         "last_inbound_at": conversation.last_inbound_at,
         "unread_count": conversation.unread_count,
         "closed_at": conversation.closed_at,
+        "assistant": conversation.assistant,
     }
 
 
