@@ -10,7 +10,9 @@ import os
 import socket
 import threading
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 import uvicorn
@@ -44,14 +46,14 @@ CHROMIUM_ARGS = [
 REPLY_TIMEOUT_MS = 20_000
 
 
-@pytest.fixture(scope="module")
-async def base_url(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[str]:
-    """The app as ``talia serve`` runs it on SQLite, in a thread of its own."""
-    workdir = tmp_path_factory.mktemp("webchat-e2e")
+@asynccontextmanager
+async def serving(workdir: Path, **settings_overrides: Any) -> AsyncIterator[str]:
+    """The app as ``talia serve`` runs it on SQLite with demo data, in a thread of its own."""
     settings = settings_for_tests(
         f"sqlite+aiosqlite:///{workdir}/talia.db",
         demo_data=True,
         storage={"local_dir": str(workdir / "media")},
+        **settings_overrides,
     )
     engine = create_database_engine(settings.database.url)
     try:
@@ -85,6 +87,20 @@ async def base_url(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[st
         server.should_exit = True
         await asyncio.to_thread(thread.join, 15)
         listener.close()
+
+
+@pytest.fixture(scope="module")
+async def base_url(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[str]:
+    async with serving(tmp_path_factory.mktemp("webchat-e2e")) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+async def assistants_url(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[str]:
+    """The same app answered by the demo assistants held as data, on the offline model."""
+    workdir = tmp_path_factory.mktemp("webchat-assistants-e2e")
+    async with serving(workdir, assistant={"provider": "definitions"}) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -213,3 +229,43 @@ async def test_a_session_the_server_refuses_is_forgotten_and_writing_opens_a_new
     )
     stored = await page.evaluate(f"JSON.parse(localStorage.getItem({key!r}))")
     assert stored["token"] != "forged.token"
+
+
+# Every state of the draft the widget showed (inside its shadow root), in order: the answer
+# as it was being written.
+RECORD_DRAFTS = """
+window.taliaDrafts = [];
+const attachShadow = Element.prototype.attachShadow;
+Element.prototype.attachShadow = function (init) {
+  const root = attachShadow.call(this, init);
+  new MutationObserver(() => {
+    const draft = root.querySelector('[data-testid="talia-draft"] .text');
+    if (draft && draft.textContent) window.taliaDrafts.push(draft.textContent);
+  }).observe(root, { subtree: true, childList: true, characterData: true });
+  return root;
+};
+"""
+
+
+async def test_the_answer_is_shown_as_it_is_written_then_as_the_message(
+    browser: Browser, assistants_url: str
+) -> None:
+    context = await browser.new_context(base_url=assistants_url)
+    visit = Visit(await context.new_page())
+    page = visit.page
+    await page.add_init_script(RECORD_DRAFTS)
+    await page.goto("/webchat/")
+    await visit.open_chat()
+
+    await visit.write("Hola")
+
+    bot = visit.said_by("bot")
+    await expect(bot.first.locator(".text")).not_to_be_empty(timeout=REPLY_TIMEOUT_MS)
+    answer = await bot.first.locator(".text").text_content()
+    drafts: list[str] = await page.evaluate("window.taliaDrafts")
+    await expect(page.get_by_test_id("talia-draft")).to_have_count(0)
+    await context.close()
+    assert visit.errors == []
+    assert len(drafts) > 1, drafts
+    assert answer is not None
+    assert answer.startswith(drafts[-1].strip())

@@ -16,6 +16,7 @@ from talia_core.assistants.turn import AgentTurns, ToolEvent, TurnRequest
 from talia_core.conversations.ports import (
     AssistantReply,
     AssistantTurn,
+    Drafting,
     Speaker,
     ToolCall,
     TurnMessage,
@@ -26,7 +27,9 @@ class AgentsAssistant:
     def __init__(self, turns: AgentTurns) -> None:
         self._turns = turns
 
-    async def respond(self, turn: AssistantTurn) -> AssistantReply:
+    async def respond(
+        self, turn: AssistantTurn, *, drafting: Drafting | None = None
+    ) -> AssistantReply:
         if not turn.unanswered:
             return AssistantReply()
         result = await self._turns.take(
@@ -37,7 +40,8 @@ class AgentsAssistant:
                 contact_name=turn.contact_name,
                 history=tuple(_said(m) for m in (*turn.history, *turn.unanswered)),
                 assistant=turn.assistant,
-            )
+            ),
+            drafting=drafting,
         )
         speaker = result.speaker
         return AssistantReply(

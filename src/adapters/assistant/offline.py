@@ -14,6 +14,7 @@ from talia_core.conversations.ports import (
     HAND_OFF,
     AssistantReply,
     AssistantTurn,
+    Drafting,
     ToolCall,
 )
 
@@ -27,7 +28,10 @@ class OfflineAssistant:
     def definition(self) -> AssistantDefinition:
         return self._definition
 
-    async def respond(self, turn: AssistantTurn) -> AssistantReply:
+    async def respond(
+        self, turn: AssistantTurn, *, drafting: Drafting | None = None
+    ) -> AssistantReply:
+        """Answers at once: nothing to draft."""
         reply = self._rules.reply(turn.unanswered, turn.history, first=turn.is_first)
         if reply.hand_off is None:
             return AssistantReply(reply.messages)

@@ -71,6 +71,11 @@ def frame(message: Message) -> dict[str, Any]:
     }
 
 
+def draft_frame(text: str) -> dict[str, Any]:
+    """What the socket sends for a piece of the answer being written."""
+    return {"type": "draft", "text": text}
+
+
 class _Subscriber:
     """One watcher's frames; an async iterator that ends when the feed drops the watcher."""
 
@@ -159,6 +164,9 @@ class InProcessLiveFeed:
     async def publish(self, thread: str, message: Message) -> None:
         self._subscribers.deliver(thread, frame(message))
 
+    async def draft(self, thread: str, text: str) -> None:
+        self._subscribers.deliver(thread, draft_frame(text))
+
     def watching(self, thread: str) -> int:
         """How many subscribers session ``thread`` has (its open tabs)."""
         return self._subscribers.watching(thread)
@@ -201,8 +209,14 @@ class RedisLiveFeed:
         self._confirmed: dict[str, asyncio.Event] = {}
 
     async def publish(self, thread: str, message: Message) -> None:
+        await self._send(thread, frame(message))
+
+    async def draft(self, thread: str, text: str) -> None:
+        await self._send(thread, draft_frame(text))
+
+    async def _send(self, thread: str, item: dict[str, Any]) -> None:
         try:
-            await self._redis.publish(self._prefix + thread, json.dumps(frame(message)))
+            await self._redis.publish(self._prefix + thread, json.dumps(item))
         except (RedisError, OSError) as error:
             raise ExternalServiceUnavailable("redis", type(error).__name__) from error
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 
 import attrs
 
@@ -89,12 +89,17 @@ class ToolEvent:
 class TurnResult:
     """``speaker`` answered ``messages`` (None: no assistant answers this channel);
     ``hand_off``: a person takes the conversation; ``speaker.name`` is the assistant that
-    stays current after the turn's transfers."""
+    stays current after the turn's transfers; ``steps``: the model calls that answered."""
 
     messages: tuple[str, ...]
     speaker: Speaker | None
     hand_off: bool
     events: tuple[ToolEvent, ...] = ()
+    steps: int = 0
+
+
+Drafting = Callable[[str], Awaitable[None]]
+"""Takes each piece of the answer as the model writes it."""
 
 
 @attrs.define
@@ -102,12 +107,14 @@ class _Turn:
     """What a turn gathers as it goes."""
 
     request: TurnRequest
+    drafting: Drafting | None = None
     events: list[ToolEvent] = attrs.Factory(list)
     texts: list[str] = attrs.Factory(list)
     transfers: int = 0
+    steps: int = 0
 
     def result(self, speaker: Speaker | None, *, hand_off: bool = False) -> TurnResult:
-        return TurnResult(tuple(self.texts), speaker, hand_off, tuple(self.events))
+        return TurnResult(tuple(self.texts), speaker, hand_off, tuple(self.events), self.steps)
 
 
 @attrs.frozen
@@ -139,8 +146,10 @@ class AgentTurns:
         self._max_transfers = max_transfers
         self._history_tokens = history_tokens
 
-    async def take(self, request: TurnRequest) -> TurnResult:
-        turn = _Turn(request)
+    async def take(self, request: TurnRequest, *, drafting: Drafting | None = None) -> TurnResult:
+        """The turn's answer; with ``drafting``, the models stream and each piece of text
+        goes to it as it is written."""
+        turn = _Turn(request, drafting)
         assistant = await self._first(request)
         if assistant is None:
             return turn.result(None)
@@ -288,10 +297,11 @@ class AgentTurns:
                 await self._ledger.record(record(None, Outcome.FELL_BACK, reason))
                 raise BudgetSpent(reason)
         try:
-            reply = await model.complete(request)
+            reply = await _answer(model, request, turn.drafting)
         except (ExternalServiceUnavailable, RequestRefused) as error:
             await self._ledger.record(record(None, Outcome.FAILED, error.detail))
             raise
+        turn.steps += 1
         await self._ledger.record(record(reply.usage, Outcome.ANSWERED))
         return reply
 
@@ -322,6 +332,19 @@ class AgentTurns:
                 break
             kept.append(said)
         return kept[::-1]
+
+
+async def _answer(
+    model: LanguageModel, request: ModelRequest, drafting: Drafting | None
+) -> ModelReply:
+    """The model's reply; streamed, piece by piece to ``drafting``, when there is one."""
+    if drafting is None:
+        return await model.complete(request)
+    async for event in model.stream(request):
+        if isinstance(event, ModelReply):
+            return event
+        await drafting(event.text)
+    raise ExternalServiceUnavailable("model", "the stream ended without a reply")
 
 
 def _fallback(definition: Definition) -> tuple[str, str] | None:

@@ -8,6 +8,7 @@ provider that is down delays a reply without ever losing the customer's message.
 from __future__ import annotations
 
 import json
+import logging
 import mimetypes
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
@@ -39,6 +40,7 @@ from talia_core.conversations.ports import (
     AssistantTurn,
     ChannelSender,
     ConversationsUnitOfWork,
+    Drafting,
     FileStore,
     LiveFeed,
     MediaDownloader,
@@ -56,9 +58,11 @@ from talia_core.conversations.vocabulary import (
     Direction,
 )
 from talia_core.shared.clock import Clock
-from talia_core.shared.errors import NotFound
+from talia_core.shared.errors import ExternalServiceUnavailable, NotFound
 from talia_core.shared.jobs import Job, JobHandler
 from talia_core.shared.ports import UnitOfWorkFactory
+
+logger = logging.getLogger("talia.conversations")
 
 # A status for a message we never recorded sending: retried while our own record of the
 # send may still be on its way, dropped once it is clearly about someone else's message.
@@ -200,7 +204,7 @@ class ConversationPipeline:
             contact_id=contact.id,
             assistant=conversation.assistant,
         )
-        reply = await self._assistant.respond(turn)
+        reply = await self._assistant.respond(turn, drafting=self._drafting(conversation))
         now = self._clock.now()
         replies: list[Message] = []
         speaker = reply.speaker
@@ -338,6 +342,21 @@ class ConversationPipeline:
             if conversation is None:
                 return []
             return await uow.messages.history(conversation.id, limit)
+
+    def _drafting(self, conversation: Conversation) -> Drafting | None:
+        """A web chat visitor sees the answer as it is written; a draft that cannot be shown
+        is skipped: the whole answer follows anyway."""
+        thread = conversation.thread
+        if conversation.channel is not Channel.WEBCHAT or not thread:
+            return None
+
+        async def draft(text: str) -> None:
+            try:
+                await self._live.draft(thread, text)
+            except ExternalServiceUnavailable as error:
+                logger.info("a draft of conversation %s was not shown: %s", conversation.id, error)
+
+        return draft
 
     async def _show(self, conversation: Conversation, message: Message) -> None:
         if conversation.channel is Channel.WEBCHAT and conversation.thread:

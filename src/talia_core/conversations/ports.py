@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any, Protocol
 
@@ -197,6 +197,11 @@ class LiveFeed(Protocol):
         """``thread`` is the web chat session the conversation belongs to."""
         ...
 
+    async def draft(self, thread: str, text: str) -> None:
+        """A piece of the answer the assistant is writing, shown until the answer arrives;
+        drafts are not kept: a watcher that missed one sees the whole answer anyway."""
+        ...
+
     def subscribe(self, thread: str) -> AbstractAsyncContextManager[AsyncIterator[dict[str, Any]]]:
         """The session's messages from now on, as JSON frames, while the block lasts; the
         iterator ends when the feed drops a subscriber that cannot keep up."""
@@ -262,5 +267,14 @@ class AssistantReply:
     """A person takes the conversation over: the bot stops answering it."""
 
 
+Drafting = Callable[[str], Awaitable[None]]
+"""Takes each piece of an answer as the assistant writes it (shown to a web chat visitor)."""
+
+
 class Assistant(Protocol):
-    async def respond(self, turn: AssistantTurn) -> AssistantReply: ...
+    async def respond(
+        self, turn: AssistantTurn, *, drafting: Drafting | None = None
+    ) -> AssistantReply:
+        """The reply to ``turn``; an assistant that writes as it goes passes each piece to
+        ``drafting`` first, one that answers at once does not."""
+        ...

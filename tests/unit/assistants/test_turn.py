@@ -401,3 +401,21 @@ async def test_a_spent_daily_budget_lets_the_fallback_answer_and_says_why(world:
     [why] = [call.reason for call in fell_back.items]
     assert why is not None
     assert "daily budget" in why
+
+
+async def test_with_drafting_the_models_stream_and_each_piece_is_passed_on(
+    world: World,
+) -> None:
+    await world.assistant("front-desk", channels=["webchat"])
+    world.model.answer(tool_calls=[_call("catalog_prices", {"plan": "Básico"})])
+    world.model.answer("El plan Básico cuesta S/ 150.00")
+    pieces: list[str] = []
+
+    async def drafting(text: str) -> None:
+        pieces.append(text)
+
+    result = await world.turns.take(_request("precio"), drafting=drafting)
+
+    assert result.messages == ("El plan Básico cuesta S/ 150.00",)
+    assert len(pieces) > 1
+    assert "".join(pieces) == "El plan Básico cuesta S/ 150.00"

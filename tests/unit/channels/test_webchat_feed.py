@@ -18,6 +18,7 @@ from adapters.channels.webchat import (
     InProcessLiveFeed,
     RedisLiveFeed,
     WebChatChannelSender,
+    draft_frame,
     frame,
 )
 from talia_core.conversations.messages import Message
@@ -124,6 +125,8 @@ async def test_the_sender_names_a_message_by_its_own_id() -> None:
 class Feed(Protocol):
     async def publish(self, thread: str, message: Message) -> None: ...
 
+    async def draft(self, thread: str, text: str) -> None: ...
+
     def watching(self, thread: str) -> int: ...
 
 
@@ -145,6 +148,19 @@ class LiveFeedContract:
             received = [await next_frame(frames) for _ in messages]
 
         assert received == [frame(m) for m in messages]
+
+    async def test_drafts_of_the_answer_arrive_in_order_before_the_answer(
+        self, feed: LiveFeed, publisher: Feed
+    ) -> None:
+        reply = bot_says("Hola, ¿en qué te ayudo?")
+        async with feed.subscribe("session-a") as frames:
+            for piece in ("Hola, ", "¿en qué "):
+                await publisher.draft("session-a", piece)
+            await publisher.publish("session-a", reply)
+
+            received = [await next_frame(frames) for _ in range(3)]
+
+        assert received == [draft_frame("Hola, "), draft_frame("¿en qué "), frame(reply)]
 
     async def test_every_open_tab_of_a_session_gets_each_frame(
         self, feed: LiveFeed, publisher: Feed

@@ -30,6 +30,7 @@ from talia_core.conversations.ports import (
     HAND_OFF,
     AssistantReply,
     AssistantTurn,
+    Drafting,
     ToolCall,
 )
 from talia_core.conversations.vocabulary import Channel, ChannelIdentity, IdentityKind, MessageType
@@ -42,18 +43,25 @@ _ids = itertools.count(1)
 
 
 class RecordingAssistant:
-    """Answers each turn with one line naming what it was asked; "humano" asks for a person."""
+    """Answers each turn with one line naming what it was asked, drafting it in two pieces
+    when asked to; "humano" asks for a person."""
 
     def __init__(self) -> None:
         self.turns: list[AssistantTurn] = []
+        self.drafted: list[bool] = []
 
-    async def respond(self, turn: AssistantTurn) -> AssistantReply:
+    async def respond(
+        self, turn: AssistantTurn, *, drafting: Drafting | None = None
+    ) -> AssistantReply:
         self.turns.append(turn)
+        self.drafted.append(drafting is not None)
         texts = [m.text or f"<{m.type}>" for m in turn.unanswered]
         calls = tuple(ToolCall(HAND_OFF) for t in texts if "humano" in t)
-        return AssistantReply(
-            messages=(f"answering: {' | '.join(texts)}",), tool_calls=calls, hand_off=bool(calls)
-        )
+        answer = f"answering: {' | '.join(texts)}"
+        if drafting is not None:
+            await drafting(answer[:11])
+            await drafting(answer[11:])
+        return AssistantReply(messages=(answer,), tool_calls=calls, hand_off=bool(calls))
 
 
 def no_wait(attempts: int, error: TaliaError | None) -> float | None:

@@ -179,14 +179,30 @@ async def test_chatwoot_opening_or_resolving_its_conversation_moves_ours(world: 
     assert closed.status is ConversationStatus.CLOSED
 
 
-async def test_web_chat_messages_are_pushed_to_the_session_as_they_are_stored(
+async def test_web_chat_messages_are_pushed_to_the_session_the_answer_drafted_first(
     world: World,
 ) -> None:
     async with world.feed.subscribe("session-1") as frames:
         await world.receive(webchat("hola", session="session-1"))
         await world.run_jobs()
-        first = await anext(frames)
-        second = await anext(frames)
+        received = [await anext(frames) for _ in range(4)]
 
-    assert (first["message"]["author"], first["message"]["text"]) == ("contact", "hola")
-    assert (second["message"]["author"], second["message"]["text"]) == ("bot", "answering: hola")
+    shown = [
+        (f["type"], f["message"]["author"], f["message"]["text"])
+        if f["type"] == "message"
+        else (f["type"], f["text"])
+        for f in received
+    ]
+    assert shown == [
+        ("message", "contact", "hola"),
+        ("draft", "answering: "),
+        ("draft", "hola"),
+        ("message", "bot", "answering: hola"),
+    ]
+
+
+async def test_only_web_chat_answers_are_drafted(world: World) -> None:
+    await world.receive(whatsapp("hola"), webchat("hola", session="session-1"))
+    await world.run_jobs()
+
+    assert sorted(world.assistant.drafted) == [False, True]

@@ -343,8 +343,30 @@
     else list.prepend(li);
   }
 
+  /** The bot's answer as it is written, until the answer itself arrives. Screen readers
+   * skip it: they announce the answer once, whole. */
+  let draft = null;
+
+  function showDraft(text) {
+    if (!draft) {
+      draft = messageItem("bot-draft", "", new Date().toISOString());
+      draft.setAttribute("data-testid", "talia-draft");
+      draft.setAttribute("aria-hidden", "true");
+      draft.classList.add("draft");
+      list.append(draft);
+    }
+    draft.querySelector(".text").textContent += text;
+    scrollToEnd();
+  }
+
+  function clearDraft() {
+    if (draft) draft.remove();
+    draft = null;
+  }
+
   /** A message from the server (a frame or a history item): new, or one already shown. */
   function show(message, live) {
+    if (message.author !== "contact") clearDraft();
     let li = byId.get(message.id) || (message.client_id && byClientId.get(message.client_id));
     if (!li) {
       li = messageItem(message.author, message.text, message.created_at);
@@ -434,6 +456,7 @@
         return;
       }
       if (data.type === "message" && data.message) show(data.message, true);
+      else if (data.type === "draft") showDraft(String(data.text || ""));
       else if (data.type === "error") showStatus(String(data.detail || ""));
     });
     ws.addEventListener("close", (event) => {
