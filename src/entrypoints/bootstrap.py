@@ -14,6 +14,7 @@ import attrs
 from entrypoints.container import Container, build_container, close_resources, open_resources
 from entrypoints.settings import Settings, load_settings
 from talia_core.assistants.admin import AssistantAdmin
+from talia_core.assistants.evaluation import Evaluation
 from talia_core.assistants.ledger import UsageLedger
 from talia_core.catalog.services import CatalogService
 from talia_core.commerce.cart_service import CartService
@@ -53,6 +54,7 @@ class Talia:
     inbox: InboxService
     job_runner: JobRunner
     assistants: AssistantAdmin
+    evaluation: Evaluation
     usage: UsageLedger
 
     @classmethod

@@ -37,6 +37,7 @@ from entrypoints.wiring.capabilities import assistant_capabilities
 from entrypoints.wiring.doorbell import Doorbell
 from entrypoints.wiring.tools import tool_catalogue
 from talia_core.assistants.admin import AssistantAdmin
+from talia_core.assistants.evaluation import Evaluation
 from talia_core.assistants.ledger import UsageLedger
 from talia_core.assistants.turn import AgentTurns
 from talia_core.catalog.services import CatalogService
@@ -248,6 +249,9 @@ class UseCases(containers.DeclarativeContainer):
         providers.Callable(choices.assistant_provider, settings),
         offline=gateways.rules_assistant,
         definitions=providers.Singleton(AgentsAssistant, agent_turns),
+    )
+    evaluation = providers.Singleton(
+        Evaluation, uow=gateways.unit_of_work.provider, turns=agent_turns
     )
     pipeline = providers.Singleton(
         ConversationPipeline,

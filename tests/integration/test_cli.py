@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import json
 import logging
 import os
 import subprocess
@@ -252,3 +253,102 @@ async def status_of(order_id: str) -> str:
     async with open_talia(load_settings()) as talia:
         order = await talia.orders.get(Actor("system:test", is_admin=True), order_id)
     return order.status.value
+
+
+# --- assistants eval ---------------------------------------------------------------------
+
+
+DEMO_EVAL = EXAMPLES / "demo_assistants_eval.jsonl"
+DEMO_CASES = DEMO_EVAL.read_text(encoding="utf-8").splitlines()
+BROKEN_PROMISE = json.dumps(  # fails on purpose: the offline rules never transfer
+    {
+        "name": "the router hands sales over",
+        "messages": ["quiero comprar el plan premium"],
+        "expect": {"tools": ["transfer_to_assistant"], "assistant": "ventas", "max_steps": 1},
+    }
+)
+
+
+@pytest.fixture
+def demo(workdir: Path, capsys: pytest.CaptureFixture[str]) -> Path:
+    """The working directory, with the demo data (its assistants) seeded."""
+    run(["migrate"])
+    run(["seed"])
+    capsys.readouterr()
+    return workdir
+
+
+def evaluate(*cases: str, options: tuple[str, ...] = ()) -> int:
+    """``talia assistants eval`` of ``cases``, written to a file, against the receptionist."""
+    written = Path("cases.jsonl")
+    written.write_text("".join(f"{case}\n" for case in cases), encoding="utf-8")
+    return run(["assistants", "eval", str(written), "--assistant", "recepcion", *options])
+
+
+def test_the_shipped_eval_file_passes_against_the_demo_assistants_offline(
+    demo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = run(["assistants", "eval", str(DEMO_EVAL), "--assistant", "recepcion"])
+
+    lines = capsys.readouterr().out.splitlines()
+    assert code == 0
+    assert len(lines) == len(DEMO_CASES) + 1
+    assert all(line.startswith("PASS ") for line in lines[:-1])
+    assert lines[-1] == f"{len(DEMO_CASES)} passed, 0 failed"
+
+
+def test_a_failing_case_is_printed_with_its_reasons_and_exits_1(
+    demo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = evaluate(*DEMO_CASES, BROKEN_PROMISE)
+
+    lines = capsys.readouterr().out.splitlines()
+    assert code == 1
+    assert lines[-2] == (
+        "FAIL the router hands sales over: transfer_to_assistant was not called; "
+        "catalog_prices was called, not expected; "
+        "expected ventas to answer at the end, recepcion did; "
+        "a turn took 2 model steps, at most 1 expected"
+    )
+    assert lines[-1] == f"{len(DEMO_CASES)} passed, 1 failed"
+
+
+def test_the_report_as_json_gives_each_case_and_the_pass_rate(
+    demo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = evaluate(DEMO_CASES[0], BROKEN_PROMISE, options=("--json",))
+
+    report = json.loads(capsys.readouterr().out)
+    assert code == 1
+    assert (report["assistant"], report["version"]) == ("recepcion", 1)
+    assert (report["passed"], report["failed"], report["pass_rate"]) == (1, 1, 0.5)
+    assert [case["passed"] for case in report["cases"]] == [True, False]
+    assert report["cases"][1]["reasons"][0] == "transfer_to_assistant was not called"
+
+
+def test_a_bad_eval_file_exits_2_naming_its_lines(
+    demo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = evaluate(BROKEN_PROMISE, '{"name": "x"', '{"name": "y", "messages": ["hola"]}')
+
+    output = capsys.readouterr()
+    assert code == 2
+    assert output.out == ""
+    assert output.err.splitlines() == [
+        "talia: cases.jsonl: line 2: not JSON: Expecting ',' delimiter at column 13",
+        "talia: cases.jsonl: line 3: expect is a JSON object",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("argv", "error"),
+    [
+        ([str(DEMO_EVAL), "--assistant", "nadie"], "assistant 'nadie' does not exist"),
+        (["missing.jsonl", "--assistant", "recepcion"], "cannot read missing.jsonl"),
+    ],
+)
+def test_an_unknown_assistant_or_a_missing_file_exits_2(
+    demo: Path, capsys: pytest.CaptureFixture[str], argv: list[str], error: str
+) -> None:
+    assert run(["assistants", "eval", *argv]) == 2
+    assert error in capsys.readouterr().err

@@ -1,4 +1,5 @@
-"""``talia serve | worker | migrate | seed | create-admin | jobs expire-orders``."""
+"""``talia serve | worker | migrate | seed | create-admin | jobs expire-orders |
+assistants eval``."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from sqlalchemy.engine import make_url
 from adapters.persistence import migrations
 from adapters.persistence.engine import create_database_engine
 from entrypoints.bootstrap import open_talia
+from entrypoints.cli import assistants
 from entrypoints.container import (
     build_container,
     close_resources,
@@ -58,6 +60,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "expire-orders",
         help="expire pending orders older than TALIA_COMMERCE__PENDING_ORDER_MINUTES",
     )
+    assistants.add_commands(commands)
     args = parser.parse_args(argv)
 
     try:
@@ -80,6 +83,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             seeded = asyncio.run(_seed(settings))
             print("talia: demo data seeded" if seeded else "talia: demo data was there already")
             return 0
+        if args.command == "assistants":
+            return assistants.run(settings, args)
         if args.command == "jobs":
             report = asyncio.run(_expire_orders(settings))
             print(f"talia: {report.expired} of {report.examined} stale pending orders expired")

@@ -1,0 +1,182 @@
+"""Evaluation cases read from JSON Lines: one case a line, blank lines skipped.
+
+    {"name": "precios", "messages": ["hola", ["precios", "del plan"]], "channel": "webchat",
+     "expect": {"tools": [{"name": "catalog_prices", "arguments": {"kind": "plan"}}],
+                "hand_off": false, "assistant": "recepcion", "contains": ["S/ 49"],
+                "not_contains": ["yape"], "max_steps": 2}}
+
+``messages`` holds the turns: a string is a turn of one message, a list a turn of several.
+``channel`` (webchat unless given), ``assistant`` (the one to start with instead of the
+evaluated one) and ``contact_name`` are optional; ``expect`` names at least one check, a
+tool as its name or as ``{"name", "arguments"}``. Every bad line is reported with its
+number (``BadCases``), never just the first.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+
+from talia_core.assistants.definition import MAX_TOOL_NAME_LENGTH, Channel, slug
+from talia_core.assistants.evaluation import EvalCase, Expectations, ExpectedCall
+from talia_core.shared.errors import Malformed, RuleViolated
+from talia_core.shared.text import required_text
+
+MAX_CASE_NAME_LENGTH = 100
+MAX_MESSAGE_LENGTH = 4_096
+MAX_PHRASE_LENGTH = 500
+_CASE_FIELDS = {"name", "messages", "channel", "assistant", "contact_name", "expect"}
+_EXPECT_FIELDS = {"tools", "hand_off", "assistant", "contains", "not_contains", "max_steps"}
+_CALL_FIELDS = {"name", "arguments"}
+
+
+class BadCases(Malformed):
+    """Lines that are not cases; ``problems`` says what is wrong with each, by number."""
+
+    def __init__(self, problems: Iterable[str]) -> None:
+        self.problems = tuple(problems)
+        super().__init__("; ".join(self.problems))
+
+
+class _Bad(Exception):
+    """What is wrong with one line."""
+
+
+def parse_cases(lines: Iterable[str]) -> tuple[EvalCase, ...]:
+    """The cases of a JSON Lines text, in order; ``BadCases`` when a line is not one, a
+    name is used twice or there is no case at all."""
+    cases: list[EvalCase] = []
+    problems: list[str] = []
+    named: dict[str, int] = {}
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            case = _case(line)
+        except _Bad as bad:
+            problems.append(f"line {number}: {bad}")
+            continue
+        if case.name in named:
+            problems.append(
+                f"line {number}: the name {case.name!r} is taken by line {named[case.name]}"
+            )
+            continue
+        named[case.name] = number
+        cases.append(case)
+    if not cases and not problems:
+        problems.append("no case: write one JSON object a line")
+    if problems:
+        raise BadCases(problems)
+    return tuple(cases)
+
+
+def _case(line: str) -> EvalCase:
+    try:
+        value = json.loads(line)
+    except json.JSONDecodeError as error:
+        raise _Bad(f"not JSON: {error.msg} at column {error.colno}") from None
+    fields = _object("a case", value, _CASE_FIELDS)
+    try:
+        return EvalCase(
+            name=required_text("name", _text("name", fields.get("name")), MAX_CASE_NAME_LENGTH),
+            turns=_turns(fields.get("messages")),
+            expect=_expectations(fields.get("expect")),
+            channel=_channel(fields.get("channel", Channel.WEBCHAT.value)),
+            assistant=_slug("assistant", fields.get("assistant")),
+            contact_name=_optional_text("contact_name", fields.get("contact_name")),
+        )
+    except RuleViolated as broken:
+        raise _Bad(broken.detail) from None
+
+
+def _object(what: str, value: object, known: set[str]) -> Mapping[str, object]:
+    if not isinstance(value, dict):
+        raise _Bad(f"{what} is a JSON object")
+    unknown = sorted(set(value) - known)
+    if unknown:
+        raise _Bad(f"{what} has no field {unknown[0]!r}; it has {', '.join(sorted(known))}")
+    return value
+
+
+def _text(field: str, value: object) -> str:
+    if not isinstance(value, str):
+        raise _Bad(f"{field} is a string")
+    return value
+
+
+def _optional_text(field: str, value: object) -> str | None:
+    return None if value is None else _text(field, value)
+
+
+def _slug(field: str, value: object) -> str | None:
+    return None if value is None else slug(field, _text(field, value))
+
+
+def _texts(field: str, value: object, max_length: int) -> tuple[str, ...]:
+    if not isinstance(value, list):
+        raise _Bad(f"{field} is a list of strings")
+    return tuple(required_text(field, _text(field, item), max_length) for item in value)
+
+
+def _turns(value: object) -> tuple[tuple[str, ...], ...]:
+    if not isinstance(value, list) or not value:
+        raise _Bad("messages is a list of turns: a string, or a list of strings, each")
+    turns = tuple(
+        _texts("messages", item, MAX_MESSAGE_LENGTH)
+        if isinstance(item, list)
+        else (required_text("messages", _text("messages", item), MAX_MESSAGE_LENGTH),)
+        for item in value
+    )
+    if not all(turns):
+        raise _Bad("messages has an empty turn")
+    return turns
+
+
+def _channel(value: object) -> Channel:
+    try:
+        return Channel(_text("channel", value))
+    except ValueError:
+        raise _Bad(f"channel is one of {', '.join(c.value for c in Channel)}") from None
+
+
+def _expectations(value: object) -> Expectations:
+    fields = _object("expect", value, _EXPECT_FIELDS)
+    if not fields:
+        raise _Bad(f"expect names at least one of {', '.join(sorted(_EXPECT_FIELDS))}")
+    tools = fields.get("tools")
+    if tools is not None and not isinstance(tools, list):
+        raise _Bad("expect.tools is a list of tools")
+    hand_off = fields.get("hand_off")
+    if hand_off is not None and not isinstance(hand_off, bool):
+        raise _Bad("expect.hand_off is true or false")
+    return Expectations(
+        tools=None if tools is None else tuple(_call(item) for item in tools),
+        hand_off=hand_off,
+        assistant=_slug("expect.assistant", fields.get("assistant")),
+        contains=_texts("expect.contains", fields.get("contains", []), MAX_PHRASE_LENGTH),
+        not_contains=_texts(
+            "expect.not_contains", fields.get("not_contains", []), MAX_PHRASE_LENGTH
+        ),
+        max_steps=_max_steps(fields.get("max_steps")),
+    )
+
+
+def _call(value: object) -> ExpectedCall:
+    if isinstance(value, str):
+        return ExpectedCall(required_text("expect.tools", value, MAX_TOOL_NAME_LENGTH))
+    fields = _object("a tool of expect.tools", value, _CALL_FIELDS)
+    name = required_text(
+        "expect.tools", _text("a tool's name", fields.get("name")), MAX_TOOL_NAME_LENGTH
+    )
+    arguments = fields.get("arguments", {})
+    if not isinstance(arguments, dict):
+        raise _Bad(f"the arguments of {name} are a JSON object")
+    return ExpectedCall(name, arguments)
+
+
+def _max_steps(value: object) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise _Bad("expect.max_steps is a whole number, 1 or more")
+    return value

@@ -1,0 +1,299 @@
+"""Evaluations on a scripted model: each expectation passes, or fails saying why."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from functools import partial
+from typing import Any
+
+import attrs
+import pytest
+
+from adapters.memory.database import InMemoryDatabase
+from adapters.memory.language import FakeLanguageModel
+from adapters.memory.unit_of_work import InMemoryUnitOfWork
+from talia_core.assistants.admin import AssistantAdmin
+from talia_core.assistants.builtins import HandOffToHuman, TransferToAssistant
+from talia_core.assistants.capabilities import Capabilities
+from talia_core.assistants.definition import Channel, Definition
+from talia_core.assistants.evaluation import (
+    CaseResult,
+    EvalCase,
+    Evaluation,
+    Expectations,
+    ExpectedCall,
+)
+from talia_core.assistants.language import Role, Said, ToolCall, ToolSpec
+from talia_core.assistants.ledger import UsageLedger
+from talia_core.assistants.tools import ToolCatalogue, ToolContext, ToolOutcome
+from talia_core.assistants.turn import AgentTurns
+from talia_core.shared.clock import FakeClock
+from talia_core.shared.errors import NotFound, RuleViolated
+
+TOOLS = ("catalog_prices", "handoff_to_human", "transfer_to_assistant")
+
+
+@attrs.define
+class Prices:
+    """A reading tool that keeps whom it was run for."""
+
+    contexts: list[ToolContext] = attrs.Factory(list)
+    spec = ToolSpec("catalog_prices", "Prices.", {"type": "object"})
+    acts = False
+
+    async def run(self, arguments: Mapping[str, Any], context: ToolContext) -> ToolOutcome:
+        self.contexts.append(context)
+        return ToolOutcome.of({"price": "S/ 49"})
+
+
+@attrs.define
+class Bench:
+    model: FakeLanguageModel
+    prices: Prices
+    admin: AssistantAdmin
+    evaluation: Evaluation
+
+    async def assistant(self, name: str, **fields: Any) -> None:
+        values = {"provider": "openai", "model": "gpt-4.1-mini", "instructions": "Vendes."}
+        await self.admin.create(name, Definition(**{**values, **fields}), by="admin-1")
+
+    async def run(self, *cases: EvalCase) -> list[CaseResult]:
+        report = await self.evaluation.run(cases, assistant="front-desk")
+        return list(report.results)
+
+    async def reasons(self, expect: Expectations, *messages: str) -> tuple[str, ...]:
+        [result] = await self.run(case(*messages, expect=expect))
+        return result.reasons
+
+
+@pytest.fixture
+async def bench() -> Bench:
+    uow = partial(InMemoryUnitOfWork, InMemoryDatabase())
+    clock, model, prices = FakeClock(), FakeLanguageModel(), Prices()
+    turns = AgentTurns(
+        uow,
+        clock,
+        models={"openai": model},
+        tools=ToolCatalogue([prices, HandOffToHuman(), TransferToAssistant()]),
+        ledger=UsageLedger(uow, clock),
+    )
+    capabilities = Capabilities(tools=frozenset(TOOLS), models={"openai": ["gpt-4.1-mini"]})
+    made = Bench(model, prices, AssistantAdmin(uow, clock, capabilities), Evaluation(uow, turns))
+    await made.assistant("sales")
+    await made.assistant("front-desk", tools=TOOLS, handoffs=["sales"], channels=["webchat"])
+    return made
+
+
+def case(*messages: str, expect: Expectations, **fields: Any) -> EvalCase:
+    return EvalCase(
+        name=fields.pop("name", "a case"),
+        turns=tuple((text,) for text in messages),
+        expect=expect,
+        **fields,
+    )
+
+
+def call(name: str, arguments: Mapping[str, Any] | None = None) -> ToolCall:
+    return ToolCall(f"call-{name}", name, json.dumps(arguments or {}))
+
+
+async def test_a_case_that_meets_every_expectation_passes(bench: Bench) -> None:
+    bench.model.answer(tool_calls=[call("catalog_prices", {"kind": "plan", "plan": "Esencial"})])
+    bench.model.answer("El plan Esencial cuesta S/ 49.")
+    expect = Expectations(
+        tools=(ExpectedCall("catalog_prices", {"kind": "plan"}),),
+        hand_off=False,
+        assistant="front-desk",
+        contains=("ESENCIAL", "s/ 49"),
+        not_contains=("Premium",),
+        max_steps=2,
+    )
+
+    report = await bench.evaluation.run([case("precios", expect=expect)], assistant="front-desk")
+
+    assert report.results == (CaseResult("a case", ()),)
+    assert (report.assistant, report.version) == ("front-desk", 1)
+    assert (report.passed, report.failed, report.pass_rate) == (1, 0, 1.0)
+
+
+async def test_a_tool_expected_but_not_called_fails_naming_it(bench: Bench) -> None:
+    bench.model.answer("Te paso con una persona.")
+
+    reasons = await bench.reasons(Expectations(tools=(ExpectedCall("handoff_to_human"),)), "asesor")
+
+    assert reasons == ("handoff_to_human was not called",)
+
+
+async def test_a_tool_called_but_not_expected_fails_naming_it(bench: Bench) -> None:
+    bench.model.answer(tool_calls=[call("catalog_prices")])
+    bench.model.answer("S/ 49")
+
+    reasons = await bench.reasons(Expectations(tools=()), "hola")
+
+    assert reasons == ("catalog_prices was called, not expected",)
+
+
+async def test_a_tool_called_with_other_arguments_fails_showing_both(bench: Bench) -> None:
+    bench.model.answer(tool_calls=[call("catalog_prices", {"kind": "template"})])
+    bench.model.answer("S/ 29")
+    expect = Expectations(tools=(ExpectedCall("catalog_prices", {"kind": "plan"}),))
+
+    reasons = await bench.reasons(expect, "precios")
+
+    assert reasons == ('catalog_prices was called with {"kind": "template"}, not {"kind": "plan"}',)
+
+
+async def test_a_router_that_says_it_hands_off_without_the_tool_fails(bench: Bench) -> None:
+    bench.model.answer("Te comunico con una persona del equipo.")
+
+    reasons = await bench.reasons(Expectations(hand_off=True), "quiero un humano")
+
+    assert reasons == ("expected a hand-off to a person, none happened",)
+
+
+async def test_an_unexpected_hand_off_fails(bench: Bench) -> None:
+    bench.model.answer("Te paso.", [call("handoff_to_human")])
+
+    reasons = await bench.reasons(Expectations(hand_off=False), "gracias")
+
+    assert reasons == ("handed off to a person, not expected",)
+
+
+async def test_the_assistant_answering_after_a_transfer_is_checked(bench: Bench) -> None:
+    bench.model.answer(tool_calls=[call("transfer_to_assistant", {"assistant": "sales"})])
+    bench.model.answer("Soy de ventas.")
+    bench.model.answer("Hola, ¿en qué te ayudo?")
+
+    [transferred, stayed] = await bench.run(
+        case("quiero comprar", name="transfers", expect=Expectations(assistant="sales")),
+        case("hola", name="stays", expect=Expectations(assistant="sales")),
+    )
+
+    assert transferred.passed
+    assert stayed.reasons == ("expected sales to answer at the end, front-desk did",)
+
+
+async def test_phrases_are_compared_without_case_or_accents(bench: Bench) -> None:
+    bench.model.answer("Pagas en línea con tarjeta; no recibimos Yape.")
+    expect = Expectations(
+        contains=("pagas EN LINEA", "transferencia"), not_contains=("yapé", "efectivo")
+    )
+
+    reasons = await bench.reasons(expect, "¿puedo pagar con yape?")
+
+    assert reasons == (
+        'the answer does not say "transferencia"',
+        'the answer says "yapé"',
+    )
+
+
+async def test_a_turn_taking_more_model_steps_than_allowed_fails(bench: Bench) -> None:
+    bench.model.answer(tool_calls=[call("catalog_prices")])
+    bench.model.answer("S/ 49")
+
+    reasons = await bench.reasons(Expectations(max_steps=1), "precios")
+
+    assert reasons == ("a turn took 2 model steps, at most 1 expected",)
+
+
+async def test_turns_are_played_in_one_conversation_each_answer_in_the_next_history(
+    bench: Bench,
+) -> None:
+    bench.model.answer("¡Hola!")
+    bench.model.answer("S/ 49")
+    turns = (("hola",), ("precio", "del plan"))
+
+    [result] = await bench.run(
+        EvalCase("two turns", turns, Expectations(contains=("S/ 49",)), Channel.WHATSAPP)
+    )
+
+    assert result.passed
+    assert bench.model.requests[1].input == (
+        Said(Role.USER, "hola"),
+        Said(Role.ASSISTANT, "¡Hola!"),
+        Said(Role.USER, "precio"),
+        Said(Role.USER, "del plan"),
+    )
+
+
+async def test_a_hand_off_before_the_last_turn_ends_the_case_and_fails_it(bench: Bench) -> None:
+    bench.model.answer("Te paso.", [call("handoff_to_human")])
+
+    reasons = await bench.reasons(Expectations(hand_off=True), "reclamo", "¿sigues ahí?")
+
+    assert reasons == ("handed off to a person at turn 1 of 2",)
+    assert len(bench.model.requests) == 1
+
+
+async def test_a_case_may_start_with_another_assistant(bench: Bench) -> None:
+    bench.model.answer("Soy de ventas.")
+
+    [started, missing] = await bench.run(
+        case("hola", name="sales", assistant="sales", expect=Expectations(assistant="sales")),
+        case("hola", name="nobody", assistant="nobody", expect=Expectations(hand_off=False)),
+    )
+
+    assert started.passed
+    assert missing.reasons == ("assistant 'nobody' does not exist or is disabled",)
+
+
+async def test_a_failing_turn_fails_its_case_and_the_next_cases_still_run(bench: Bench) -> None:
+    bench.model.refuse_next("the model does not exist")
+    bench.model.answer("Hola")
+
+    [refused, answered] = await bench.run(
+        case("hola", name="refused", expect=Expectations(hand_off=False)),
+        case("hola", name="answered", expect=Expectations(hand_off=False)),
+    )
+
+    assert refused.reasons == (
+        "the turn failed: fake-model refused the request: the model does not exist",
+    )
+    assert answered.passed
+
+
+async def test_each_case_is_heard_of_as_it_ends_and_the_pass_rate_counts_them(
+    bench: Bench,
+) -> None:
+    bench.model.answer("Hola")
+    bench.model.answer("Hola")
+    heard: list[str] = []
+    cases = [
+        case("hola", name="greets", expect=Expectations(contains=("hola",))),
+        case("hola", name="prices", expect=Expectations(contains=("S/",))),
+    ]
+
+    report = await bench.evaluation.run(
+        cases, assistant="front-desk", on_result=lambda result: heard.append(result.name)
+    )
+
+    assert heard == ["greets", "prices"]
+    assert (report.passed, report.failed, report.pass_rate) == (1, 1, 0.5)
+
+
+async def test_each_case_has_a_conversation_of_its_own(bench: Bench) -> None:
+    for _ in range(2):
+        bench.model.answer(tool_calls=[call("catalog_prices")])
+        bench.model.answer("S/ 49")
+
+    await bench.run(
+        case("precio", name="one", expect=Expectations(hand_off=False)),
+        case("precio", name="two", expect=Expectations(hand_off=False)),
+    )
+
+    first, second = bench.prices.contexts
+    assert first.conversation_id != second.conversation_id
+    assert bench.model.requests[2].input == (Said(Role.USER, "precio"),)
+
+
+async def test_an_unknown_assistant_is_refused(bench: Bench) -> None:
+    with pytest.raises(NotFound):
+        await bench.evaluation.run([], assistant="nobody")
+
+
+async def test_a_disabled_assistant_is_refused(bench: Bench) -> None:
+    await bench.assistant("retired", enabled=False)
+
+    with pytest.raises(RuleViolated, match="disabled"):
+        await bench.evaluation.run([], assistant="retired")
