@@ -248,9 +248,9 @@ class AssistantProvider(StrEnum):
 
 class AssistantSettings(BaseModel):
     provider: AssistantProvider = Field(
-        AssistantProvider.OFFLINE,
-        description="Who answers; offline: the rules of one JSON definition; definitions: "
-        "the assistants held as data (/api/assistants), each on its provider's model.",
+        AssistantProvider.DEFINITIONS,
+        description="Who answers; definitions: the assistants held as data (/api/assistants), "
+        "each on its provider's model; offline: the rules of one JSON definition alone.",
     )
     max_transfers: Annotated[int, Field(ge=0, le=10)] = Field(
         3, description="Transfers between assistants in one turn before the last one answers."

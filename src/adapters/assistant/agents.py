@@ -9,6 +9,7 @@ called and the assistant (at its version) that answered.
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
 from talia_core.assistants.language import Role, Said
@@ -21,6 +22,8 @@ from talia_core.conversations.ports import (
     ToolCall,
     TurnMessage,
 )
+
+logger = logging.getLogger("talia.assistants")
 
 
 class AgentsAssistant:
@@ -44,6 +47,13 @@ class AgentsAssistant:
             drafting=drafting,
         )
         speaker = result.speaker
+        if speaker is None:
+            logger.warning(
+                "no enabled assistant answers %s: conversation %s waits for the agents "
+                "(create one with POST /api/assistants)",
+                turn.channel,
+                turn.conversation_id,
+            )
         return AssistantReply(
             messages=result.messages,
             tool_calls=tuple(_tool_call(event) for event in result.events),

@@ -20,6 +20,7 @@ from dependency_injector import providers
 
 from adapters.memory.channels import FakeChannelSender
 from entrypoints.container import Container
+from talia_core.assistants.definition import Definition
 from talia_core.conversations.vocabulary import Channel
 from talia_core.identity.model import Role
 from tests.api import Api, assert_problem, open_api, settings_for_tests
@@ -65,8 +66,21 @@ async def desk(
         },
     )
     async with open_api(settings, prepare=channels.install) as opened:
+        await entry_assistant(opened)
         yield opened, channels
     await empty_tables(engine)
+
+
+async def entry_assistant(api: Api) -> None:
+    """The assistant that answers every channel: the offline rules, as ``talia serve``'s."""
+    definition = Definition(
+        provider="offline",
+        model="rules",
+        instructions="Atiende a los clientes de la tienda.",
+        tools=("handoff_to_human",),
+        channels=tuple(channel.value for channel in Channel),
+    )
+    await api.container.use_cases.assistants().create("recepcion", definition, by="tests")
 
 
 async def run_jobs(api: Api) -> int:
