@@ -223,11 +223,11 @@ class AssistantTurn:
     """What an assistant sees: the conversation so far and the messages it has to answer."""
 
     conversation_id: str
+    contact_id: str
     channel: str
     contact_name: str | None
     history: tuple[TurnMessage, ...]
     unanswered: tuple[TurnMessage, ...]
-    contact_id: str = ""
     assistant: str | None = None
     """The conversation's current assistant (its name), if one answered it before."""
 

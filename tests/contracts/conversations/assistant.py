@@ -38,6 +38,7 @@ def media(kind: str) -> TurnMessage:
 def a_turn(*unanswered: TurnMessage | str, history: tuple[TurnMessage, ...] = ()) -> AssistantTurn:
     return AssistantTurn(
         conversation_id="conversation-1",
+        contact_id="contact-1",
         channel="webchat",
         contact_name="Ana",
         history=history,
