@@ -17,8 +17,8 @@ import uuid
 from pathlib import Path
 
 from adapters.files import checked_mime_type, key_segments
-from talia_core.conversations.ports import Download
 from talia_core.shared.errors import Conflict, ExternalServiceUnavailable, NotFound
+from talia_core.shared.files import Download
 
 SERVICE = "local files"
 UNKNOWN_TYPE = "application/octet-stream"
@@ -40,6 +40,9 @@ class LocalFileStore:
 
     async def get(self, key: str) -> Download:
         return await asyncio.to_thread(_read, key, self._path(key))
+
+    async def delete(self, key: str) -> None:
+        await asyncio.to_thread(_remove, key, self._path(key))
 
     def _path(self, key: str) -> Path:
         return self._root.joinpath(*key_segments(key))
@@ -72,6 +75,16 @@ def _read(key: str, path: Path) -> Download:
     except (OSError, UnicodeDecodeError) as error:
         raise ExternalServiceUnavailable(SERVICE, f"cannot read {key!r}: {error}") from error
     return Download(content=content, mime_type=mime_type)
+
+
+def _remove(key: str, path: Path) -> None:
+    try:
+        path.unlink(missing_ok=True)
+        _sidecar(path).unlink(missing_ok=True)
+    except _CLASHES:
+        raise NotFound("file", key) from None
+    except OSError as error:
+        raise ExternalServiceUnavailable(SERVICE, f"cannot delete {key!r}: {error}") from error
 
 
 def _clash(key: str) -> Conflict:

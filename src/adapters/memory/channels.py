@@ -21,8 +21,9 @@ from __future__ import annotations
 from collections import deque
 
 from talia_core.conversations.errors import DeliveryRefused
-from talia_core.conversations.ports import Download, Outbound
+from talia_core.conversations.ports import Outbound
 from talia_core.shared.errors import ExternalServiceUnavailable, NotFound
+from talia_core.shared.files import Download
 
 
 class FakeChannelSender:

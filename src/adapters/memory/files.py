@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from adapters.files import checked_mime_type, key_segments
-from talia_core.conversations.ports import Download
 from talia_core.shared.errors import Conflict, NotFound
+from talia_core.shared.files import Download
 
 
 class InMemoryFileStore:
@@ -32,3 +32,7 @@ class InMemoryFileStore:
             return self._files[key]
         except KeyError:
             raise NotFound("file", key) from None
+
+    async def delete(self, key: str) -> None:
+        key_segments(key)
+        self._files.pop(key, None)

@@ -41,7 +41,6 @@ from talia_core.conversations.ports import (
     ChannelSender,
     ConversationsUnitOfWork,
     Drafting,
-    FileStore,
     LiveFeed,
     MediaDownloader,
     Outbound,
@@ -59,6 +58,7 @@ from talia_core.conversations.vocabulary import (
 )
 from talia_core.shared.clock import Clock
 from talia_core.shared.errors import ExternalServiceUnavailable, NotFound
+from talia_core.shared.files import FileStore
 from talia_core.shared.jobs import Job, JobHandler
 from talia_core.shared.ports import UnitOfWorkFactory
 

@@ -19,6 +19,7 @@ from talia_core.conversations.vocabulary import (
     ConversationStatus,
     MessageType,
 )
+from talia_core.shared.files import Download
 from talia_core.shared.jobs import JobsUnitOfWork
 from talia_core.shared.pagination import Page, PageRequest
 
@@ -170,24 +171,10 @@ class ChannelSender(Protocol):
         ...
 
 
-@attrs.frozen
-class Download:
-    content: bytes
-    mime_type: str
-
-
 class MediaDownloader(Protocol):
     """Fetches an attachment a channel announced (a WhatsApp media id, a Twilio URL)."""
 
     async def download(self, reference: str) -> Download: ...
-
-
-class FileStore(Protocol):
-    async def put(self, key: str, content: bytes, mime_type: str) -> None: ...
-
-    async def get(self, key: str) -> Download:
-        """``NotFound`` when there is no such file."""
-        ...
 
 
 class LiveFeed(Protocol):

@@ -13,8 +13,8 @@ from collections.abc import Callable
 
 import pytest
 
-from talia_core.conversations.ports import Download, FileStore
 from talia_core.shared.errors import Conflict, Malformed, NotFound
+from talia_core.shared.files import Download, FileStore
 
 Footprint = Callable[[], set[str]]
 
@@ -70,6 +70,15 @@ class FileStoreContract:
         await store.put(KEY, b"GIF89a", "image/gif")
 
         assert await store.get(KEY) == Download(content=b"GIF89a", mime_type="image/gif")
+
+    async def test_a_deleted_file_is_not_found_and_deleting_it_again_is_harmless(
+        self, store: FileStore
+    ) -> None:
+        await store.put(KEY, JPEG, "image/jpeg")
+        await store.delete(KEY)
+        await store.delete(KEY)
+        with pytest.raises(NotFound):
+            await store.get(KEY)
 
     async def test_a_key_never_put_is_not_found(self, store: FileStore) -> None:
         await store.put(KEY, JPEG, "image/jpeg")

@@ -13,8 +13,9 @@ from typing import Protocol
 
 import pytest
 
-from talia_core.conversations.ports import Download, MediaDownloader
+from talia_core.conversations.ports import MediaDownloader
 from talia_core.shared.errors import Malformed, NotFound
+from talia_core.shared.files import Download
 
 PDF = b"%PDF-1.7\n" + bytes(range(256)) * 8 + b"\n%%EOF"
 

@@ -15,9 +15,10 @@ from adapters.channels.chatwoot.media import ChatwootMediaDownloader
 from adapters.channels.chatwoot.sender import ChatwootChannelSender
 from talia_core.conversations.errors import DeliveryRefused
 from talia_core.conversations.messages import Template
-from talia_core.conversations.ports import Download, Outbound
+from talia_core.conversations.ports import Outbound
 from talia_core.conversations.vocabulary import Channel, ChannelIdentity, IdentityKind, MessageType
 from talia_core.shared.errors import ExternalServiceUnavailable, Malformed
+from talia_core.shared.files import Download
 from tests.contracts.conversations.channel_sender import (
     Received,
     RemoteChannelSenderContract,

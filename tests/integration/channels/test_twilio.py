@@ -22,9 +22,10 @@ from adapters.channels.twilio.sender import TwilioChannelSender
 from talia_core.conversations.errors import DeliveryRefused
 from talia_core.conversations.events import Location
 from talia_core.conversations.messages import Template
-from talia_core.conversations.ports import Download, Outbound
+from talia_core.conversations.ports import Outbound
 from talia_core.conversations.vocabulary import Channel, ChannelIdentity, IdentityKind, MessageType
 from talia_core.shared.errors import ExternalServiceUnavailable, Malformed, NotFound
+from talia_core.shared.files import Download
 from tests.contracts.conversations.channel_sender import (
     Received,
     RemoteChannelSenderContract,

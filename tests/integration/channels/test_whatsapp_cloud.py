@@ -19,9 +19,10 @@ from adapters.channels.whatsapp.sender import WhatsAppCloudChannelSender
 from talia_core.conversations.errors import DeliveryRefused
 from talia_core.conversations.events import Location
 from talia_core.conversations.messages import Template
-from talia_core.conversations.ports import ChannelSender, Download, Outbound
+from talia_core.conversations.ports import ChannelSender, Outbound
 from talia_core.conversations.vocabulary import Channel, ChannelIdentity, IdentityKind, MessageType
 from talia_core.shared.errors import ExternalServiceUnavailable, Malformed
+from talia_core.shared.files import Download
 from tests.contracts.conversations.channel_sender import (
     Received,
     RemoteChannelSenderContract,

@@ -9,8 +9,8 @@ import pytest
 
 from adapters.files.local import LocalFileStore
 from adapters.memory.files import InMemoryFileStore
-from talia_core.conversations.ports import Download
 from talia_core.shared.errors import Malformed
+from talia_core.shared.files import Download
 from tests.contracts.conversations.file_store import JPEG, KEY, FileStoreContract, Footprint
 
 

@@ -9,8 +9,8 @@ import httpx
 from adapters.channels import wire
 from adapters.channels.chatwoot.api import SERVICE, api_url
 from adapters.channels.wire import retry_after
-from talia_core.conversations.ports import Download
 from talia_core.shared.errors import ExternalServiceUnavailable, Malformed, NotFound
+from talia_core.shared.files import Download
 
 MAX_MEDIA_BYTES = 16 * 1024 * 1024
 

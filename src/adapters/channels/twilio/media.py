@@ -10,8 +10,8 @@ import httpx
 
 from adapters.channels.twilio import SERVICE
 from adapters.channels.wire import limited_body, retry_after
-from talia_core.conversations.ports import Download
 from talia_core.shared.errors import ExternalServiceUnavailable, Malformed, NotFound
+from talia_core.shared.files import Download
 
 logger = logging.getLogger("talia.twilio")
 

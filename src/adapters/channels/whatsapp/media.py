@@ -17,8 +17,8 @@ from adapters.channels.whatsapp import graph
 from adapters.channels.whatsapp.graph import API_VERSION, GRAPH_URL, SERVICE
 from adapters.channels.wire import json_object
 from talia_core.conversations.errors import DeliveryRefused
-from talia_core.conversations.ports import Download
 from talia_core.shared.errors import ExternalServiceUnavailable, Malformed, NotFound
+from talia_core.shared.files import Download
 
 logger = logging.getLogger("talia.whatsapp")
 
