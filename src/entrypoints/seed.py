@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
+from typing import Any
 
-from entrypoints.bootstrap import Talia
+import attrs
+
+from entrypoints.bootstrap import Talia, open_talia
 from entrypoints.http.assistants import AssistantIn
+from entrypoints.settings import AssistantSettings, Settings
+from entrypoints.wiring.capabilities import DEMO_MODELS
+from talia_core.assistants.definition import Assistant, Definition, Provider
 from talia_core.commerce.actor import Actor
 from talia_core.commerce.coupon import CouponKind
 from talia_core.commerce.coupon_service import CouponTerms
@@ -14,6 +21,7 @@ from talia_core.feedback.model import ClaimKind
 from talia_core.identity.model import Role
 from talia_core.shared.errors import Conflict
 from talia_core.shared.money import Money
+from talia_core.shared.pagination import MAX_LIMIT, PageRequest
 
 DEMO_PASSWORD = "talia-demo-2026"
 DEMO_ADMIN = "admin@example.com"
@@ -21,9 +29,39 @@ DEMO_AGENT = "agent@example.com"
 DEMO_CUSTOMER = "ana@example.com"
 DEMO_ASSISTANTS = Path(__file__).resolve().parent / "demo_assistants.json"
 
+logger = logging.getLogger("talia.seed")
 
-async def seed_demo_data(talia: Talia) -> bool:
-    """Seed an empty database; ``False`` when its demo admin exists already."""
+
+@attrs.frozen
+class DemoModel:
+    """The provider and model the demo assistants answer with."""
+
+    provider: Provider
+    model: str
+
+    @classmethod
+    def of(cls, settings: AssistantSettings) -> DemoModel:
+        """``TALIA_ASSISTANT__DEMO_PROVIDER`` and ``__DEMO_MODEL`` (empty: its default)."""
+        provider = settings.demo_provider
+        return cls(provider, settings.demo_model or DEMO_MODELS[provider])
+
+    def changes(self) -> dict[str, Any]:
+        return {"provider": self.provider, "model": self.model}
+
+
+async def prepare_demo(settings: Settings) -> bool:
+    """What ``talia serve`` (on SQLite) and ``talia seed`` do first: seed an empty database,
+    then bring the demo assistants to the configured model; ``True`` when it seeded."""
+    answering = DemoModel.of(settings.assistant)
+    async with open_talia(settings) as talia:
+        seeded = await seed_demo_data(talia, answering)
+        await follow_demo_model(talia, answering)
+    return seeded
+
+
+async def seed_demo_data(talia: Talia, answering: DemoModel | None = None) -> bool:
+    """Seed an empty database, the demo assistants on ``answering`` (none: the provider and
+    model of ``demo_assistants.json``); ``False`` when its demo admin exists already."""
     try:
         admin = await talia.users.provision(
             email=DEMO_ADMIN, name="Demo Admin", password=DEMO_PASSWORD, role=Role.ADMIN
@@ -64,7 +102,7 @@ async def seed_demo_data(talia: Talia) -> bool:
         request="Faster answers on WhatsApp.",
     )
     await _seed_catalog(talia, Actor(admin.id, is_admin=True))
-    await _seed_assistants(talia, admin.id)
+    await _seed_assistants(talia, admin.id, answering)
     return True
 
 
@@ -96,10 +134,69 @@ async def _seed_catalog(talia: Talia, admin: Actor) -> None:
     )
 
 
-async def _seed_assistants(talia: Talia, admin_id: str) -> None:
-    """Rows like any an admin writes, read as the HTTP API reads them: a front desk on the
-    offline provider answering web chat and WhatsApp, and the sales assistant it may
-    transfer to (listed first: a hand-off target must exist)."""
-    for entry in json.loads(DEMO_ASSISTANTS.read_text(encoding="utf-8")):
-        sent = AssistantIn.model_validate(entry)
-        await talia.assistants.create(sent.name, sent.definition(), by=admin_id)
+async def _seed_assistants(talia: Talia, admin_id: str, answering: DemoModel | None) -> None:
+    """Rows like any an admin writes: a front desk answering web chat and WhatsApp, and the
+    sales assistant it may transfer to (listed first: a hand-off target must exist)."""
+    for name, definition in _demo_definitions():
+        if answering is not None:
+            definition = definition.revised(answering.changes())
+        await talia.assistants.create(name, definition, by=admin_id)
+
+
+async def follow_demo_model(talia: Talia, answering: DemoModel) -> list[str]:
+    """Move each demo assistant on another provider or model to ``answering``'s: a new
+    version by the demo admin. Only one still as seeded, provider and model aside: one an
+    admin changed otherwise is left as it is, with a warning. The names of those moved;
+    none when there is no demo admin."""
+    admin = await talia.users.account_by_email(DEMO_ADMIN)
+    if admin is None:
+        return []
+    current = await _assistants_by_name(talia)
+    moved = []
+    for name, seeded in _demo_definitions():
+        assistant = current.get(name)
+        if assistant is None or _answers_with(assistant.definition, answering):
+            continue
+        if _others(assistant.definition) != _others(seeded):
+            logger.warning(
+                "demo assistant %s was edited since it was seeded: it stays on %s %s",
+                name,
+                assistant.definition.provider.value,
+                assistant.definition.model,
+            )
+            continue
+        revised = await talia.assistants.revise(assistant.id, answering.changes(), by=admin.id)
+        logger.info(
+            "demo assistant %s now answers with %s %s",
+            name,
+            answering.provider.value,
+            answering.model,
+            extra={"version": revised.version},
+        )
+        moved.append(name)
+    return moved
+
+
+def _demo_definitions() -> list[tuple[str, Definition]]:
+    """``demo_assistants.json``'s entries, read as the HTTP API reads them."""
+    entries = json.loads(DEMO_ASSISTANTS.read_text(encoding="utf-8"))
+    return [(sent.name, sent.definition()) for sent in map(AssistantIn.model_validate, entries)]
+
+
+def _answers_with(definition: Definition, answering: DemoModel) -> bool:
+    return (definition.provider, definition.model) == (answering.provider, answering.model)
+
+
+def _others(definition: Definition) -> dict[str, Any]:
+    """Every field of ``definition`` but its provider and model."""
+    fields = attrs.asdict(definition, recurse=False)
+    return {name: value for name, value in fields.items() if name not in ("provider", "model")}
+
+
+async def _assistants_by_name(talia: Talia) -> dict[str, Assistant]:
+    found: dict[str, Assistant] = {}
+    while True:
+        page = await talia.assistants.list(PageRequest(limit=MAX_LIMIT, offset=len(found)))
+        found.update((assistant.name, assistant) for assistant in page.items)
+        if not page.items or len(found) >= page.total:
+            return found

@@ -17,7 +17,11 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from entrypoints.wiring.capabilities import MODELS
+from talia_core.assistants.definition import Provider
 
 DEMO_JWT_SECRET = "change-me-this-is-the-embedded-demo-secret"
 
@@ -256,11 +260,34 @@ class AssistantSettings(BaseModel):
         3, description="Transfers between assistants in one turn before the last one answers."
     )
     history_tokens: Annotated[int, Field(ge=100, le=100_000)] = Field(
-        3000, description="The most conversation history a model is sent, in estimated tokens."
+        3000,
+        description=(
+            "The most conversation history a model is sent, in tokens: exact for OpenAI's"
+            " models, estimated as characters / 4 for the others."
+        ),
     )
     definition: str = Field(
         "", description="Path of the offline assistant's JSON definition; empty: the demo one."
     )
+    demo_provider: Provider = Field(
+        Provider.OFFLINE,
+        description="The provider the demo assistants answer with (offline, openai or "
+        "huggingface); they follow it and TALIA_ASSISTANT__DEMO_MODEL at every start.",
+    )
+    demo_model: str = Field(
+        "",
+        description="The demo assistants' model, one the provider serves here; empty: the "
+        "provider's default (rules, gpt-4.1-mini, meta-llama/Llama-3.1-8B-Instruct).",
+    )
+
+    @field_validator("demo_model")
+    @classmethod
+    def _served(cls, value: str, info: ValidationInfo) -> str:
+        provider = info.data.get("demo_provider")
+        if value and provider is not None and value not in MODELS[provider]:
+            served = ", ".join(MODELS[provider])
+            raise ValueError(f"{value!r} is not one of {provider.value}'s models: {served}")
+        return value
 
 
 class OpenAISettings(BaseModel):
@@ -355,6 +382,20 @@ class Settings(BaseSettings):
     openai: OpenAISettings = Field(default_factory=OpenAISettings)
     huggingface: HuggingFaceSettings = Field(default_factory=HuggingFaceSettings)
 
+    @model_validator(mode="after")
+    def _demo_provider_credentials(self) -> Settings:
+        needed = {
+            Provider.OPENAI: ("TALIA_OPENAI__API_KEY", self.openai.api_key),
+            Provider.HUGGINGFACE: ("TALIA_HUGGINGFACE__TOKEN", self.huggingface.token),
+        }.get(self.assistant.demo_provider)
+        if needed is not None and not needed[1].get_secret_value():
+            raise PydanticCustomError(
+                "demo_provider_credentials",
+                "TALIA_ASSISTANT__DEMO_PROVIDER is {provider}, which needs {variable}",
+                {"provider": self.assistant.demo_provider.value, "variable": needed[0]},
+            )
+        return self
+
     def production_problems(self) -> list[str]:
         """What must not reach production as it is: the published demo secret and data."""
         problems = []
@@ -392,7 +433,9 @@ def load_settings(**overrides: object) -> Settings:
     try:
         settings = Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as error:
-        lines = [f"{_variable(p['loc'])}: {p['msg']}" for p in error.errors()]
+        lines = [
+            f"{_variable(p['loc'])}: {p['msg']}" if p["loc"] else p["msg"] for p in error.errors()
+        ]
         raise SettingsError("invalid configuration:\n  " + "\n  ".join(lines)) from None
     except pydantic_settings.SettingsError as error:
         raise SettingsError(f"invalid configuration:\n  {_unparsable(error)}") from None

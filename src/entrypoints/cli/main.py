@@ -26,7 +26,7 @@ from entrypoints.container import (
     stop_jobs,
 )
 from entrypoints.logs import configure_logging
-from entrypoints.seed import DEMO_ADMIN, seed_demo_data
+from entrypoints.seed import DEMO_ADMIN, prepare_demo
 from entrypoints.settings import Settings, SettingsError, load_settings
 from talia_core.commerce.order_service import ExpiryReport
 from talia_core.identity.model import Role
@@ -46,7 +46,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         "worker", help="run background jobs (replies, media, statuses) until stopped"
     )
     commands.add_parser("migrate", help="apply the database migrations")
-    commands.add_parser("seed", help="seed the demo data into an empty database")
+    commands.add_parser(
+        "seed",
+        help="seed the demo data into an empty database; move the demo assistants to "
+        "TALIA_ASSISTANT__DEMO_PROVIDER and __DEMO_MODEL",
+    )
     admin = commands.add_parser("create-admin", help="create an admin user")
     admin.add_argument("--email", required=True)
     admin.add_argument("--name", required=True)
@@ -80,7 +84,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print("talia: the database is at the latest migration")
             return 0
         if args.command == "seed":
-            seeded = asyncio.run(_seed(settings))
+            seeded = asyncio.run(prepare_demo(settings))
             print("talia: demo data seeded" if seeded else "talia: demo data was there already")
             return 0
         if args.command == "assistants":
@@ -104,7 +108,7 @@ def _serve(settings: Settings, host: str | None, port: int | None, workers: int)
     embedded = make_url(settings.database.url).get_backend_name() == "sqlite"
     if embedded:
         asyncio.run(_migrate(settings))
-        if settings.demo_data and asyncio.run(_seed(settings)):
+        if settings.demo_data and asyncio.run(prepare_demo(settings)):
             logger.info(
                 "demo data seeded; see the README for the demo users", extra={"admin": DEMO_ADMIN}
             )
@@ -159,11 +163,6 @@ async def _require_head(settings: Settings) -> None:
             )
     finally:
         await engine.dispose()
-
-
-async def _seed(settings: Settings) -> bool:
-    async with open_talia(settings) as talia:
-        return await seed_demo_data(talia)
 
 
 async def _create_admin(settings: Settings, email: str, name: str, password: str) -> None:

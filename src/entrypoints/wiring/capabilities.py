@@ -33,6 +33,14 @@ MODELS = {
     "offline": ("rules",),
 }
 
+DEMO_MODELS = {
+    "offline": "rules",
+    "openai": "gpt-4.1-mini",
+    "huggingface": "meta-llama/Llama-3.1-8B-Instruct",
+}
+"""The model the demo assistants answer with on each provider unless told another
+(``TALIA_ASSISTANT__DEMO_MODEL``)."""
+
 
 def assistant_capabilities(tools: ToolCatalogue) -> Capabilities:
     return Capabilities(tools=tools.names(), models=MODELS)
