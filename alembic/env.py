@@ -11,7 +11,7 @@ from sqlalchemy.engine import Connection
 
 from adapters.persistence.engine import create_database_engine
 from adapters.persistence.metadata import UtcDateTime
-from adapters.persistence.schema import metadata
+from adapters.persistence.schema import include_name, metadata
 from entrypoints.settings import load_settings
 
 config = context.config
@@ -31,6 +31,7 @@ def _configure(connection: Connection) -> None:
         target_metadata=metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_name=include_name,
         render_item=_render_item,
     )
     with context.begin_transaction():

@@ -9,17 +9,17 @@ definition on the ``openai`` provider whose ``TALIA_OPENAI__BASE_URL`` is a loca
 model (``benchmarks.responses_app``, served by uvicorn in its own process). Every turn is
 one customer message; the model answers its first step with a call of ``catalog_prices``
 (which reads the catalog) and its second with text, so a turn is two model calls, one tool
-run and two usage-ledger writes.
+run and one usage-ledger transaction recording both calls.
 
 The model's own time is measured in the same run: the same two request bodies the turn
 sent, posted with a plain httpx client to the same server (the bare baseline). A turn's
 overhead is its time less the baseline's median one at once, so what is left is Talia's:
-the definition read, building the requests, the OpenAI SDK, the resilience runner, the
-tool and the ledger; with several turns at once it also holds their wait for the one event
-loop. The pipeline rows take the same turn through the worker's jobs, one message after
-the other: a WhatsApp message into the inbox (the HTTP acknowledge path before it is
-``benchmarks.webhooks``'s), the job that stores it, the turn's job and the delivery job
-handing the reply to a fake sender.
+the definition read, counting the history's tokens, building the requests, the OpenAI
+SDK, the resilience runner, the tool and the ledger; with several turns at once it also
+holds their wait for the one event loop. The pipeline rows take the same turn through the
+worker's jobs, one message after the other: a WhatsApp message into the inbox (the HTTP
+acknowledge path before it is ``benchmarks.webhooks``'s), the job that stores it, the
+turn's job and the delivery job handing the reply to a fake sender.
 """
 
 from __future__ import annotations

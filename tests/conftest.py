@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from adapters.memory.database import InMemoryDatabase
 from adapters.memory.unit_of_work import InMemoryUnitOfWork
 from adapters.persistence.unit_of_work import SqlAlchemyUnitOfWork
-from tests.databases import BACKENDS, empty_tables, fresh_engine
+from tests.databases import BACKENDS, PGVECTOR, empty_tables, fresh_engine
 
 
 class Engines:
@@ -21,10 +21,16 @@ class Engines:
         self._tmp = tmp_path_factory
         self._engines: dict[str, AsyncEngine] = {}
 
-    async def get(self, backend: str) -> AsyncEngine:
+    async def get(self, backend: str, url: str | None = None) -> AsyncEngine:
         if backend not in self._engines:
-            self._engines[backend] = await fresh_engine(backend, str(self._tmp.mktemp(backend)))
+            tmp_dir = str(self._tmp.mktemp(backend))
+            self._engines[backend] = await fresh_engine(backend, tmp_dir, url)
         return self._engines[backend]
+
+    async def of(self, request: pytest.FixtureRequest, backend: str) -> AsyncEngine:
+        """The engine of ``backend``, starting PostgreSQL with pgvector when it is that."""
+        url = request.getfixturevalue("pgvector_url") if backend == PGVECTOR else None
+        return await self.get(backend, url)
 
     async def dispose(self) -> None:
         for engine in self._engines.values():
@@ -53,11 +59,14 @@ UowFactory = Callable[..., SqlAlchemyUnitOfWork | InMemoryUnitOfWork]
 async def uow_factory(
     request: pytest.FixtureRequest, engines: Engines
 ) -> AsyncIterator[UowFactory]:
-    """Units of work of the fake and of every real database: the contract suites run on all."""
+    """Units of work of the fake and of every real database: the contract suites run on all.
+
+    A suite may add ``PGVECTOR`` to these (``indirect`` parametrization).
+    """
     if request.param == "memory":
         database = InMemoryDatabase()
         yield partial(InMemoryUnitOfWork, database)
         return
-    engine = await engines.get(request.param)
+    engine = await engines.of(request, request.param)
     yield partial(SqlAlchemyUnitOfWork, engine)
     await empty_tables(engine)

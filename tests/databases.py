@@ -2,12 +2,14 @@
 
 URLs come from TALIA_TEST_POSTGRES_URL / TALIA_TEST_MYSQL_URL (set by .ci/run), with
 local defaults. A server that cannot be reached skips its tests with the reason, except
-in CI (CI=true), where it fails the run.
+in CI (CI=true), where it fails the run. PostgreSQL with pgvector (``PGVECTOR``) is a
+server the suites that ask for it start themselves (the ``pgvector_url`` fixture).
 """
 
 from __future__ import annotations
 
 import os
+from typing import NoReturn
 
 import pytest
 import sqlalchemy as sa
@@ -15,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.persistence import migrations
 from adapters.persistence.engine import create_database_engine
+from adapters.persistence.knowledge.tables import PGVECTOR_TABLE
 from adapters.persistence.schema import metadata
 
 SERVER_URLS = {
@@ -26,9 +29,10 @@ SERVER_URLS = {
     ),
 }
 BACKENDS = ["sqlite", "postgresql", "mysql"]
+PGVECTOR = "postgresql-pgvector"
 
 
-def unavailable(what: str, error: BaseException) -> None:
+def unavailable(what: str, error: BaseException) -> NoReturn:
     message = f"{what} is not reachable ({type(error).__name__}: {error})"
     if os.environ.get("CI") == "true":
         pytest.fail(f"{message}; CI runs every integration suite", pytrace=False)
@@ -41,11 +45,13 @@ def url_for(backend: str, tmp_dir: str) -> str:
     return SERVER_URLS[backend]
 
 
-async def fresh_engine(backend: str, tmp_dir: str) -> AsyncEngine:
-    """An engine on an empty database migrated to head."""
-    engine = create_database_engine(url_for(backend, tmp_dir), pool_size=20)
+async def fresh_engine(backend: str, tmp_dir: str, url: str | None = None) -> AsyncEngine:
+    """An engine on an empty database migrated to head (at ``url`` when given)."""
+    engine = create_database_engine(url or url_for(backend, tmp_dir), pool_size=20)
     try:
         async with engine.begin() as connection:
+            # Made by a migration on PostgreSQL with pgvector, it refers to a table of metadata.
+            await connection.execute(sa.text(f"DROP TABLE IF EXISTS {PGVECTOR_TABLE}"))
             await connection.run_sync(metadata.drop_all)
             await connection.execute(sa.text("DROP TABLE IF EXISTS alembic_version"))
     except (OSError, sa.exc.DBAPIError) as error:

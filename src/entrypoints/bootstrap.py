@@ -28,6 +28,9 @@ from talia_core.conversations.pipeline import ConversationPipeline
 from talia_core.feedback.services import FeedbackService
 from talia_core.identity.auth_service import AuthService
 from talia_core.identity.user_admin_service import UserAdminService
+from talia_core.knowledge.ingestion import Ingestion
+from talia_core.knowledge.library import KnowledgeLibrary
+from talia_core.knowledge.search import KnowledgeSearch
 from talia_core.shared.jobs import JobRunner
 
 
@@ -56,6 +59,9 @@ class Talia:
     assistants: AssistantAdmin
     evaluation: Evaluation
     usage: UsageLedger
+    knowledge: KnowledgeLibrary
+    ingestion: Ingestion
+    knowledge_search: KnowledgeSearch
 
     @classmethod
     def names(cls) -> list[str]:

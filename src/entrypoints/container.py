@@ -18,6 +18,7 @@ from adapters.assistant.agents import AgentsAssistant
 from adapters.assistant.definition import load_definition
 from adapters.assistant.offline import OfflineAssistant
 from adapters.channels.webchat import InProcessLiveFeed, RedisLiveFeed
+from adapters.documents.extractor import LocalTextExtractor
 from adapters.files.local import LocalFileStore
 from adapters.jobs.saq import SaqJobQueue
 from adapters.jobs.worker import DatabaseJobQueue
@@ -32,7 +33,16 @@ from adapters.security.webchat_tokens import WebChatTokens
 from adapters.throttle.memory import InMemoryAttemptStore
 from adapters.throttle.redis import RedisAttemptStore
 from entrypoints.settings import Settings
-from entrypoints.wiring import channels, choices, clients, language, policies, probes
+from entrypoints.wiring import (
+    channels,
+    choices,
+    clients,
+    jobs,
+    knowledge,
+    language,
+    policies,
+    probes,
+)
 from entrypoints.wiring.capabilities import assistant_capabilities
 from entrypoints.wiring.doorbell import Doorbell
 from entrypoints.wiring.tools import tool_catalogue
@@ -53,6 +63,10 @@ from talia_core.feedback.services import FeedbackService
 from talia_core.identity.auth_service import AuthService
 from talia_core.identity.login_throttle import LoginThrottle
 from talia_core.identity.user_admin_service import UserAdminService
+from talia_core.knowledge.chunking import ChunkingRules
+from talia_core.knowledge.ingestion import Ingestion
+from talia_core.knowledge.library import KnowledgeLibrary, UploadLimits
+from talia_core.knowledge.search import KnowledgeSearch
 from talia_core.shared.clock import SystemClock
 from talia_core.shared.jobs import JobRunner
 
@@ -124,6 +138,11 @@ class Gateways(containers.DeclarativeContainer):
         channels.media_downloaders, settings, outbound, breakers
     )
     language_models = providers.Singleton(language.language_models, settings, outbound, breakers)
+    token_counters = providers.Singleton(language.token_counters)
+    text_extractor = providers.Singleton(
+        LocalTextExtractor, max_pages=settings.provided.knowledge.max_pages
+    )
+    embedder = providers.Singleton(knowledge.embedder, settings, outbound, breakers)
     webchat_tokens = providers.Singleton(
         WebChatTokens,
         secret=providers.Callable(
@@ -233,17 +252,48 @@ class UseCases(containers.DeclarativeContainer):
     contact_book = providers.Singleton(
         ContactBook, uow=gateways.unit_of_work.provider, clock=core.clock
     )
-    tools = providers.Singleton(tool_catalogue, catalog, orders, users, contact_book)
-    usage = providers.Singleton(UsageLedger, uow=gateways.unit_of_work.provider, clock=core.clock)
-    agent_turns = providers.Singleton(
-        AgentTurns,
+    knowledge = providers.Singleton(
+        KnowledgeLibrary,
         uow=gateways.unit_of_work.provider,
+        files=gateways.files,
+        extractor=gateways.text_extractor,
+        clock=core.clock,
+        limits=providers.Factory(UploadLimits, max_bytes=settings.provided.knowledge.max_bytes),
+        wake=doorbell.provided.ring,
+    )
+    ingestion = providers.Singleton(
+        Ingestion,
+        uow=gateways.unit_of_work.provider,
+        files=gateways.files,
+        extractor=gateways.text_extractor,
+        embedder=gateways.embedder,
+        clock=core.clock,
+        rules=providers.Factory(ChunkingRules),
+        timeout_seconds=settings.provided.knowledge.ingest_timeout_seconds,
+        wake=doorbell.provided.ring,
+    )
+    knowledge_search = providers.Singleton(
+        KnowledgeSearch,
+        uow=gateways.unit_of_work.provider,
+        embedder=gateways.embedder,
+        min_similarity=settings.provided.knowledge.min_similarity,
+    )
+    tools = providers.Singleton(
+        tool_catalogue, catalog, orders, users, contact_book, knowledge_search
+    )
+    usage = providers.Singleton(UsageLedger, uow=gateways.unit_of_work.provider, clock=core.clock)
+    # The turns with the deployment's models and limits, given a unit of work, tools and a
+    # ledger: the conversations' (``agent_turns``) and each evaluation's own.
+    turns_on = providers.Factory(
+        AgentTurns,
         clock=core.clock,
         models=gateways.language_models,
-        tools=tools,
-        ledger=usage,
+        tokens=gateways.token_counters,
         max_transfers=settings.provided.assistant.max_transfers,
         history_tokens=settings.provided.assistant.history_tokens,
+    )
+    agent_turns = providers.Singleton(
+        turns_on, gateways.unit_of_work.provider, tools=tools, ledger=usage
     )
     assistant = providers.Selector(
         providers.Callable(choices.assistant_provider, settings),
@@ -251,7 +301,11 @@ class UseCases(containers.DeclarativeContainer):
         definitions=providers.Singleton(AgentsAssistant, agent_turns),
     )
     evaluation = providers.Singleton(
-        Evaluation, uow=gateways.unit_of_work.provider, turns=agent_turns
+        Evaluation,
+        uow=gateways.unit_of_work.provider,
+        clock=core.clock,
+        turns=turns_on.provider,
+        tools=tools,
     )
     pipeline = providers.Singleton(
         ConversationPipeline,
@@ -276,12 +330,17 @@ class UseCases(containers.DeclarativeContainer):
         uow=gateways.unit_of_work.provider,
         clock=core.clock,
         capabilities=providers.Singleton(assistant_capabilities, tools),
+        evaluation=evaluation,
     )
     job_runner = providers.Singleton(
         JobRunner,
         uow=gateways.unit_of_work.provider,
         clock=core.clock,
-        handlers=pipeline.provided.job_handlers.call(),
+        handlers=providers.Callable(
+            jobs.job_handlers,
+            pipeline.provided.job_handlers.call(),
+            ingestion.provided.job_handlers.call(),
+        ),
         retry_delay=providers.Callable(policies.job_retry_delay, settings),
     )
     job_queue = providers.Selector(

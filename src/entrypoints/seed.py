@@ -28,6 +28,9 @@ DEMO_ADMIN = "admin@example.com"
 DEMO_AGENT = "agent@example.com"
 DEMO_CUSTOMER = "ana@example.com"
 DEMO_ASSISTANTS = Path(__file__).resolve().parent / "demo_assistants.json"
+DEMO_KNOWLEDGE = Path(__file__).resolve().parent / "demo_knowledge"
+"""One document a collection, the collection named after the file: the demo assistants
+search ``preguntas-frecuentes`` and ``planes-y-precios``."""
 
 logger = logging.getLogger("talia.seed")
 
@@ -103,6 +106,7 @@ async def seed_demo_data(talia: Talia, answering: DemoModel | None = None) -> bo
     )
     await _seed_catalog(talia, Actor(admin.id, is_admin=True))
     await _seed_assistants(talia, admin.id, answering)
+    await _seed_knowledge(talia, admin.id)
     return True
 
 
@@ -134,6 +138,18 @@ async def _seed_catalog(talia: Talia, admin: Actor) -> None:
     )
 
 
+async def _seed_knowledge(talia: Talia, admin_id: str) -> None:
+    """Uploaded like any document: ingested by the jobs once they run."""
+    for path in sorted(DEMO_KNOWLEDGE.glob("*.md")):
+        await talia.knowledge.upload(
+            collection=path.stem,
+            filename=path.name,
+            content=path.read_bytes(),
+            by=admin_id,
+            title=path.stem.replace("-", " ").capitalize(),
+        )
+
+
 async def _seed_assistants(talia: Talia, admin_id: str, answering: DemoModel | None) -> None:
     """Rows like any an admin writes: a front desk answering web chat and WhatsApp, and the
     sales assistant it may transfer to (listed first: a hand-off target must exist)."""
@@ -156,6 +172,15 @@ async def follow_demo_model(talia: Talia, answering: DemoModel) -> list[str]:
     for name, seeded in _demo_definitions():
         assistant = current.get(name)
         if assistant is None or _answers_with(assistant.definition, answering):
+            continue
+        if assistant.require_eval:
+            logger.warning(
+                "demo assistant %s requires its eval set: it stays on %s %s until an admin "
+                "moves it, so that start-up never waits on an evaluation",
+                name,
+                assistant.definition.provider.value,
+                assistant.definition.model,
+            )
             continue
         if _others(assistant.definition) != _others(seeded):
             logger.warning(

@@ -106,6 +106,9 @@ class AssistantDefinition:
     answers: tuple[Answer, ...]
     follow_up_limit: int = 1
     description: str | None = None
+    knowledge: ToolUse | None = None
+    """The search a language model run by these rules makes when nothing matched, before
+    falling back: its ``query`` is what the customer wrote; its reply quotes the passage."""
 
 
 # --- reading a definition ---------------------------------------------------------------
@@ -161,7 +164,7 @@ class _Checker:
             data,
             "",
             required=("name", "language", "greeting", "fallback", "media_reply", "hand_off"),
-            optional=("description", "answers", "follow_up_limit"),
+            optional=("description", "answers", "follow_up_limit", "knowledge"),
         )
         greeting = self.fields(
             top.get("greeting", _ABSENT), "greeting", required=("reply", "keywords")
@@ -196,7 +199,14 @@ class _Checker:
             ),
             answers=self.answers(top.get("answers", [])),
             follow_up_limit=1 if follow_up_limit is None else follow_up_limit,
+            knowledge=self.knowledge(top.get("knowledge", _ABSENT)),
         )
+
+    def knowledge(self, data: Any) -> ToolUse | None:
+        if data is _ABSENT:
+            return None
+        fields = self.fields(data, "knowledge", required=("tool", "tool_reply"))
+        return self.tool(fields, "knowledge")
 
     def answers(self, data: Any) -> tuple[Answer, ...]:
         if not isinstance(data, list):

@@ -59,6 +59,8 @@ class RulesReply:
     """Those matched, in the order raised."""
     hand_off: str | None = None
     """``REQUESTED`` or ``NOT_UNDERSTOOD`` when the conversation goes to a person."""
+    missed: bool = False
+    """Nothing the customer wrote matched: the reply is the fallback or gives up."""
 
 
 @attrs.frozen
@@ -111,9 +113,9 @@ class Rules:
         if reading.missed:
             if self._gives_up(self._misses(history) + 1):
                 messages.append(say(hand_off, hand_off.not_understood_reply))
-                return RulesReply(tuple(messages), (), NOT_UNDERSTOOD)
+                return RulesReply(tuple(messages), (), NOT_UNDERSTOOD, missed=True)
             messages.append(definition.fallback)
-            return RulesReply(tuple(messages), ())
+            return RulesReply(tuple(messages), (), missed=True)
         messages += self._follow_ups(reading, history)
         return RulesReply(tuple(messages), reading.answers)
 

@@ -65,7 +65,7 @@ class HuggingFaceLanguageModel:
                     messages, **_parameters(request), stream=False
                 )
             except (HfHubHTTPError, httpx2.HTTPError) as error:
-                raise _failure(error) from error
+                raise failure_of(error) from error
         return _reply(output)
 
     async def stream(self, request: ModelRequest) -> AsyncIterator[ModelEvent]:
@@ -83,7 +83,7 @@ class HuggingFaceLanguageModel:
                     if (text := reply.add(chunk)) is not None:
                         yield TextDelta(text)
             except (HfHubHTTPError, httpx2.HTTPError) as error:
-                raise _failure(error) from error
+                raise failure_of(error) from error
         yield reply.finished()
 
     def _client(self) -> AsyncInferenceClient:
@@ -197,7 +197,8 @@ class _Collected:
         )
 
 
-def _failure(error: HfHubHTTPError | httpx2.HTTPError) -> TaliaError:
+def failure_of(error: HfHubHTTPError | httpx2.HTTPError) -> TaliaError:
+    """The core error an error of huggingface_hub means, for every adapter on it."""
     if isinstance(error, InferenceTimeoutError | httpx2.TimeoutException):
         return ExternalServiceUnavailable(SERVICE, "the request timed out")
     if isinstance(error, HfHubHTTPError) and error.response is not None:

@@ -13,6 +13,10 @@ of the first rule that names it.
   the tool's output (a JSON object; a string as it is, anything else as JSON) and
   ``{output}`` by the whole output; without a ``tool_reply``, without an output, or when
   the output lacks a field the template names (an error, say), its reply.
+- When nothing matched and the definition names a ``knowledge`` search offered in the
+  request, the step calls it with ``"query"``, what the customer wrote; once it answered,
+  the next step says its ``tool_reply`` filled with the output (the best passage's
+  ``text`` and ``source``), or, when the output has no passage, what the rules say.
 - A hand-off with a ``tool`` calls it, with its ``arguments`` and ``"reason"``
   (``requested`` or ``not_understood``), in the step that answers with text: a turn ends
   when a person takes the conversation, so what is said comes with the call.
@@ -48,6 +52,7 @@ from talia_core.assistants.language import (
     ToolCall,
     ToolOutput,
 )
+from talia_core.knowledge.model import MAX_QUERY_LENGTH
 
 _AUTHORS = {Role.USER: "contact", Role.ASSISTANT: "bot"}
 _FIELD = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -56,6 +61,7 @@ _FIELD = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 class OfflineLanguageModel:
     def __init__(self, definition: AssistantDefinition) -> None:
         self._hand_off = definition.hand_off
+        self._knowledge = definition.knowledge
         self._rules = Rules(definition)
 
     async def complete(self, request: ModelRequest) -> ModelReply:
@@ -70,7 +76,10 @@ class OfflineLanguageModel:
         position = len(request.input)
         uses = [(answer.tool, answer.tool.arguments) for answer in reply.answers if answer.tool]
         calls, text = _calls(uses, offered, position), None
-        if not calls:
+        looked_up = self._look_up(reply, step, offered, position)
+        if looked_up is not None:
+            calls, text = looked_up
+        elif not calls:
             text = "\n\n".join(reply.messages) or None
             calls = self._hand_off_call(reply, offered, position)
         usage = estimated_usage(request, text, calls)
@@ -79,6 +88,22 @@ class OfflineLanguageModel:
     async def stream(self, request: ModelRequest) -> AsyncIterator[ModelEvent]:
         async for event in word_by_word(await self.complete(request)):
             yield event
+
+    def _look_up(
+        self, reply: RulesReply, step: _Step, offered: Collection[str], position: int
+    ) -> tuple[tuple[ToolCall, ...], str | None] | None:
+        """The knowledge search's call, or its answer once it answered; None when the
+        rules answer."""
+        use = self._knowledge
+        if use is None or not reply.missed:
+            return None
+        output = step.outputs.get(use.name)
+        if output is not None:
+            text = _filled(use.reply or "", output)
+            return None if text is None else ((), text)
+        query = " ".join(line.text for line in step.unanswered)[:MAX_QUERY_LENGTH]
+        calls = _calls([(use, {**use.arguments, "query": query})], offered, position)
+        return (calls, None) if calls else None
 
     def _hand_off_call(
         self, reply: RulesReply, offered: Collection[str], position: int

@@ -15,6 +15,7 @@ from adapters.memory.feedback import InMemoryFeedbackRepositories
 from adapters.memory.identity import InMemoryIdentityRepositories
 from adapters.memory.jobs import InMemoryJobRepositories
 from adapters.memory.kernel import InMemoryKernelRepositories
+from adapters.memory.knowledge import InMemoryKnowledgeRepositories
 from adapters.memory.usage import InMemoryUsageRepositories
 
 
@@ -28,6 +29,7 @@ class InMemoryUnitOfWork(
     InMemoryJobRepositories,
     InMemoryAssistantsRepositories,
     InMemoryUsageRepositories,
+    InMemoryKnowledgeRepositories,
 ):
     """Each base is one context's bundle of repositories: a new context adds its bundle here."""
 

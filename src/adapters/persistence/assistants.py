@@ -1,10 +1,13 @@
 """Tables, row mappers and repositories of assistant definitions.
 
-``assistants`` holds the name and the number of the current version; each version is a
-row of ``assistant_versions`` that is never changed, keyed by (assistant_id, version).
-Lists and maps are JSON columns. ``assistant_channels`` holds each channel's entry
-assistant, with the channel as primary key: two enabled assistants on one channel are a
-``Conflict`` even when two admins save at the same moment.
+``assistants`` holds the name, the number of the live version (what every read joins) and
+of the newest, and ``require_eval``; each version is a row of ``assistant_versions`` whose
+definition is never changed, keyed by (assistant_id, version), with its last eval report
+(the ``eval_*`` columns, all or none) and, for a rejected candidate, why. Lists and maps
+are JSON columns. ``assistant_channels`` holds each channel's entry assistant, with the
+channel as primary key: two enabled assistants on one channel are a ``Conflict`` even when
+two admins save at the same moment. ``assistant_eval_sets`` holds each assistant's eval
+set, its cases as one JSON list.
 
 In a writing unit of work ``get`` locks the assistant (``FOR UPDATE``) it reads to revise.
 """
@@ -31,6 +34,7 @@ from talia_core.assistants.definition import (
     FallbackKind,
     Provider,
 )
+from talia_core.assistants.eval_sets import EvalSet, VersionReport
 from talia_core.assistants.language import PromptRef
 from talia_core.shared.errors import NotFound
 from talia_core.shared.pagination import Page, PageRequest
@@ -45,6 +49,8 @@ assistants = sa.Table(
     sa.Column("name", sa.String(MAX_NAME_LENGTH), nullable=False, unique=True),
     sa.Column("version", sa.Integer, nullable=False),
     sa.Column("created_at", UtcDateTime, nullable=False, index=True),
+    sa.Column("newest_version", sa.Integer, nullable=False),
+    sa.Column("require_eval", sa.Boolean, nullable=False, server_default=sa.false()),
 )
 
 assistant_versions = sa.Table(
@@ -72,6 +78,12 @@ assistant_versions = sa.Table(
     *money_columns("daily_budget", nullable=True),
     id_column("created_by", nullable=False),
     sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("eval_passed", sa.Integer),
+    sa.Column("eval_failed", sa.Integer),
+    sa.Column("eval_at", UtcDateTime),
+    sa.Column("eval_set", sa.String(64)),
+    sa.Column("eval_failing", sa.JSON(none_as_null=True)),
+    sa.Column("rejected", sa.Text),
     sa.PrimaryKeyConstraint("assistant_id", "version"),
     sa.ForeignKeyConstraint(["assistant_id"], ["assistants.id"]),
 )
@@ -84,8 +96,22 @@ assistant_channels = sa.Table(
     sa.ForeignKeyConstraint(["assistant_id"], ["assistants.id"]),
 )
 
+assistant_eval_sets = sa.Table(
+    "assistant_eval_sets",
+    metadata,
+    id_column("assistant_id", primary_key=True),
+    sa.Column("cases", sa.JSON, nullable=False),
+    id_column("updated_by", nullable=False),
+    sa.Column("updated_at", UtcDateTime, nullable=False),
+    sa.ForeignKeyConstraint(["assistant_id"], ["assistants.id"]),
+)
+
 _CURRENT = sa.select(
-    assistants.c.name, assistants.c.created_at.label("assistant_created_at"), assistant_versions
+    assistants.c.name,
+    assistants.c.created_at.label("assistant_created_at"),
+    assistants.c.newest_version,
+    assistants.c.require_eval,
+    assistant_versions,
 ).join_from(
     assistants,
     assistant_versions,
@@ -124,7 +150,33 @@ def _version_row(version: AssistantVersion) -> dict[str, Any]:
         **money_values("daily_budget", definition.daily_budget),
         "created_by": version.created_by,
         "created_at": version.created_at,
+        **_report_values(version.report),
+        "rejected": version.rejected,
     }
+
+
+def _report_values(report: VersionReport | None) -> dict[str, Any]:
+    if report is None:
+        return dict.fromkeys(("eval_passed", "eval_failed", "eval_at", "eval_set", "eval_failing"))
+    return {
+        "eval_passed": report.passed,
+        "eval_failed": report.failed,
+        "eval_at": report.at,
+        "eval_set": report.eval_set,
+        "eval_failing": list(report.failing),
+    }
+
+
+def _report(row: sa.RowMapping) -> VersionReport | None:
+    if row["eval_at"] is None:
+        return None
+    return VersionReport(
+        passed=row["eval_passed"],
+        failed=row["eval_failed"],
+        at=row["eval_at"],
+        eval_set=row["eval_set"],
+        failing=tuple(row["eval_failing"]),
+    )
 
 
 def _version(row: sa.RowMapping) -> AssistantVersion:
@@ -157,6 +209,8 @@ def _version(row: sa.RowMapping) -> AssistantVersion:
         definition=definition,
         created_by=row["created_by"],
         created_at=row["created_at"],
+        report=_report(row),
+        rejected=row["rejected"],
     )
 
 
@@ -166,6 +220,8 @@ def _assistant(row: sa.RowMapping) -> Assistant:
         name=row["name"],
         current=_version(row),
         created_at=row["assistant_created_at"],
+        newest=row["newest_version"],
+        require_eval=row["require_eval"],
     )
 
 
@@ -179,11 +235,12 @@ class SqlAlchemyAssistantRepository:
             assistants.insert().values(
                 id=assistant.id,
                 name=assistant.name,
-                version=assistant.version,
                 created_at=assistant.created_at,
+                **_pointers(assistant),
             )
         )
-        await self._store_current(assistant)
+        await self.add_version(assistant.current)
+        await self._enter(assistant)
 
     async def get(self, assistant_id: str) -> Assistant:
         found = await self._one(assistants.c.id == assistant_id)
@@ -200,16 +257,28 @@ class SqlAlchemyAssistantRepository:
         )
         return await self._one(assistants.c.id.in_(entry.scalar_subquery()))
 
+    async def add_version(self, version: AssistantVersion) -> None:
+        await self._tx.execute(assistant_versions.insert().values(_version_row(version)))
+
     async def update(self, assistant: Assistant) -> None:
         await self._tx.execute(
             assistants.update()
             .where(assistants.c.id == assistant.id)
-            .values(version=assistant.version)
+            .values(**_pointers(assistant))
+        )
+        live = assistant.current
+        await self._tx.execute(
+            assistant_versions.update()
+            .where(
+                assistant_versions.c.assistant_id == assistant.id,
+                assistant_versions.c.version == live.version,
+            )
+            .values(_report_values(live.report))
         )
         await self._tx.execute(
             assistant_channels.delete().where(assistant_channels.c.assistant_id == assistant.id)
         )
-        await self._store_current(assistant)
+        await self._enter(assistant)
 
     async def find(self, page: PageRequest) -> Page[Assistant]:
         order = [assistants.c.created_at.desc(), assistants.c.id.desc()]
@@ -223,8 +292,8 @@ class SqlAlchemyAssistantRepository:
         row = await self._tx.one_or_none(locked(_CURRENT.where(condition), self._lock))
         return None if row is None else _assistant(row._mapping)
 
-    async def _store_current(self, assistant: Assistant) -> None:
-        await self._tx.execute(assistant_versions.insert().values(_version_row(assistant.current)))
+    async def _enter(self, assistant: Assistant) -> None:
+        """The channels the live definition enters by."""
         entries = assistant.definition.entry_channels
         if entries:
             await self._tx.execute(
@@ -233,9 +302,52 @@ class SqlAlchemyAssistantRepository:
             )
 
 
+def _pointers(assistant: Assistant) -> dict[str, Any]:
+    return {
+        "version": assistant.version,
+        "newest_version": assistant.newest,
+        "require_eval": assistant.require_eval,
+    }
+
+
+class SqlAlchemyEvalSetRepository:
+    def __init__(self, tx: Transaction) -> None:
+        self._tx = tx
+
+    async def get(self, assistant_id: str) -> EvalSet | None:
+        row = await self._tx.one_or_none(
+            assistant_eval_sets.select().where(assistant_eval_sets.c.assistant_id == assistant_id)
+        )
+        if row is None:
+            return None
+        return EvalSet(
+            assistant_id=row.assistant_id,
+            cases=tuple(row.cases),
+            updated_by=row.updated_by,
+            updated_at=row.updated_at,
+        )
+
+    async def put(self, eval_set: EvalSet) -> None:
+        await self._tx.execute(
+            assistant_eval_sets.delete().where(
+                assistant_eval_sets.c.assistant_id == eval_set.assistant_id
+            )
+        )
+        await self._tx.execute(
+            assistant_eval_sets.insert().values(
+                assistant_id=eval_set.assistant_id,
+                cases=list(eval_set.cases),
+                updated_by=eval_set.updated_by,
+                updated_at=eval_set.updated_at,
+            )
+        )
+
+
 class AssistantsRepositories(RepositoryBundle):
     assistants: SqlAlchemyAssistantRepository
+    eval_sets: SqlAlchemyEvalSetRepository
 
     def bind(self, tx: Transaction, *, lock: bool) -> None:
         self.assistants = SqlAlchemyAssistantRepository(tx, lock=lock)
+        self.eval_sets = SqlAlchemyEvalSetRepository(tx)
         super().bind(tx, lock=lock)

@@ -13,7 +13,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from adapters.persistence.schema import metadata
+from adapters.persistence.schema import include_name, metadata
 
 PROJECT_ROOT = Path(__file__).resolve().parents[3]
 
@@ -44,7 +44,10 @@ async def drift(engine: AsyncEngine) -> list[Any]:
     async with engine.connect() as connection:
         return await connection.run_sync(
             lambda sync: compare_metadata(
-                MigrationContext.configure(sync, opts={"compare_type": True}), metadata
+                MigrationContext.configure(
+                    sync, opts={"compare_type": True, "include_name": include_name}
+                ),
+                metadata,
             )
         )
 

@@ -18,6 +18,7 @@ from adapters.persistence.feedback import FeedbackRepositories
 from adapters.persistence.identity import IdentityRepositories
 from adapters.persistence.jobs import JobRepositories
 from adapters.persistence.kernel import KernelRepositories
+from adapters.persistence.knowledge import KnowledgeRepositories
 from adapters.persistence.usage import UsageRepositories
 from talia_core.shared.errors import ExternalServiceUnavailable
 
@@ -32,6 +33,7 @@ class SqlAlchemyUnitOfWork(
     JobRepositories,
     AssistantsRepositories,
     UsageRepositories,
+    KnowledgeRepositories,
 ):
     """Satisfies every context's unit-of-work port; repositories never commit.
 

@@ -1,5 +1,5 @@
 """``talia serve | worker | migrate | seed | create-admin | jobs expire-orders |
-assistants eval``."""
+assistants eval | knowledge reindex``."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from sqlalchemy.engine import make_url
 from adapters.persistence import migrations
 from adapters.persistence.engine import create_database_engine
 from entrypoints.bootstrap import open_talia
-from entrypoints.cli import assistants
+from entrypoints.cli import assistants, knowledge
 from entrypoints.container import (
     build_container,
     close_resources,
@@ -65,6 +65,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="expire pending orders older than TALIA_COMMERCE__PENDING_ORDER_MINUTES",
     )
     assistants.add_commands(commands)
+    knowledge.add_commands(commands)
     args = parser.parse_args(argv)
 
     try:
@@ -89,6 +90,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         if args.command == "assistants":
             return assistants.run(settings, args)
+        if args.command == "knowledge":
+            return knowledge.run(settings, args)
         if args.command == "jobs":
             report = asyncio.run(_expire_orders(settings))
             print(f"talia: {report.expired} of {report.examined} stale pending orders expired")

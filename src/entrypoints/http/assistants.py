@@ -3,6 +3,11 @@
 The provider is a plain string here, not an enum: which providers (and models, and tools)
 exist is the deployment's data, checked by the core, so an unknown one is a 422 naming
 the field like any other broken rule.
+
+Each assistant may carry an eval set (``PUT``/``GET /api/assistants/{id}/eval-set``, a JSON
+body ``{"cases": [...]}``, each case an object shaped like a line of the JSON Lines file
+``talia assistants eval`` reads); with ``require_eval`` on, a revision goes live only when
+it does no worse on it than the live version (``talia_core.assistants.gate``).
 """
 
 from __future__ import annotations
@@ -10,7 +15,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from litestar import Controller, get, patch, post
+from litestar import Controller, get, patch, post, put
 from litestar.di import NamedDependency
 from litestar.params import JSONBody
 from pydantic import Field, field_validator
@@ -53,6 +58,7 @@ from talia_core.assistants.definition import (
     Fallback,
     FallbackKind,
 )
+from talia_core.assistants.eval_sets import MAX_EVAL_CASES, EvalSet, VersionReport
 from talia_core.assistants.language import PromptRef
 from talia_core.identity.model import Principal
 
@@ -70,6 +76,7 @@ _REQUIRED_WHEN_SENT = (
     "channels",
     "fallback",
     "enabled",
+    "require_eval",
 )
 Variables = dict[
     Annotated[str, Field(max_length=MAX_VARIABLE_NAME_LENGTH)],
@@ -125,6 +132,11 @@ class AssistantPatch(Schema):
         None,
         description="In USD cents per UTC day; once spent, turns fall back (null: no limit).",
     )
+    require_eval: bool | None = Field(
+        None,
+        description="(false) A new version goes live only when its pass rate on the eval "
+        "set is not below the live version's; set first, it gates the change it comes with.",
+    )
 
     @field_validator(*_REQUIRED_WHEN_SENT, mode="before")
     @classmethod
@@ -138,7 +150,7 @@ class AssistantPatch(Schema):
         values = {
             name: getattr(self, name)
             for name in self.model_fields_set
-            if name in AssistantPatch.model_fields
+            if name in AssistantPatch.model_fields and name != "require_eval"
         }
         if self.prompt is not None:
             values["prompt"] = PromptRef(self.prompt.id, self.prompt.version, self.prompt.variables)
@@ -199,10 +211,30 @@ def _definition(definition: Definition) -> dict[str, Any]:
     return DefinitionOut.model_validate(definition).model_dump()
 
 
+class ReportOut(Out):
+    """A version's last evaluation on the eval set."""
+
+    passed: int
+    failed: int
+    pass_rate: float = Field(description="passed / (passed + failed), from 0 to 1.")
+    at: datetime
+    eval_set: str = Field(description="The digest of the cases it ran: the same for the same.")
+    failing: list[str] = Field(description="The names of the cases that failed.")
+
+    @classmethod
+    def of(cls, report: VersionReport | None) -> ReportOut | None:
+        return None if report is None else cls.model_validate(report)
+
+
 class AssistantOut(DefinitionOut):
     id: str
     name: str
-    version: int = Field(description="The current version.")
+    version: int = Field(description="The live version: the one its turns answer with.")
+    newest_version: int = Field(
+        description="The last version made: the live one unless later ones were rejected."
+    )
+    require_eval: bool
+    report: ReportOut | None = Field(description="The live version's last evaluation.")
     created_at: datetime
     updated_at: datetime
     updated_by: str
@@ -213,6 +245,9 @@ class AssistantOut(DefinitionOut):
             id=assistant.id,
             name=assistant.name,
             version=assistant.version,
+            newest_version=assistant.newest,
+            require_eval=assistant.require_eval,
+            report=ReportOut.of(assistant.current.report),
             created_at=assistant.created_at,
             updated_at=assistant.updated_at,
             updated_by=assistant.current.created_by,
@@ -225,6 +260,10 @@ class VersionOut(DefinitionOut):
     version: int
     created_by: str
     created_at: datetime
+    report: ReportOut | None = Field(description="Its last evaluation on the eval set.")
+    rejected: str | None = Field(
+        description="Why it never went live: the eval set turned it down (null: it went live)."
+    )
 
     @classmethod
     def of(cls, version: AssistantVersion) -> VersionOut:
@@ -233,7 +272,34 @@ class VersionOut(DefinitionOut):
             version=version.version,
             created_by=version.created_by,
             created_at=version.created_at,
+            report=ReportOut.of(version.report),
+            rejected=version.rejected,
             **_definition(version.definition),
+        )
+
+
+class EvalSetIn(Schema):
+    cases: list[Any] = Field(
+        max_length=MAX_EVAL_CASES,
+        description="The cases, each an object shaped like a line of the JSON Lines file "
+        "`talia assistants eval` reads: name, messages, channel, assistant, contact_name, "
+        "expect.",
+    )
+
+
+class EvalSetOut(Out):
+    assistant_id: str
+    cases: list[dict[str, Any]] = Field(description="As checked, defaults left out.")
+    updated_by: str
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, eval_set: EvalSet) -> EvalSetOut:
+        return cls(
+            assistant_id=eval_set.assistant_id,
+            cases=[dict(case) for case in eval_set.cases],
+            updated_by=eval_set.updated_by,
+            updated_at=eval_set.updated_at,
         )
 
 
@@ -260,7 +326,12 @@ class AssistantController(Controller):
         """Version 1 of a new assistant. 422 names the field for an unknown provider,
         model, tool or hand-off target; 409 for a taken name or a channel that another
         enabled assistant answers."""
-        assistant = await assistants.create(data.name, data.definition(), by=principal.user_id)
+        assistant = await assistants.create(
+            data.name,
+            data.definition(),
+            by=principal.user_id,
+            require_eval=bool(data.require_eval),
+        )
         return AssistantOut.of(assistant)
 
     @get("/{assistant_id:str}", responses=problems(400, 401, 403, 404))
@@ -278,8 +349,18 @@ class AssistantController(Controller):
         principal: NamedDependency[Principal],
     ) -> AssistantOut:
         """The next version: the fields sent change, the others are kept. A change that
-        changes nothing makes no version."""
-        assistant = await assistants.revise(assistant_id, data.changes(), by=principal.user_id)
+        changes nothing makes no version.
+
+        With ``require_eval`` on and an eval set, the new version is evaluated on it first
+        (a dry run: no tool that acts is performed) and goes live only when its pass rate is
+        not below the live version's (evaluated too when its last report was made on other
+        cases). Otherwise it is kept as a rejected version, listed with its report and why,
+        the live version stays, and the answer is a 422 naming each failing case as
+        ``cases[name]`` with its reasons. A change that disables the assistant is never
+        held back."""
+        assistant = await assistants.revise(
+            assistant_id, data.changes(), by=principal.user_id, require_eval=data.require_eval
+        )
         return AssistantOut.of(assistant)
 
     @get("/{assistant_id:str}/versions", responses=problems(400, 401, 403, 404))
@@ -290,9 +371,29 @@ class AssistantController(Controller):
         limit: Limit = 50,
         offset: Offset = 0,
     ) -> PageOut[VersionOut]:
-        """Every version the assistant had, newest first."""
+        """Every version the assistant had, newest first, with the rejected ones."""
         page = await assistants.versions(assistant_id, page_request(limit, offset))
         return page_out(page, VersionOut.of)
+
+    @get("/{assistant_id:str}/eval-set", responses=problems(400, 401, 403, 404))
+    async def get_eval_set(
+        self, assistant_id: Id, assistants: NamedDependency[AssistantAdmin]
+    ) -> EvalSetOut:
+        """The assistant's eval set; 404 when it has none."""
+        return EvalSetOut.of(await assistants.eval_set(assistant_id))
+
+    @put("/{assistant_id:str}/eval-set", responses=problems(400, 401, 403, 404, 422))
+    async def put_eval_set(
+        self,
+        assistant_id: Id,
+        data: JSONBody[EvalSetIn],
+        assistants: NamedDependency[AssistantAdmin],
+        principal: NamedDependency[Principal],
+    ) -> EvalSetOut:
+        """Replace the assistant's eval set. 422 names each bad case by its place,
+        ``cases[0]`` the first, saying what is wrong with it; nothing is stored then."""
+        eval_set = await assistants.put_eval_set(assistant_id, data.cases, by=principal.user_id)
+        return EvalSetOut.of(eval_set)
 
 
 CONTROLLERS = [AssistantController]

@@ -11,6 +11,8 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from pydantic import BaseModel, Field
 
+from talia_core.assistants.language import RequestRefused
+from talia_core.knowledge.errors import Unreadable
 from talia_core.shared.errors import (
     Conflict,
     ExternalServiceUnavailable,
@@ -35,7 +37,12 @@ ERROR_TABLE: dict[type[TaliaError], int] = {
     Forbidden: 403,
     RateLimited: 429,
     ExternalServiceUnavailable: 503,
+    Unreadable: 422,
+    RequestRefused: 502,  # a provider refused what Talia sent: not the caller's input
 }
+"""Every core error a request can meet, by its class or a base of it
+(``tests/unit/http/test_error_table.py`` holds the table to that); one it does not place is
+a bug, answered 500 and logged."""
 
 TITLES = {
     400: "Bad request",
@@ -49,6 +56,7 @@ TITLES = {
     422: "Rule violated",
     429: "Too many requests",
     500: "Internal server error",
+    502: "Bad gateway",
     503: "Service unavailable",
 }
 
@@ -90,7 +98,10 @@ def problem_response(
 
 
 def _core_error(request: Request[Any, Any, Any], error: TaliaError) -> Response[dict[str, Any]]:
-    status = next(code for kind, code in ERROR_TABLE.items() if isinstance(error, kind))
+    status = next((code for kind, code in ERROR_TABLE.items() if isinstance(error, kind)), 0)
+    if not status:
+        logger.error("a core error the table does not place", exc_info=error)
+        status = HTTP_500_INTERNAL_SERVER_ERROR
     headers: dict[str, str] = {}
     fields: list[InvalidField] = []
     if isinstance(error, RuleViolated):

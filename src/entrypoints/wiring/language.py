@@ -1,10 +1,12 @@
-"""The language models of every provider, each remote one behind its own resilience runner."""
+"""The language models of every provider, each remote one behind its own resilience runner,
+and the exact token counters of those that have one."""
 
 from __future__ import annotations
 
 import httpx
 
 from adapters.assistant.definition import load_definition
+from adapters.language.bpe import BpeTokenCounter
 from adapters.language.huggingface import HuggingFaceLanguageModel
 from adapters.language.offline import OfflineLanguageModel
 from adapters.language.openai import OpenAIResponsesLanguageModel
@@ -13,6 +15,7 @@ from entrypoints.settings import Settings
 from entrypoints.wiring.choices import assistant_definition
 from entrypoints.wiring.policies import runner
 from talia_core.assistants.language import LanguageModel
+from talia_core.assistants.tokens import TokenCounter
 
 
 def language_models(
@@ -40,3 +43,9 @@ def language_models(
     }
     models["offline"] = OfflineLanguageModel(load_definition(assistant_definition(settings)))
     return models
+
+
+def token_counters() -> dict[str, TokenCounter]:
+    """The exact counters of the providers that have one, by the provider's name; the turn
+    estimates the others' (``talia_core.assistants.tokens``)."""
+    return {"openai": BpeTokenCounter()}

@@ -5,16 +5,22 @@ from __future__ import annotations
 
 from adapters.tools.catalog_prices import CatalogPrices
 from adapters.tools.order_status import OwnOrderStatus
+from adapters.tools.search_knowledge import SearchKnowledge
 from talia_core.assistants.builtins import HandOffToHuman, TransferToAssistant
 from talia_core.assistants.tools import ToolCatalogue
 from talia_core.catalog.services import CatalogService
 from talia_core.commerce.order_service import OrderService
 from talia_core.conversations.contact_book import ContactBook
 from talia_core.identity.user_admin_service import UserAdminService
+from talia_core.knowledge.search import KnowledgeSearch
 
 
 def tool_catalogue(
-    catalog: CatalogService, orders: OrderService, users: UserAdminService, contacts: ContactBook
+    catalog: CatalogService,
+    orders: OrderService,
+    users: UserAdminService,
+    contacts: ContactBook,
+    knowledge: KnowledgeSearch,
 ) -> ToolCatalogue:
     return ToolCatalogue(
         [
@@ -22,5 +28,6 @@ def tool_catalogue(
             TransferToAssistant(),
             CatalogPrices(catalog),
             OwnOrderStatus(contacts, users, orders),
+            SearchKnowledge(knowledge),
         ]
     )

@@ -46,3 +46,8 @@ class TransferToAssistant:
     async def run(self, arguments: Mapping[str, Any], context: ToolContext) -> ToolOutcome:
         target = arguments["assistant"]
         return ToolOutcome.of({"transferred_to": target}, transfer_to=target)
+
+
+CONTROL_TOOLS = frozenset({HandOffToHuman.spec.name, TransferToAssistant.spec.name})
+"""The tools whose effect the turn itself carries out (a hand-off, a transfer): a dry run
+keeps them, so what a rehearsal plays still ends as it would."""

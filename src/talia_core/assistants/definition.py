@@ -2,7 +2,9 @@
 
 An ``Assistant`` is a name (a slug other definitions refer to: fixed once created) and a
 history of immutable ``AssistantVersion``s, each holding a whole ``Definition``; the
-assistant points at its current one. A change never edits a version: it adds the next.
+assistant points at its live one, the one its turns read. A change never edits a version:
+it adds the next, which goes live unless the assistant's eval set turned it down (``gate``):
+then it is kept, rejected, and the live one stays.
 
 Rules a definition keeps by itself are checked here, whenever one is built (``attrs.evolve``
 included). Rules that need more than the definition live in ``AssistantAdmin``: which
@@ -21,8 +23,9 @@ from typing import Any
 
 import attrs
 
+from talia_core.assistants.eval_sets import VersionReport
 from talia_core.assistants.language import PromptRef
-from talia_core.shared.errors import RuleViolated
+from talia_core.shared.errors import Conflict, RuleViolated
 from talia_core.shared.ids import new_id
 from talia_core.shared.money import Money
 from talia_core.shared.text import optional_text, required_text
@@ -298,29 +301,53 @@ class Definition:
 
 @attrs.frozen
 class AssistantVersion:
-    """One definition an assistant had, from ``created_at`` on; never changed."""
+    """One definition an assistant had, from ``created_at`` on; its definition never
+    changes. ``report``: its last evaluation on the assistant's eval set, if any;
+    ``rejected``: why it never went live, for a candidate the eval set turned down."""
 
     assistant_id: str
     version: int
     definition: Definition
     created_by: str
     created_at: datetime
+    report: VersionReport | None = None
+    rejected: str | None = None
 
 
 @attrs.define
 class Assistant:
+    """``current`` is the live version; ``newest`` the number of the last one made, the live
+    one unless later candidates were rejected. With ``require_eval``, a new version goes
+    live only when it does no worse than the live one on the eval set."""
+
     name: str
     current: AssistantVersion
     created_at: datetime
     id: str
+    newest: int = attrs.field()
+    require_eval: bool = False
+
+    @newest.default
+    def _live_is_newest(self) -> int:
+        return self.current.version
 
     @classmethod
-    def create(cls, *, name: str, definition: Definition, by: str, at: datetime) -> Assistant:
+    def create(
+        cls,
+        *,
+        name: str,
+        definition: Definition,
+        by: str,
+        at: datetime,
+        require_eval: bool = False,
+    ) -> Assistant:
         assistant_id = new_id()
         name = slug("name", name)
         _not_itself(name, definition)
         first = AssistantVersion(assistant_id, 1, definition, by, at)
-        return cls(name=name, current=first, created_at=at, id=assistant_id)
+        return cls(
+            name=name, current=first, created_at=at, id=assistant_id, require_eval=require_eval
+        )
 
     @property
     def version(self) -> int:
@@ -334,13 +361,25 @@ class Assistant:
     def updated_at(self) -> datetime:
         return self.current.created_at
 
-    def revise(self, definition: Definition, *, by: str, at: datetime) -> bool:
-        """Make ``definition`` the next version; False (no version) when nothing changed."""
+    def draft(self, definition: Definition, *, by: str, at: datetime) -> AssistantVersion | None:
+        """The next version, holding ``definition``, not yet taken (``adopt``); None when
+        ``definition`` is the live one's."""
         if definition == self.definition:
-            return False
+            return None
         _not_itself(self.name, definition)
-        self.current = AssistantVersion(self.id, self.version + 1, definition, by, at)
-        return True
+        return AssistantVersion(self.id, self.newest + 1, definition, by, at)
+
+    def adopt(self, version: AssistantVersion) -> None:
+        """Take ``version``, the next one: live unless it was rejected. ``Conflict`` when
+        another version was made since it was drafted."""
+        if version.assistant_id != self.id or version.version != self.newest + 1:
+            raise Conflict(
+                f"assistant {self.name!r} changed while version {version.version} was being "
+                "made: send the change again"
+            )
+        self.newest = version.version
+        if version.rejected is None:
+            self.current = version
 
 
 def _not_itself(name: str, definition: Definition) -> None:

@@ -10,14 +10,21 @@
 evaluated one) and ``contact_name`` are optional; ``expect`` names at least one check, a
 tool as its name or as ``{"name", "arguments"}``. Every bad line is reported with its
 number (``BadCases``), never just the first.
+
+An eval set an assistant carries holds its cases as data of the same shape
+(``cases_from_data``, a ``RuleViolated`` naming each bad case ``cases[i]``), stored as
+``case_data`` writes them back.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from functools import partial
+from typing import Any
 
 from talia_core.assistants.definition import MAX_TOOL_NAME_LENGTH, Channel, slug
+from talia_core.assistants.eval_sets import MAX_EVAL_CASES
 from talia_core.assistants.evaluation import EvalCase, Expectations, ExpectedCall
 from talia_core.shared.errors import Malformed, RuleViolated
 from talia_core.shared.text import required_text
@@ -45,36 +52,97 @@ class _Bad(Exception):
 def parse_cases(lines: Iterable[str]) -> tuple[EvalCase, ...]:
     """The cases of a JSON Lines text, in order; ``BadCases`` when a line is not one, a
     name is used twice or there is no case at all."""
+    cases, problems = _gathered(
+        (f"line {number}", partial(_line, line))
+        for number, line in enumerate(lines, start=1)
+        if line.strip()
+    )
+    if not cases and not problems:
+        raise BadCases(["no case: write one JSON object a line"])
+    if problems:
+        raise BadCases(f"{where}: {what}" for where, what in problems.items())
+    return cases
+
+
+def cases_from_data(values: Sequence[object]) -> tuple[EvalCase, ...]:
+    """The cases of an eval set, each the data of one line of a JSON Lines file; a
+    ``RuleViolated`` naming each bad case by its place (``cases[0]`` the first), a name
+    used twice, no case or more than ``MAX_EVAL_CASES``."""
+    if len(values) > MAX_EVAL_CASES:
+        raise RuleViolated(
+            f"an eval set holds at most {MAX_EVAL_CASES} cases", {"cases": "too many"}
+        )
+    cases, problems = _gathered(
+        (f"cases[{index}]", partial(_case, value)) for index, value in enumerate(values)
+    )
+    if not cases and not problems:
+        raise RuleViolated("an eval set holds at least one case", {"cases": "empty"})
+    if problems:
+        raise RuleViolated(
+            "; ".join(f"{where}: {what}" for where, what in problems.items()), problems
+        )
+    return cases
+
+
+def case_data(case: EvalCase) -> dict[str, Any]:
+    """``case`` as the data ``cases_from_data`` reads back equal; defaults left out."""
+    data: dict[str, Any] = {
+        "name": case.name,
+        "messages": [turn[0] if len(turn) == 1 else list(turn) for turn in case.turns],
+        "channel": case.channel.value,
+    }
+    if case.assistant is not None:
+        data["assistant"] = case.assistant
+    if case.contact_name is not None:
+        data["contact_name"] = case.contact_name
+    expect = case.expect
+    checks: dict[str, Any] = {
+        "tools": None
+        if expect.tools is None
+        else [
+            {"name": call.name, "arguments": dict(call.arguments)} if call.arguments else call.name
+            for call in expect.tools
+        ],
+        "hand_off": expect.hand_off,
+        "assistant": expect.assistant,
+        "contains": list(expect.contains) or None,
+        "not_contains": list(expect.not_contains) or None,
+        "max_steps": expect.max_steps,
+    }
+    data["expect"] = {name: value for name, value in checks.items() if value is not None}
+    return data
+
+
+def _gathered(
+    read: Iterable[tuple[str, Callable[[], EvalCase]]],
+) -> tuple[tuple[EvalCase, ...], dict[str, str]]:
+    """The cases read, and what is wrong with the others, by where each one is."""
     cases: list[EvalCase] = []
-    problems: list[str] = []
-    named: dict[str, int] = {}
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
+    problems: dict[str, str] = {}
+    named: dict[str, str] = {}
+    for where, case_of in read:
         try:
-            case = _case(line)
+            case = case_of()
         except _Bad as bad:
-            problems.append(f"line {number}: {bad}")
+            problems[where] = str(bad)
             continue
         if case.name in named:
-            problems.append(
-                f"line {number}: the name {case.name!r} is taken by line {named[case.name]}"
-            )
+            problems[where] = f"the name {case.name!r} is taken by {named[case.name]}"
             continue
-        named[case.name] = number
+        named[case.name] = where
         cases.append(case)
-    if not cases and not problems:
-        problems.append("no case: write one JSON object a line")
-    if problems:
-        raise BadCases(problems)
-    return tuple(cases)
+    return tuple(cases), problems
 
 
-def _case(line: str) -> EvalCase:
+def _line(line: str) -> EvalCase:
     try:
         value = json.loads(line)
     except json.JSONDecodeError as error:
         raise _Bad(f"not JSON: {error.msg} at column {error.colno}") from None
+    return _case(value)
+
+
+def _case(value: object) -> EvalCase:
     fields = _object("a case", value, _CASE_FIELDS)
     try:
         return EvalCase(

@@ -10,8 +10,14 @@ What a case expects, each optional (``Expectations``): the tools called over the
 exactly, with a subset of the arguments of some call; whether it ends handed off to a
 person; the assistant answering at the end (after transfers); phrases the last answer
 must say or must not say (case and accents aside); the most model calls one turn makes.
-Tools run for real, for a contact that does not exist; model calls go in the usage
-ledger like any other.
+
+An evaluation is a dry run: tools that only read run for real, for a contact that does not
+exist; a tool that acts is not performed: the call is kept, for the expectations, and the
+model reads that nothing was done (``ToolCatalogue.rehearsal``). Hand-offs and transfers,
+which the turn carries out itself, play as they would. The model calls go in the usage
+ledger under the evaluated version, with no conversation: that is how an evaluation's calls
+are told from the conversations'. A ``candidate`` version, one not live, is played in the
+live one's place (``staging``): the other assistants it transfers to answer as they are.
 """
 
 from __future__ import annotations
@@ -19,13 +25,20 @@ from __future__ import annotations
 import json
 import unicodedata
 from collections.abc import Callable, Mapping, Sequence
+from typing import Protocol
 
 import attrs
 
-from talia_core.assistants.definition import Assistant, Channel
+from talia_core.assistants.builtins import CONTROL_TOOLS
+from talia_core.assistants.definition import Assistant, AssistantVersion, Channel
 from talia_core.assistants.language import Role, Said, ToolCall
-from talia_core.assistants.ports import AssistantsUnitOfWork
+from talia_core.assistants.ledger import UsageLedger
+from talia_core.assistants.ports import AssistantsUnitOfWork, EvaluationUnitOfWork
+from talia_core.assistants.staging import Staged
+from talia_core.assistants.tools import ToolCatalogue
 from talia_core.assistants.turn import AgentTurns, TurnRequest, TurnResult
+from talia_core.assistants.usage import ModelCall
+from talia_core.shared.clock import Clock
 from talia_core.shared.errors import NotFound, RuleViolated, TaliaError
 from talia_core.shared.ids import new_id
 from talia_core.shared.ports import UnitOfWorkFactory
@@ -160,10 +173,32 @@ class EvalReport:
         return self.passed / len(self.results) if self.results else 0.0
 
 
+class TurnsOn(Protocol):
+    """Makes the turns an evaluation plays: ``AgentTurns`` with the deployment's models and
+    limits, over ``uow``, with ``tools`` and ``ledger``."""
+
+    def __call__(
+        self,
+        uow: UnitOfWorkFactory[AssistantsUnitOfWork],
+        *,
+        tools: ToolCatalogue,
+        ledger: UsageLedger,
+    ) -> AgentTurns: ...
+
+
 class Evaluation:
-    def __init__(self, uow: UnitOfWorkFactory[AssistantsUnitOfWork], turns: AgentTurns) -> None:
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory[EvaluationUnitOfWork],
+        clock: Clock,
+        *,
+        turns: TurnsOn,
+        tools: ToolCatalogue,
+    ) -> None:
         self._uow = uow
         self._turns = turns
+        self._tools = tools.rehearsal(keep=CONTROL_TOOLS)
+        self._ledger = _EvaluationLedger(uow, clock)
 
     async def run(
         self,
@@ -171,42 +206,49 @@ class Evaluation:
         *,
         assistant: str,
         on_result: Callable[[CaseResult], None] | None = None,
+        candidate: AssistantVersion | None = None,
     ) -> EvalReport:
-        """Each case against ``assistant``'s current definition, in order; ``on_result``
-        hears of each case as it ends. Refused for an assistant that is missing or off."""
+        """Each case against ``assistant``'s live definition, or ``candidate``, a version
+        of it that is not live, in order; ``on_result`` hears of each case as it ends.
+        Refused for an assistant that is missing or off."""
         evaluated = await self._named(assistant)
         if evaluated is None:
             raise NotFound("assistant", assistant)
+        uow: UnitOfWorkFactory[AssistantsUnitOfWork] = self._uow
+        if candidate is not None:
+            evaluated = attrs.evolve(evaluated, current=candidate)
+            uow = Staged(self._uow, evaluated)
         if not evaluated.definition.enabled:
             raise RuleViolated(f"assistant {assistant!r} is disabled: enable it to evaluate it")
+        turns = self._turns(uow, tools=self._tools, ledger=self._ledger)
         results = []
         for case in cases:
-            result = CaseResult(case.name, tuple(await self._check(case, assistant)))
+            result = CaseResult(case.name, tuple(await self._check(turns, case, assistant)))
             if on_result is not None:
                 on_result(result)
             results.append(result)
         return EvalReport(assistant, evaluated.version, tuple(results))
 
-    async def _check(self, case: EvalCase, assistant: str) -> list[str]:
+    async def _check(self, turns: AgentTurns, case: EvalCase, assistant: str) -> list[str]:
         start = case.assistant or assistant
         if start != assistant:
             found = await self._named(start)
             if found is None or not found.definition.enabled:
                 return [f"assistant {start!r} does not exist or is disabled"]
         try:
-            played = await self._play(case, start)
+            played = await self._play(turns, case, start)
         except TaliaError as error:
             return [f"the turn failed: {error.detail}"]
         return case.expect.failures(played)
 
-    async def _play(self, case: EvalCase, start: str) -> Played:
+    async def _play(self, turns: AgentTurns, case: EvalCase, start: str) -> Played:
         conversation_id, contact_id = new_id(), new_id()
         history: list[Said] = []
         results: list[TurnResult] = []
         current: str | None = start
         for messages in case.turns:
             history += [Said(Role.USER, text) for text in messages]
-            result = await self._turns.take(
+            result = await turns.take(
                 TurnRequest(
                     conversation_id=conversation_id,
                     contact_id=contact_id,
@@ -226,6 +268,13 @@ class Evaluation:
     async def _named(self, name: str) -> Assistant | None:
         async with self._uow(read_only=True) as uow:
             return await uow.assistants.by_name(name)
+
+
+class _EvaluationLedger(UsageLedger):
+    """The usage ledger of an evaluation's turns: its calls belong to no conversation."""
+
+    async def record(self, *calls: ModelCall) -> None:
+        await super().record(*(attrs.evolve(call, conversation_id=None) for call in calls))
 
 
 def _folded(text: str) -> str:

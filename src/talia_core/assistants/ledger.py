@@ -1,21 +1,28 @@
-"""The use case of model usage: record each call, keep daily budgets, report and price.
+"""The use case of model usage: record calls, keep daily budgets, report and price.
 
-The turn uses two of its methods around every model call it makes (its fallback's
-included), never while holding a transaction of its own:
+The turn checks the budget before every model call it makes (its fallback's included) and
+records the turn's calls together when it ends, in one transaction, never while holding a
+transaction of its own:
 
-    check = await ledger.within_budget(assistant, provider=p, model=m)
-    if not check.allowed:      # fall back, and record why
-        await ledger.record(ModelCall.made(assistant, provider=p, model=m, usage=None,
-                            at=now, outcome=Outcome.FELL_BACK, reason=check.reason))
+    check = await ledger.within_budget(assistant, provider=p, model=m, unrecorded=made)
+    if not check.allowed:      # fall back, and say why
+        made.append(ModelCall.made(assistant, provider=p, model=m, usage=None, at=now,
+                                   outcome=Outcome.FELL_BACK, reason=check.reason))
     else:                      # call the model, then
-        await ledger.record(ModelCall.made(assistant, provider=p, model=m,
-                            usage=reply.usage, at=now))
+        made.append(ModelCall.made(assistant, provider=p, model=m, usage=reply.usage, at=now))
+    ...
+    await ledger.record(*made)  # when the turn ends, however it ends
+
+``unrecorded`` lets the budget count the calls the turn has made so far. A process that
+dies in the middle of a turn loses the record of that turn's calls (a few at most); a
+turn that fails records them on its way out.
 
 The admins read the rest (the HTTP guard checks who calls).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, date
 
 from talia_core.assistants.definition import Assistant, Provider, to_provider
@@ -29,6 +36,7 @@ from talia_core.assistants.usage import (
     UsageTotals,
     period,
     priced,
+    with_calls,
 )
 from talia_core.shared.clock import Clock
 from talia_core.shared.errors import Conflict
@@ -41,31 +49,44 @@ class UsageLedger:
         self._uow = uow
         self._clock = clock
 
-    async def record(self, call: ModelCall) -> None:
-        """Store ``call`` in a transaction of its own; recording it again (a retried job)
-        keeps the one stored, by its id's key."""
+    async def record(self, *calls: ModelCall) -> None:
+        """Store ``calls`` in one transaction; recording one again (a retried job) keeps
+        the one stored, by its id's key, and stores the others."""
+        if not calls:
+            return
         try:
             async with self._uow() as uow:
-                await uow.model_calls.add(call)
+                for call in calls:
+                    await uow.model_calls.add(call)
                 await uow.commit()
         except Conflict:
-            return
+            if len(calls) > 1:
+                for call in calls:
+                    await self.record(call)
 
     async def within_budget(
-        self, assistant: Assistant, *, provider: Provider | str, model: str
+        self,
+        assistant: Assistant,
+        *,
+        provider: Provider | str,
+        model: str,
+        unrecorded: Sequence[ModelCall] = (),
     ) -> BudgetCheck:
         """Whether ``assistant`` may call ``model`` now, before the call: allowed while
-        what it spent today (UTC, priced now) is under its daily budget, or when it has
-        none. With a budget, a call of a model the table does not price is not allowed."""
+        what it spent today (UTC, priced now; ``unrecorded`` calls included) is under its
+        daily budget, or when it has none. With a budget, a call of a model the table does
+        not price is not allowed."""
         budget = assistant.definition.daily_budget
         if budget is None:
             return BudgetCheck(True)
         today = self._clock.now().astimezone(UTC).date()
         async with self._uow(read_only=True) as uow:
             prices = await uow.model_prices.table()
-            spent = await uow.model_calls.daily(today, today, assistant.name)
+            stored = await uow.model_calls.daily(today, today, assistant.name)
+        made = [c for c in unrecorded if c.assistant_name == assistant.name and c.day == today]
+        spent = priced(with_calls(stored, made), prices)
         next_price = prices.price(to_provider(provider), model)
-        return BudgetCheck.of(budget, priced(spent, prices), next_price is not None)
+        return BudgetCheck.of(budget, spent, next_price is not None)
 
     async def report(
         self, first: date, last: date, page: PageRequest, *, assistant: str | None = None

@@ -3,7 +3,8 @@
 A tool is a name, a JSON schema for its arguments, a use case of some context behind it,
 and whether it acts (changes something) or only reads. The assistants context knows tools
 only through this catalogue: the composition root registers each one once. A tool acts
-only for the conversation's own contact (``ToolContext``), whatever the model asks.
+only for the conversation's own contact (``ToolContext``), whatever the model asks. A
+rehearsal (``ToolCatalogue.rehearsal``) runs what reads and performs nothing that acts.
 """
 
 from __future__ import annotations
@@ -24,12 +25,14 @@ logger = logging.getLogger("talia.assistants")
 
 @attrs.frozen
 class ToolContext:
-    """Whom the conversation is with: the only contact a tool may act for or read about."""
+    """Whom the conversation is with: the only contact a tool may act for or read about;
+    and the knowledge collections its assistant may search, the only ones a tool reads."""
 
     conversation_id: str
     contact_id: str
     channel: str
     assistant: str
+    knowledge: tuple[str, ...] = ()
 
 
 @attrs.frozen
@@ -81,6 +84,14 @@ class ToolCatalogue:
         """The specs of the tools named that exist, in the order named."""
         return tuple(self._tools[name].spec for name in names if name in self._tools)
 
+    def rehearsal(self, keep: Collection[str]) -> ToolCatalogue:
+        """This catalogue for a dry run: each tool that acts answers that it was not
+        performed, instead of running, but those named in ``keep``; the others run."""
+        return ToolCatalogue(
+            _NotPerformed(tool) if tool.acts and name not in keep else tool
+            for name, tool in self._tools.items()
+        )
+
     async def run(
         self, call: ToolCall, context: ToolContext, *, allowed: Collection[str]
     ) -> ToolOutcome:
@@ -100,3 +111,21 @@ class ToolCatalogue:
         except TaliaError as error:
             logger.info("tool %s answered an error: %s", call.name, error.detail)
             return ToolOutcome.error(error.detail)
+
+
+@attrs.frozen
+class _NotPerformed:
+    """A tool that acts, in a dry run: its arguments are checked as ever, then the model
+    reads that it was not performed."""
+
+    tool: Tool
+    acts = True
+
+    @property
+    def spec(self) -> ToolSpec:
+        return self.tool.spec
+
+    async def run(self, arguments: Mapping[str, Any], context: ToolContext) -> ToolOutcome:
+        return ToolOutcome.of(
+            {"performed": False, "dry_run": True, "note": "a rehearsal: nothing was done"}
+        )

@@ -7,11 +7,12 @@ model calls, then answers. A transfer hands the turn to another assistant (at mo
 ``max_transfers`` a turn); a hand-off ends it for a person to answer. When the provider is
 unavailable, or the assistant's daily budget is spent, the definition's fallback answers
 instead: another model, the offline one, or a person. Every model call goes in the usage
-ledger; the caller stores the answer and the tool events (``TurnResult``).
+ledger, all of a turn's together when it ends (see ``ledger``); the caller stores the answer
+and the tool events (``TurnResult``).
 
-History is kept within ``history_tokens``, counted as one token per four characters (a
-documented estimate that holds for Spanish and English text with the common tokenizers
-within about 20 %), newest messages first.
+History is kept within ``history_tokens``, newest messages first, counted for the
+definition's model by its provider's ``TokenCounter`` (the documented estimate,
+``EstimatedTokenCounter``, for a provider without one).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from talia_core.assistants.language import (
 )
 from talia_core.assistants.ledger import UsageLedger
 from talia_core.assistants.ports import AssistantsUnitOfWork
+from talia_core.assistants.tokens import EstimatedTokenCounter, TokenCounter
 from talia_core.assistants.tools import ToolCatalogue, ToolContext, ToolOutcome
 from talia_core.assistants.usage import ModelCall, Outcome
 from talia_core.shared.clock import Clock
@@ -44,10 +46,10 @@ from talia_core.shared.ports import UnitOfWorkFactory
 
 logger = logging.getLogger("talia.assistants")
 
-CHARS_PER_TOKEN = 4
 OFFLINE_PROVIDER = "offline"
 OFFLINE_MODEL = "rules"
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_ESTIMATE = EstimatedTokenCounter()
 
 
 @attrs.frozen
@@ -110,6 +112,8 @@ class _Turn:
     drafting: Drafting | None = None
     events: list[ToolEvent] = attrs.Factory(list)
     texts: list[str] = attrs.Factory(list)
+    calls: list[ModelCall] = attrs.Factory(list)
+    """The model calls made, for the ledger when the turn ends."""
     transfers: int = 0
     steps: int = 0
 
@@ -135,22 +139,31 @@ class AgentTurns:
         models: Mapping[str, LanguageModel],
         tools: ToolCatalogue,
         ledger: UsageLedger,
+        tokens: Mapping[str, TokenCounter] | None = None,
         max_transfers: int = 3,
         history_tokens: int = 3000,
     ) -> None:
+        """``tokens``: the counter of each provider that has one, by its name."""
         self._uow = uow
         self._clock = clock
         self._ledger = ledger
         self._models = dict(models)
         self._tools = tools
+        self._tokens = dict(tokens or {})
         self._max_transfers = max_transfers
         self._history_tokens = history_tokens
 
     async def take(self, request: TurnRequest, *, drafting: Drafting | None = None) -> TurnResult:
         """The turn's answer; with ``drafting``, the models stream and each piece of text
-        goes to it as it is written."""
+        goes to it as it is written. The model calls go in the ledger however it ends."""
         turn = _Turn(request, drafting)
-        assistant = await self._first(request)
+        try:
+            return await self._play(turn)
+        finally:
+            await self._ledger.record(*turn.calls)
+
+    async def _play(self, turn: _Turn) -> TurnResult:
+        assistant = await self._first(turn.request)
         if assistant is None:
             return turn.result(None)
         while True:
@@ -180,8 +193,9 @@ class AgentTurns:
             turn.request.contact_id,
             turn.request.channel,
             assistant.name,
+            definition.knowledge,
         )
-        items: list[InputItem] = list(self._window(turn.request.history))
+        items: list[InputItem] = list(self._window(definition, turn.request.history))
         for _ in range(definition.max_tool_steps):
             reply = await self._step(assistant, items, turn)
             if reply is None:
@@ -290,19 +304,19 @@ class AgentTurns:
 
         if provider != OFFLINE_PROVIDER:  # the offline model costs nothing
             check = await self._ledger.within_budget(
-                assistant, provider=provider, model=request.model
+                assistant, provider=provider, model=request.model, unrecorded=turn.calls
             )
             if not check.allowed:
                 reason = check.reason or "the daily budget is spent"
-                await self._ledger.record(record(None, Outcome.FELL_BACK, reason))
+                turn.calls.append(record(None, Outcome.FELL_BACK, reason))
                 raise BudgetSpent(reason)
         try:
             reply = await _answer(model, request, turn.drafting)
         except (ExternalServiceUnavailable, RequestRefused) as error:
-            await self._ledger.record(record(None, Outcome.FAILED, error.detail))
+            turn.calls.append(record(None, Outcome.FAILED, error.detail))
             raise
         turn.steps += 1
-        await self._ledger.record(record(reply.usage, Outcome.ANSWERED))
+        turn.calls.append(record(reply.usage, Outcome.ANSWERED))
         return reply
 
     def _request(
@@ -322,12 +336,14 @@ class AgentTurns:
             max_output_tokens=definition.max_output_tokens,
         )
 
-    def _window(self, history: Sequence[Said]) -> list[Said]:
-        """The newest messages that fit ``history_tokens``; the last one always."""
+    def _window(self, definition: Definition, history: Sequence[Said]) -> list[Said]:
+        """The newest messages that fit ``history_tokens`` for the definition's model; the
+        last one always."""
+        counter = self._tokens.get(definition.provider.value, _ESTIMATE)
         kept: list[Said] = []
-        budget = self._history_tokens * CHARS_PER_TOKEN
+        budget = self._history_tokens
         for said in reversed(history):
-            budget -= len(said.text)
+            budget -= counter.count(definition.model, said.text)
             if kept and budget < 0:
                 break
             kept.append(said)

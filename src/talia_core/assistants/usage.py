@@ -10,7 +10,7 @@ zero.
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
 
 import attrs
@@ -132,6 +132,24 @@ class DailyUsage:
     fell_back: int
     input_tokens: int
     output_tokens: int
+
+
+def with_calls(usage: Sequence[DailyUsage], calls: Iterable[ModelCall]) -> list[DailyUsage]:
+    """``usage`` with ``calls`` summed in, as the repository sums them once they are stored:
+    a budget counts the calls its turn made and has not recorded yet."""
+    rows = {(u.day, u.assistant_id, u.assistant_name, u.provider, u.model): u for u in usage}
+    for call in calls:
+        key = (call.day, call.assistant_id, call.assistant_name, call.provider, call.model)
+        row = rows.get(key) or DailyUsage(*key, 0, 0, 0, 0, 0)
+        rows[key] = attrs.evolve(
+            row,
+            calls=row.calls + 1,
+            failed=row.failed + (call.outcome is Outcome.FAILED),
+            fell_back=row.fell_back + (call.outcome is Outcome.FELL_BACK),
+            input_tokens=row.input_tokens + call.input_tokens,
+            output_tokens=row.output_tokens + call.output_tokens,
+        )
+    return list(rows.values())
 
 
 @attrs.frozen

@@ -1,4 +1,4 @@
-"""Checks on free text and e-mail addresses that every context applies the same way."""
+"""Checks on free text, names and e-mail addresses that every context applies the same way."""
 
 import re
 
@@ -6,6 +6,7 @@ from talia_core.shared.errors import RuleViolated
 
 MAX_EMAIL_LENGTH = 254
 """An e-mail address is at most 254 characters, the longest a mail path may carry."""
+_SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
 # Control characters other than tab and line breaks; PostgreSQL cannot even store NUL.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -29,6 +30,17 @@ def optional_text(field: str, value: str | None, max_length: int) -> str | None:
     if value is None or not value.strip():
         return None
     return required_text(field, value, max_length)
+
+
+def slug(field: str, value: str, max_length: int) -> str:
+    """A name others refer to: lower-case letters and digits in words joined by hyphens."""
+    cleaned = required_text(field, value, max_length)
+    if not _SLUG.match(cleaned):
+        raise RuleViolated(
+            f"{field} must be lower-case letters and digits joined by hyphens, like 'front-desk'",
+            {field: "not a slug"},
+        )
+    return cleaned
 
 
 def email_address(field: str, value: str) -> str:

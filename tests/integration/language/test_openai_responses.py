@@ -4,6 +4,7 @@ errors are read, and the language model contract."""
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import AsyncIterator, Sequence
 
@@ -247,6 +248,26 @@ async def test_a_stream_that_fails_after_it_started_raises_after_its_first_piece
     assert len(pieces) == 1
 
 
+@pytest.mark.parametrize(
+    ("code", "error"),
+    [("server_error", ExternalServiceUnavailable), ("invalid_prompt", RequestRefused)],
+)
+async def test_a_response_that_failed_is_an_error_not_an_empty_reply(
+    responses: FakeResponses, model: OpenAIResponsesLanguageModel, code: str, error: type[Exception]
+) -> None:
+    failed = {
+        "object": "response",
+        "status": "failed",
+        "model": MODEL,
+        "output": [],
+        "error": {"code": code, "message": "The model failed to generate."},
+    }
+    responses.answer_next(Reply(200, failed))
+
+    with pytest.raises(error, match=code):
+        await model.complete(step_with((Said(Role.USER, "Hola"),)))
+
+
 @pytest.mark.parametrize("status", [401, 403])
 async def test_refused_credentials_are_unavailable_and_logged_as_errors(
     responses: FakeResponses,
@@ -280,4 +301,31 @@ async def test_an_unknown_model_or_unprocessable_request_is_refused(
     responses.answer_next(Reply(status, error))
 
     with pytest.raises(RequestRefused, match="does not exist"):
+        await ask(model, step_with((Said(Role.USER, "Hola"),)), "stream")
+
+
+async def test_a_response_without_what_a_reply_needs_is_unavailable(
+    responses: FakeResponses, model: OpenAIResponsesLanguageModel
+) -> None:
+    responses.answer_next(Reply(200, {"object": "response", "status": "completed"}))
+
+    with pytest.raises(ExternalServiceUnavailable, match="unreadable response"):
+        await model.complete(step_with((Said(Role.USER, "Hola"),)))
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"type": "response.completed", "sequence_number": 0},
+        {"sequence_number": 0, "delta": "Hola"},
+    ],
+    ids=["completed without its response", "an event without its type"],
+)
+async def test_a_stream_event_without_what_a_reply_needs_is_unavailable(
+    responses: FakeResponses, model: OpenAIResponsesLanguageModel, data: dict[str, object]
+) -> None:
+    stream = f"event: {data.get('type', 'message')}\ndata: {json.dumps(data)}\n\n".encode()
+    responses.answer_next(Reply(200, stream, {"Content-Type": "text/event-stream"}))
+
+    with pytest.raises(ExternalServiceUnavailable, match="unreadable response"):
         await ask(model, step_with((Said(Role.USER, "Hola"),)), "stream")

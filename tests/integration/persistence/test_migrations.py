@@ -7,7 +7,7 @@ import sqlalchemy as sa
 
 from adapters.persistence import migrations
 from tests.conftest import Engines
-from tests.databases import BACKENDS
+from tests.databases import BACKENDS, PGVECTOR
 
 
 async def _tables(engine: sa.ext.asyncio.AsyncEngine) -> set[str]:
@@ -16,9 +16,11 @@ async def _tables(engine: sa.ext.asyncio.AsyncEngine) -> set[str]:
     return set(names) - {"alembic_version"}
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
-async def test_migrations_round_trip_without_drift(backend: str, engines: Engines) -> None:
-    engine = await engines.get(backend)
+@pytest.mark.parametrize("backend", [*BACKENDS, PGVECTOR])
+async def test_migrations_round_trip_without_drift(
+    backend: str, engines: Engines, request: pytest.FixtureRequest
+) -> None:
+    engine = await engines.of(request, backend)
     assert await migrations.drift(engine) == []
     assert await migrations.current_revision(engine) is not None
 

@@ -19,6 +19,7 @@ from talia_core.assistants.definition import Channel, Definition
 from talia_core.shared.clock import FakeClock
 from talia_core.shared.errors import Conflict, NotFound, RuleViolated
 from talia_core.shared.pagination import PageRequest
+from tests.unit.assistants import builders
 
 ADMIN = "admin-1"
 CAPABILITIES = Capabilities(
@@ -28,7 +29,7 @@ CAPABILITIES = Capabilities(
 
 
 def _admin(clock: FakeClock | None = None) -> AssistantAdmin:
-    return AssistantAdmin(
+    return builders.admin(
         partial(InMemoryUnitOfWork, InMemoryDatabase()), clock or FakeClock(), CAPABILITIES
     )
 

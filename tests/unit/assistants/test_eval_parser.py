@@ -8,8 +8,10 @@ from typing import Any
 import pytest
 
 from talia_core.assistants.definition import Channel
-from talia_core.assistants.eval_parser import BadCases, parse_cases
+from talia_core.assistants.eval_parser import BadCases, case_data, cases_from_data, parse_cases
+from talia_core.assistants.eval_sets import MAX_EVAL_CASES
 from talia_core.assistants.evaluation import EvalCase, Expectations, ExpectedCall
+from talia_core.shared.errors import RuleViolated
 
 
 def line(**fields: Any) -> str:
@@ -123,3 +125,86 @@ def test_a_name_used_twice_is_reported_on_its_second_line() -> None:
 
 def test_a_file_without_cases_is_refused() -> None:
     assert problems("", "  ") == ("no case: write one JSON object a line",)
+
+
+FULL = {
+    "name": "precios",
+    "messages": ["hola", ["precio", "del plan"]],
+    "channel": "whatsapp",
+    "assistant": "ventas",
+    "contact_name": "Rosa",
+    "expect": {
+        "tools": ["handoff_to_human", {"name": "catalog_prices", "arguments": {"kind": "plan"}}],
+        "hand_off": False,
+        "assistant": "recepcion",
+        "contains": ["S/ 49"],
+        "not_contains": ["Yape"],
+        "max_steps": 2,
+    },
+}
+
+
+def test_an_eval_sets_data_reads_as_its_json_lines_would() -> None:
+    data = [FULL, {"name": "saluda", "messages": ["hola"], "expect": {"tools": []}}]
+
+    cases = cases_from_data(data)
+
+    assert cases == parse_cases(json.dumps(case) for case in data)
+
+
+SHORT = {"name": "corto", "messages": [["solo"]], "expect": {"hand_off": True}}
+
+
+@pytest.mark.parametrize(
+    ("data", "written"),
+    [
+        pytest.param(FULL, FULL, id="every-field"),
+        pytest.param(
+            SHORT,
+            {
+                "name": "corto",
+                "messages": ["solo"],
+                "channel": "webchat",
+                "expect": {"hand_off": True},
+            },
+            id="short",
+        ),
+    ],
+)
+def test_a_case_is_written_back_as_data_that_reads_back_equal(
+    data: dict[str, Any], written: dict[str, Any]
+) -> None:
+    [case] = cases_from_data([data])
+
+    assert case_data(case) == written
+    assert cases_from_data([written]) == (case,)
+
+
+def test_each_bad_case_of_an_eval_set_is_named_by_its_place() -> None:
+    good = {"name": "saluda", "messages": ["hola"], "expect": {"hand_off": False}}
+
+    with pytest.raises(RuleViolated) as refused:
+        cases_from_data([good, "hola", {**good, "expect": {"max_steps": 0}}, good])
+
+    assert refused.value.fields == {
+        "cases[1]": "a case is a JSON object",
+        "cases[2]": "expect.max_steps is a whole number, 1 or more",
+        "cases[3]": "the name 'saluda' is taken by cases[0]",
+    }
+    assert refused.value.detail.startswith("cases[1]: a case is a JSON object; cases[2]: ")
+
+
+@pytest.mark.parametrize(
+    ("size", "problem"),
+    [(0, "at least one case"), (MAX_EVAL_CASES + 1, f"at most {MAX_EVAL_CASES} cases")],
+)
+def test_an_eval_set_holds_one_case_or_more_within_its_limit(size: int, problem: str) -> None:
+    cases = [
+        {"name": f"caso {n}", "messages": ["hola"], "expect": {"hand_off": False}}
+        for n in range(size)
+    ]
+
+    with pytest.raises(RuleViolated, match=problem) as refused:
+        cases_from_data(cases)
+
+    assert set(refused.value.fields) == {"cases"}

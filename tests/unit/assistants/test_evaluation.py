@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
@@ -16,7 +17,7 @@ from adapters.memory.unit_of_work import InMemoryUnitOfWork
 from talia_core.assistants.admin import AssistantAdmin
 from talia_core.assistants.builtins import HandOffToHuman, TransferToAssistant
 from talia_core.assistants.capabilities import Capabilities
-from talia_core.assistants.definition import Channel, Definition
+from talia_core.assistants.definition import AssistantVersion, Channel, Definition
 from talia_core.assistants.evaluation import (
     CaseResult,
     EvalCase,
@@ -24,14 +25,16 @@ from talia_core.assistants.evaluation import (
     Expectations,
     ExpectedCall,
 )
-from talia_core.assistants.language import Role, Said, ToolCall, ToolSpec
+from talia_core.assistants.language import Role, Said, ToolCall, ToolOutput, ToolSpec
 from talia_core.assistants.ledger import UsageLedger
 from talia_core.assistants.tools import ToolCatalogue, ToolContext, ToolOutcome
-from talia_core.assistants.turn import AgentTurns
 from talia_core.shared.clock import FakeClock
 from talia_core.shared.errors import NotFound, RuleViolated
+from talia_core.shared.pagination import PageRequest
+from tests.unit.assistants import builders
 
-TOOLS = ("catalog_prices", "handoff_to_human", "transfer_to_assistant")
+TOOLS = ("catalog_prices", "book_call", "handoff_to_human", "transfer_to_assistant")
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 @attrs.define
@@ -48,11 +51,35 @@ class Prices:
 
 
 @attrs.define
+class Booking:
+    """A tool that acts: it books a call for the contact, and keeps what it booked."""
+
+    booked: list[Mapping[str, Any]] = attrs.Factory(list)
+    spec = ToolSpec(
+        "book_call",
+        "Book a call.",
+        {
+            "type": "object",
+            "properties": {"day": {"type": "string"}},
+            "required": ["day"],
+            "additionalProperties": False,
+        },
+    )
+    acts = True
+
+    async def run(self, arguments: Mapping[str, Any], context: ToolContext) -> ToolOutcome:
+        self.booked.append(arguments)
+        return ToolOutcome.of({"booked": arguments["day"]})
+
+
+@attrs.define
 class Bench:
     model: FakeLanguageModel
     prices: Prices
+    booking: Booking
     admin: AssistantAdmin
     evaluation: Evaluation
+    ledger: UsageLedger
 
     async def assistant(self, name: str, **fields: Any) -> None:
         values = {"provider": "openai", "model": "gpt-4.1-mini", "instructions": "Vendes."}
@@ -70,16 +97,17 @@ class Bench:
 @pytest.fixture
 async def bench() -> Bench:
     uow = partial(InMemoryUnitOfWork, InMemoryDatabase())
-    clock, model, prices = FakeClock(), FakeLanguageModel(), Prices()
-    turns = AgentTurns(
-        uow,
-        clock,
-        models={"openai": model},
-        tools=ToolCatalogue([prices, HandOffToHuman(), TransferToAssistant()]),
-        ledger=UsageLedger(uow, clock),
-    )
+    clock, model, prices, booking = FakeClock(), FakeLanguageModel(), Prices(), Booking()
+    tools = ToolCatalogue([prices, booking, HandOffToHuman(), TransferToAssistant()])
     capabilities = Capabilities(tools=frozenset(TOOLS), models={"openai": ["gpt-4.1-mini"]})
-    made = Bench(model, prices, AssistantAdmin(uow, clock, capabilities), Evaluation(uow, turns))
+    made = Bench(
+        model,
+        prices,
+        booking,
+        builders.admin(uow, clock, capabilities),
+        builders.evaluation(uow, clock, models={"openai": model}, tools=tools),
+        UsageLedger(uow, clock),
+    )
     await made.assistant("sales")
     await made.assistant("front-desk", tools=TOOLS, handoffs=["sales"], channels=["webchat"])
     return made
@@ -297,3 +325,61 @@ async def test_a_disabled_assistant_is_refused(bench: Bench) -> None:
 
     with pytest.raises(RuleViolated, match="disabled"):
         await bench.evaluation.run([], assistant="retired")
+
+
+async def test_a_tool_that_acts_is_not_performed_but_its_call_is_checked(bench: Bench) -> None:
+    bench.model.answer(tool_calls=[call("book_call", {"day": "lunes"})])
+    bench.model.answer("Listo, te llamamos el lunes.")
+    expect = Expectations(tools=(ExpectedCall("book_call", {"day": "lunes"}),), hand_off=False)
+
+    reasons = await bench.reasons(expect, "llámenme el lunes")
+
+    assert reasons == ()
+    assert bench.booking.booked == []
+    fed_back = [item for item in bench.model.requests[1].input if isinstance(item, ToolOutput)]
+    assert [json.loads(item.output)["performed"] for item in fed_back] == [False]
+
+
+async def test_a_dry_run_still_refuses_bad_arguments_as_the_tool_would(bench: Bench) -> None:
+    bench.model.answer(tool_calls=[call("book_call", {"when": "lunes"})])
+    bench.model.answer("Perdón.")
+
+    await bench.reasons(Expectations(tools=(ExpectedCall("book_call"),)), "llámenme")
+
+    [fed_back] = [item for item in bench.model.requests[1].input if isinstance(item, ToolOutput)]
+    assert "bad arguments" in json.loads(fed_back.output)["error"]
+
+
+async def test_an_evaluation_records_its_model_calls_under_no_conversation(bench: Bench) -> None:
+    bench.model.answer(tool_calls=[call("catalog_prices")])
+    bench.model.answer("S/ 49")
+
+    await bench.reasons(Expectations(hand_off=False), "precio")
+
+    today = FakeClock().now().date()
+    calls = (await bench.ledger.calls(today, today, PageRequest())).items
+    assert [(c.assistant_name, c.conversation_id) for c in calls] == [("front-desk", None)] * 2
+
+
+async def test_a_candidate_version_is_played_in_the_live_ones_place(bench: Bench) -> None:
+    live = await bench.admin.get(await _id(bench, "front-desk"))
+    draft = live.draft(
+        attrs.evolve(live.definition, instructions="Vendes invitaciones."), by="admin-1", at=T0
+    )
+    assert isinstance(draft, AssistantVersion)
+    bench.model.answer("Hola")
+    bench.model.answer("Hola")
+    cases = [case("hola", expect=Expectations(assistant="front-desk"))]
+
+    tried = await bench.evaluation.run(cases, assistant="front-desk", candidate=draft)
+    played = await bench.evaluation.run(cases, assistant="front-desk")
+
+    assert (tried.version, played.version) == (2, 1)
+    instructions = [request.instructions for request in bench.model.requests]
+    assert instructions == ["Vendes invitaciones.", "Vendes."]
+    assert (await bench.admin.get(live.id)).version == 1
+
+
+async def _id(bench: Bench, name: str) -> str:
+    page = await bench.admin.list(PageRequest())
+    return next(a.id for a in page.items if a.name == name)

@@ -12,6 +12,7 @@ import pytest
 
 from adapters.memory.database import InMemoryDatabase
 from adapters.memory.language import FakeLanguageModel
+from adapters.memory.tokens import FakeTokenCounter
 from adapters.memory.unit_of_work import InMemoryUnitOfWork
 from talia_core.assistants.admin import AssistantAdmin
 from talia_core.assistants.builtins import HandOffToHuman, TransferToAssistant
@@ -22,11 +23,12 @@ from talia_core.assistants.ledger import UsageLedger
 from talia_core.assistants.prices import ModelPrice, PriceTable
 from talia_core.assistants.tools import ToolCatalogue, ToolContext, ToolOutcome
 from talia_core.assistants.turn import AgentTurns, TurnRequest
-from talia_core.assistants.usage import Outcome
+from talia_core.assistants.usage import ModelCall, Outcome
 from talia_core.shared.clock import FakeClock
 from talia_core.shared.errors import ExternalServiceUnavailable, NotFound
 from talia_core.shared.money import Money
 from talia_core.shared.pagination import PageRequest
+from tests.unit.assistants import builders
 
 
 @attrs.define
@@ -111,7 +113,7 @@ def world() -> World:
         ledger=ledger,
         max_transfers=2,
     )
-    admin = AssistantAdmin(uow, clock, capabilities)
+    admin = builders.admin(uow, clock, capabilities)
     return World(prices, model, offline, admin, turns, uow, ledger)
 
 
@@ -376,6 +378,101 @@ async def test_only_the_newest_history_that_fits_the_budget_is_sent(world: World
     await turns.take(_request("a" * 12, "b" * 8, "c" * 30))
 
     assert world.model.requests[0].input == (Said(Role.USER, "c" * 30),)
+
+
+async def test_the_history_is_counted_by_the_providers_counter_for_the_definitions_model(
+    world: World,
+) -> None:
+    counter = FakeTokenCounter()  # a token a word: 40 letters are 1, not the estimate's 10
+    turns = AgentTurns(
+        world.uow,
+        FakeClock(),
+        models={"openai": world.model},
+        tools=ToolCatalogue([]),
+        ledger=world.ledger,
+        tokens={"openai": counter},
+        history_tokens=5,
+    )
+    await world.assistant("front-desk", channels=["webchat"], tools=[])
+
+    await turns.take(_request("x" * 40, "y" * 40, "z" * 40))
+
+    assert len(world.model.requests[0].input) == 3
+    assert set(counter.models) == {"gpt-4.1-mini"}
+
+
+class BatchesLedger(UsageLedger):
+    """The ledger, noting the calls it is handed at each record."""
+
+    def __init__(self, uow: Any, clock: FakeClock) -> None:
+        super().__init__(uow, clock)
+        self.batches: list[tuple[ModelCall, ...]] = []
+
+    async def record(self, *calls: ModelCall) -> None:
+        self.batches.append(calls)
+        await super().record(*calls)
+
+
+def _turns_recording(world: World) -> tuple[AgentTurns, BatchesLedger]:
+    ledger = BatchesLedger(world.uow, FakeClock())
+    catalogue = ToolCatalogue([world.prices, Down()])
+    turns = AgentTurns(
+        world.uow,
+        FakeClock(),
+        models={"openai": world.model, "offline": world.offline},
+        tools=catalogue,
+        ledger=ledger,
+    )
+    return turns, ledger
+
+
+async def test_a_turns_model_calls_are_recorded_together_when_it_ends(world: World) -> None:
+    turns, ledger = _turns_recording(world)
+    await world.assistant("front-desk", channels=["webchat"], tools=["catalog_prices"])
+    world.model.answer(tool_calls=[_call("catalog_prices", {"plan": "Básico"})])
+    world.model.answer("S/ 150.00")
+
+    await turns.take(_request("precio"))
+
+    assert [len(batch) for batch in ledger.batches] == [2]
+    assert await world.calls() == [("openai", "answered"), ("openai", "answered")]
+
+
+async def test_a_turn_that_fails_still_records_the_calls_it_made(world: World) -> None:
+    turns, _ = _turns_recording(world)
+    await world.assistant("front-desk", channels=["webchat"], tools=["order_status"])
+    world.model.answer(tool_calls=[_call("order_status", {})])
+
+    with pytest.raises(ExternalServiceUnavailable):
+        await turns.take(_request("mi pedido"))
+
+    assert await world.calls() == [("openai", "answered")]
+
+
+async def test_a_call_earlier_in_the_turn_counts_against_the_budget_of_the_next(
+    world: World,
+) -> None:
+    await world.ledger.set_prices(
+        PriceTable((ModelPrice("openai", "gpt-4.1-mini", 1_000_000, 1_000_000),))
+    )
+    await world.assistant(
+        "front-desk",
+        channels=["webchat"],
+        daily_budget=Money(1, "USD"),
+        fallback=Fallback(FallbackKind.OFFLINE),
+    )
+    world.model.answer(tool_calls=[_call("catalog_prices", {"plan": "Básico"})])
+    world.offline.answer("Los precios están en la web.")
+
+    result = await world.turns.take(_request("precio"))
+
+    assert result.messages == ("Los precios están en la web.",)
+    assert len(world.model.requests) == 1
+    assert await world.calls() == [
+        ("offline", "answered"),
+        ("openai", "answered"),
+        ("openai", "fell_back"),
+    ]
 
 
 async def test_a_spent_daily_budget_lets_the_fallback_answer_and_says_why(world: World) -> None:

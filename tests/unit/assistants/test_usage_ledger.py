@@ -61,6 +61,18 @@ async def test_a_call_recorded_twice_is_stored_once() -> None:
     assert calls.items == [call]
 
 
+async def test_calls_recorded_together_are_stored_and_one_recorded_before_is_kept_once() -> None:
+    ledger = await _ledger()
+    front = _assistant()
+    first, second, third = (_call(front, (n, 0)) for n in (1, 2, 3))
+
+    await ledger.record(first, second)
+    await ledger.record(first, third)
+
+    calls = await ledger.calls(TODAY, TODAY, PageRequest())
+    assert sorted(c.input_tokens for c in calls.items) == [1, 2, 3]
+
+
 async def test_the_report_sums_each_day_assistant_and_model_and_prices_the_sums() -> None:
     ledger = await _ledger()
     front, sales = _assistant(), _assistant("sales")
@@ -156,6 +168,39 @@ async def test_the_budget_is_checked_before_the_call_that_would_pass_it() -> Non
     assert not spent.allowed
     assert spent.reason == "daily budget of $0.50 spent ($0.50 today)"
     assert tomorrow.allowed
+
+
+async def test_a_budget_counts_the_calls_not_recorded_yet_as_spent_today() -> None:
+    ledger = await _ledger()
+    front = _assistant(daily_budget=Money(50, "USD"))
+    await ledger.record(_call(front, (1_000_000, 0)))  # 40 cents
+    own = _call(front, (250_000, 0))  # 10 cents more: 50
+    others = [
+        _call(_assistant("sales"), (10**8, 0)),
+        _call(front, (10**8, 0), at=NOON - timedelta(days=1)),
+    ]
+
+    before = await ledger.within_budget(
+        front, provider="openai", model="gpt-4.1-mini", unrecorded=others
+    )
+    after = await ledger.within_budget(
+        front, provider="openai", model="gpt-4.1-mini", unrecorded=[*others, own]
+    )
+
+    assert before.allowed
+    assert not after.allowed
+
+
+async def test_calls_not_recorded_yet_are_priced_in_the_sum_they_will_join() -> None:
+    ledger = await _ledger()
+    front = _assistant(daily_budget=Money(2, "USD"))
+    await ledger.record(_call(front, (1, 0)))  # a fraction of a cent, rounded up to 1
+
+    check = await ledger.within_budget(
+        front, provider="openai", model="gpt-4.1-mini", unrecorded=[_call(front, (1, 0))]
+    )
+
+    assert check.allowed  # 2 tokens are 1 cent, not 1 + 1
 
 
 async def test_a_budget_counts_only_its_own_assistant() -> None:

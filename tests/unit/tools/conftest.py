@@ -27,6 +27,7 @@ from talia_core.conversations.contacts import Contact
 from talia_core.conversations.vocabulary import ChannelIdentity, IdentityKind
 from talia_core.identity.model import Role
 from talia_core.identity.user_admin_service import UserAdminService
+from talia_core.knowledge.search import KnowledgeSearch
 from talia_core.shared.clock import FakeClock
 from talia_core.shared.ids import new_id
 from tests.unit.commerce.builders import PEN, PENDING_LIFETIME, FakePaymentGateway, Shop
@@ -87,4 +88,5 @@ def world() -> World:
     )
     users = UserAdminService(uow, clock, hasher=FakePasswordHasher())
     contacts = ContactBook(uow, clock)
-    return World(shop, users, contacts, tool_catalogue(catalog, orders, users, contacts), database)
+    tools = tool_catalogue(catalog, orders, users, contacts, KnowledgeSearch(uow, None))
+    return World(shop, users, contacts, tools, database)

@@ -1,0 +1,39 @@
+"""The knowledge base's embedder, as configured (``TALIA_KNOWLEDGE__EMBEDDER``): none, or
+one provider behind its resilience runner (the local model calls nothing and needs none)."""
+
+from __future__ import annotations
+
+import httpx
+
+from adapters.embeddings import huggingface, openai
+from adapters.embeddings.huggingface import HuggingFaceEmbedder
+from adapters.embeddings.openai import OpenAIEmbedder
+from adapters.embeddings.sentence_transformer import SentenceTransformerEmbedder
+from adapters.resilience import BreakerBoard, resilient
+from entrypoints.settings import EmbedderProvider, Settings
+from entrypoints.wiring.policies import runner
+from talia_core.knowledge.ports import Embedder
+
+
+def embedder(settings: Settings, client: httpx.AsyncClient, board: BreakerBoard) -> Embedder | None:
+    choice = settings.knowledge.embedder
+    model = settings.knowledge.embedding_model
+    if choice is EmbedderProvider.OPENAI:
+        remote = OpenAIEmbedder(
+            client,
+            api_key=settings.openai.api_key.get_secret_value(),
+            base_url=settings.openai.base_url,
+            model=model or openai.DEFAULT_MODEL,
+        )
+        return resilient(remote, runner("openai-embeddings", board, settings))
+    if choice is EmbedderProvider.HUGGINGFACE:
+        hugging_face = HuggingFaceEmbedder(
+            token=settings.huggingface.token.get_secret_value(),
+            base_url=settings.knowledge.embedding_url,
+            timeout_seconds=settings.resilience.timeout_seconds,
+            model=model or huggingface.DEFAULT_MODEL,
+        )
+        return resilient(hugging_face, runner("huggingface-embeddings", board, settings))
+    if choice is EmbedderProvider.LOCAL:
+        return SentenceTransformerEmbedder()
+    return None

@@ -1,0 +1,1 @@
+"""The knowledge base: the business's documents, split into passages the assistants search."""
