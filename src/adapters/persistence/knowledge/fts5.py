@@ -14,15 +14,16 @@ chunks hold takes some 50 ms. Two measures bound that:
   the budget holds, always the rarest one), and the other words only add to their scores:
   ``(rare) AND ((common) OR (rare))``. The rare words thus count twice in ``bm25`` (they
   are the ones that tell passages apart), the common ones once, and a chunk holding only
-  common words, which could not score high, is not a candidate. With the budget cut to an
+  common words, which would rank low, is not a candidate. With the budget cut to an
   eighth of the chunks, the retrieval benchmark's labelled questions found their passage
   among the first five 74% of the time instead of 77% (76% at a quarter); leaving the
   common words out altogether gave 66%.
 - **A search names its collections in the same expression**, as tokens of the index (each
   collection's name in hex), so it reads the postings of those collections, not every
   match in the base. A search that names every collection there is leaves them out, since
-  ``bm25`` would count each key's chunks, the whole base, for nothing. The filter on the
-  chunks' collection column stays in the query either way: the keys only make it cheaper.
+  ``bm25`` would count each key's chunks, the whole base, for nothing. Either way only
+  passages of the named collections are read back: a collection made between the check
+  and the search may cost that search some passages, never show it another's.
 
 The search then scores at most the budget's candidates, unless the question's rarest word
 alone is in more chunks than that.
@@ -69,20 +70,20 @@ async def statement(
         expression += f" AND collection_key : {keys}"
     score = _BM25.label("score")
     ranked = (
-        sa.select(_CHUNK_ROWID.label("chunk_rowid"), score)
-        .select_from(_FTS.join(knowledge_chunks, _FTS.c.rowid == _CHUNK_ROWID))
-        .where(_MATCH(expression), named)
-        .order_by(score, knowledge_chunks.c.id)
+        sa.select(_FTS.c.rowid, score)
+        .where(_MATCH(expression))
+        .order_by(score, _FTS.c.rowid)
         .limit(limit)
         .subquery()
     )
     return (
         sa.select(*PASSAGE_COLUMNS, (-ranked.c.score).label("score"))
         .select_from(
-            ranked.join(knowledge_chunks, ranked.c.chunk_rowid == _CHUNK_ROWID).join(
+            ranked.join(knowledge_chunks, ranked.c.rowid == _CHUNK_ROWID).join(
                 knowledge_documents, knowledge_documents.c.id == knowledge_chunks.c.document_id
             )
         )
+        .where(named)
         .order_by(ranked.c.score, knowledge_chunks.c.id)
     )
 
@@ -111,7 +112,9 @@ async def _split(tx: Transaction, words: list[str]) -> tuple[list[str], list[str
         return words, []
     rare: list[str] = []
     total = 0
-    for count, word in sorted(zip(each, words, strict=True), key=lambda pair: pair[0]):
+    # Counts stop past the budget: among words past it, the longest is taken for the rarest.
+    by_rarity = sorted(zip(each, words, strict=True), key=lambda pair: (pair[0], -len(pair[1])))
+    for count, word in by_rarity:
         if not rare or total + count <= CANDIDATE_BUDGET:
             rare.append(word)
             total += count

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import weakref
 from collections import OrderedDict
-from typing import Any
 
 import attrs
 import numpy as np
@@ -53,11 +52,11 @@ class Slab:
         # einsum's own loop, on this thread: a BLAS product hands rows to its threads, which
         # then wait on the database driver's thread and take ten times longer.
         scores = np.einsum("ij,j->i", self.matrix, target)
-        chosen: Any = range(len(self.ids))
-        if limit < len(self.ids):
+        rows = np.arange(len(scores))
+        if limit < len(scores):
             threshold = np.partition(scores, len(scores) - limit)[len(scores) - limit]
-            chosen = np.flatnonzero(scores >= threshold)
-        return [(float(scores[row]), self.ids[row]) for row in chosen]
+            rows = np.flatnonzero(scores >= threshold)
+        return [(float(scores[row]), self.ids[row]) for row in rows]
 
 
 class SlabCache:
