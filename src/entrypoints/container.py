@@ -22,6 +22,7 @@ from adapters.documents.extractor import LocalTextExtractor
 from adapters.files.local import LocalFileStore
 from adapters.jobs.saq import SaqJobQueue
 from adapters.jobs.worker import DatabaseJobQueue
+from adapters.language.bpe import BpeTokenCounter
 from adapters.payments.izipay import IzipayPaymentGateway
 from adapters.payments.sandbox import SandboxPaymentGateway
 from adapters.persistence.inbox import SqlAlchemyInbox
@@ -138,7 +139,11 @@ class Gateways(containers.DeclarativeContainer):
         channels.media_downloaders, settings, outbound, breakers
     )
     language_models = providers.Singleton(language.language_models, settings, outbound, breakers)
-    token_counters = providers.Singleton(language.token_counters)
+    openai_tokens = providers.Singleton(BpeTokenCounter)
+    openai_tokens_loaded = providers.Resource(
+        language.openai_tokens_loaded, openai_tokens, settings
+    )
+    token_counters = providers.Singleton(language.token_counters, openai_tokens)
     text_extractor = providers.Singleton(
         LocalTextExtractor, max_pages=settings.provided.knowledge.max_pages
     )

@@ -9,7 +9,9 @@ one of the longest name it knows that the model's name extends (``gpt-4-turbo`` 
 gpt-4o, and so is a legacy encoding the wheel does not hold.
 
 Importing bpe-openai builds its rank tables in Python (about 0.7 s and 70 MB; each encoding
-loaded adds about 0.1 s and 75 MB), so it is imported when a process first counts. Counts
+loaded adds about 0.1 s and 75 MB), so it is imported when a process first counts, or
+when it asks to ``load`` a model's tables ahead (the app does at start-up, on a thread,
+when an OpenAI key is set). Counts
 are kept per encoding and text, the most recent ``cached_texts`` of them: a conversation's
 history is counted again at every turn.
 """
@@ -35,17 +37,29 @@ class BpeTokenCounter:
     def count(self, model: str, text: str) -> int:
         if not text:
             return 0
+        return self._counted(self._name(model), text)
+
+    def load(self, model: str) -> None:
+        """Build the tables ``model`` is counted with now: a start-up's work, on a thread,
+        rather than the first count's, on the event loop."""
+        self._encoding(self._name(model))
+
+    def _name(self, model: str) -> str:
         name = self._names.get(model)
         if name is None:
             name = self._names[model] = _encoding_name(model)
-        return self._counted(name, text)
+        return name
 
-    def _encoded(self, name: str, text: str) -> int:
+    def _encoding(self, name: str) -> Any:
         encoding = self._encodings.get(name)
         if encoding is None:
             import bpe_openai
 
             encoding = self._encodings[name] = bpe_openai.get_encoding(name)
+        return encoding
+
+    def _encoded(self, name: str, text: str) -> int:
+        encoding = self._encoding(name)
         pieces = range(0, len(text), _PIECE)
         return sum(len(encoding.encode_ordinary(text[at : at + _PIECE])) for at in pieces)
 

@@ -3,6 +3,9 @@ and the exact token counters of those that have one."""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
+
 import httpx
 
 from adapters.assistant.definition import load_definition
@@ -12,6 +15,7 @@ from adapters.language.offline import OfflineLanguageModel
 from adapters.language.openai import OpenAIResponsesLanguageModel
 from adapters.resilience import BreakerBoard, resilient
 from entrypoints.settings import Settings
+from entrypoints.wiring.capabilities import DEMO_MODELS
 from entrypoints.wiring.choices import assistant_definition
 from entrypoints.wiring.policies import runner
 from talia_core.assistants.language import LanguageModel
@@ -45,7 +49,17 @@ def language_models(
     return models
 
 
-def token_counters() -> dict[str, TokenCounter]:
+def token_counters(openai: BpeTokenCounter) -> dict[str, TokenCounter]:
     """The exact counters of the providers that have one, by the provider's name; the turn
     estimates the others' (``talia_core.assistants.tokens``)."""
-    return {"openai": BpeTokenCounter()}
+    return {"openai": openai}
+
+
+async def openai_tokens_loaded(
+    counter: BpeTokenCounter, settings: Settings
+) -> AsyncIterator[BpeTokenCounter]:
+    """With an OpenAI key, the tables of its default model are built at start-up on a
+    thread: built by the first count, they would hold the event loop most of a second."""
+    if settings.openai.api_key.get_secret_value():
+        await asyncio.to_thread(counter.load, DEMO_MODELS["openai"])
+    yield counter

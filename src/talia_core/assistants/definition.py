@@ -25,6 +25,7 @@ import attrs
 
 from talia_core.assistants.eval_sets import VersionReport
 from talia_core.assistants.language import PromptRef
+from talia_core.shared import text
 from talia_core.shared.errors import Conflict, RuleViolated
 from talia_core.shared.ids import new_id
 from talia_core.shared.money import Money
@@ -50,7 +51,6 @@ their models in dollars."""
 MAX_DAILY_BUDGET = 100_000_000
 """A million dollars a day, in cents: more is a typo."""
 
-_SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _TOOL_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 _VARIABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -77,14 +77,8 @@ class FallbackKind(enum.StrEnum):
 
 
 def slug(field: str, value: str) -> str:
-    """A name others refer to: lower-case letters and digits in words joined by hyphens."""
-    cleaned = required_text(field, value, MAX_NAME_LENGTH)
-    if not _SLUG.match(cleaned):
-        raise RuleViolated(
-            f"{field} must be lower-case letters and digits joined by hyphens, like 'front-desk'",
-            {field: "not a slug"},
-        )
-    return cleaned
+    """An assistant's or a collection's name, as other definitions refer to it."""
+    return text.slug(field, value, MAX_NAME_LENGTH)
 
 
 def known_provider(field: str, value: str) -> Provider:

@@ -39,7 +39,12 @@ from talia_core.assistants.tools import ToolCatalogue
 from talia_core.assistants.turn import AgentTurns, TurnRequest, TurnResult
 from talia_core.assistants.usage import ModelCall
 from talia_core.shared.clock import Clock
-from talia_core.shared.errors import NotFound, RuleViolated, TaliaError
+from talia_core.shared.errors import (
+    ExternalServiceUnavailable,
+    NotFound,
+    RuleViolated,
+    TaliaError,
+)
 from talia_core.shared.ids import new_id
 from talia_core.shared.ports import UnitOfWorkFactory
 
@@ -237,6 +242,8 @@ class Evaluation:
                 return [f"assistant {start!r} does not exist or is disabled"]
         try:
             played = await self._play(turns, case, start)
+        except ExternalServiceUnavailable:
+            raise  # an outage says nothing of the version: no case is judged on it
         except TaliaError as error:
             return [f"the turn failed: {error.detail}"]
         return case.expect.failures(played)

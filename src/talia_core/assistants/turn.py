@@ -158,9 +158,20 @@ class AgentTurns:
         goes to it as it is written. The model calls go in the ledger however it ends."""
         turn = _Turn(request, drafting)
         try:
-            return await self._play(turn)
-        finally:
+            result = await self._play(turn)
+        except BaseException:
+            await self._record_after_failure(turn)
+            raise
+        await self._ledger.record(*turn.calls)
+        return result
+
+    async def _record_after_failure(self, turn: _Turn) -> None:
+        """The calls of a turn that failed; a ledger that fails too is logged, so that the
+        turn's own error is the one raised."""
+        try:
             await self._ledger.record(*turn.calls)
+        except Exception:
+            logger.exception("the model calls of a failed turn could not be recorded")
 
     async def _play(self, turn: _Turn) -> TurnResult:
         assistant = await self._first(turn.request)

@@ -17,7 +17,13 @@ from adapters.memory.unit_of_work import InMemoryUnitOfWork
 from talia_core.assistants.admin import AssistantAdmin
 from talia_core.assistants.builtins import HandOffToHuman, TransferToAssistant
 from talia_core.assistants.capabilities import Capabilities
-from talia_core.assistants.definition import AssistantVersion, Channel, Definition
+from talia_core.assistants.definition import (
+    AssistantVersion,
+    Channel,
+    Definition,
+    Fallback,
+    FallbackKind,
+)
 from talia_core.assistants.evaluation import (
     CaseResult,
     EvalCase,
@@ -29,7 +35,7 @@ from talia_core.assistants.language import Role, Said, ToolCall, ToolOutput, Too
 from talia_core.assistants.ledger import UsageLedger
 from talia_core.assistants.tools import ToolCatalogue, ToolContext, ToolOutcome
 from talia_core.shared.clock import FakeClock
-from talia_core.shared.errors import NotFound, RuleViolated
+from talia_core.shared.errors import ExternalServiceUnavailable, NotFound, RuleViolated
 from talia_core.shared.pagination import PageRequest
 from tests.unit.assistants import builders
 
@@ -99,7 +105,9 @@ async def bench() -> Bench:
     uow = partial(InMemoryUnitOfWork, InMemoryDatabase())
     clock, model, prices, booking = FakeClock(), FakeLanguageModel(), Prices(), Booking()
     tools = ToolCatalogue([prices, booking, HandOffToHuman(), TransferToAssistant()])
-    capabilities = Capabilities(tools=frozenset(TOOLS), models={"openai": ["gpt-4.1-mini"]})
+    capabilities = Capabilities(
+        tools=frozenset(TOOLS), models={"openai": ["gpt-4.1-mini", "gpt-4.1-nano"]}
+    )
     made = Bench(
         model,
         prices,
@@ -279,6 +287,17 @@ async def test_a_failing_turn_fails_its_case_and_the_next_cases_still_run(bench:
         "the turn failed: fake-model refused the request: the model does not exist",
     )
     assert answered.passed
+
+
+async def test_a_provider_down_with_its_fallback_stops_the_evaluation_rather_than_failing_it(
+    bench: Bench,
+) -> None:
+    fallback = Fallback(to=FallbackKind.MODEL, provider="openai", model="gpt-4.1-nano")
+    await bench.assistant("outage", fallback=fallback)
+    bench.model.fail_next(2)  # the model, then its fallback
+
+    with pytest.raises(ExternalServiceUnavailable):
+        await bench.evaluation.run([case("hola", expect=Expectations())], assistant="outage")
 
 
 async def test_each_case_is_heard_of_as_it_ends_and_the_pass_rate_counts_them(

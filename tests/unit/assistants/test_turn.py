@@ -18,7 +18,14 @@ from talia_core.assistants.admin import AssistantAdmin
 from talia_core.assistants.builtins import HandOffToHuman, TransferToAssistant
 from talia_core.assistants.capabilities import Capabilities
 from talia_core.assistants.definition import Definition, Fallback, FallbackKind
-from talia_core.assistants.language import Role, Said, ToolCall, ToolOutput, ToolSpec
+from talia_core.assistants.language import (
+    RequestRefused,
+    Role,
+    Said,
+    ToolCall,
+    ToolOutput,
+    ToolSpec,
+)
 from talia_core.assistants.ledger import UsageLedger
 from talia_core.assistants.prices import ModelPrice, PriceTable
 from talia_core.assistants.tools import ToolCatalogue, ToolContext, ToolOutcome
@@ -447,6 +454,34 @@ async def test_a_turn_that_fails_still_records_the_calls_it_made(world: World) -
         await turns.take(_request("mi pedido"))
 
     assert await world.calls() == [("openai", "answered")]
+
+
+class BrokenLedger(BatchesLedger):
+    """A ledger whose store fails at every record."""
+
+    async def record(self, *calls: ModelCall) -> None:
+        self.batches.append(calls)
+        raise ExternalServiceUnavailable("database", "the usage could not be stored")
+
+
+async def test_a_turn_that_fails_says_why_even_when_its_calls_cannot_be_recorded(
+    world: World,
+) -> None:
+    ledger = BrokenLedger(world.uow, FakeClock())
+    turns = AgentTurns(
+        world.uow,
+        FakeClock(),
+        models={"openai": world.model},
+        tools=ToolCatalogue([]),
+        ledger=ledger,
+    )
+    await world.assistant("front-desk", channels=["webchat"])
+    world.model.refuse_next("the model does not exist")
+
+    with pytest.raises(RequestRefused, match="the model does not exist"):
+        await turns.take(_request("hola"))
+
+    assert [len(batch) for batch in ledger.batches] == [1]
 
 
 async def test_a_call_earlier_in_the_turn_counts_against_the_budget_of_the_next(
