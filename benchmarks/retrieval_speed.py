@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.persistence.knowledge.tables import knowledge_chunks
 from entrypoints.container import Container
-from talia_core.knowledge.model import Chunk, Document, DocumentKind, DocumentStatus
+from talia_core.knowledge.model import Chunk, Document, DocumentKind, DocumentStatus, TextRole
 from talia_core.knowledge.ports import Embedder, KnowledgeUnitOfWork
 from talia_core.knowledge.search import KnowledgeSearch
 from talia_core.shared.ids import new_id
@@ -205,7 +205,7 @@ async def speed(
                 f"the query's embedding alone ({embedder.model})",
                 searches,
                 budget,
-                lambda n: embedder.embed([queries[n % len(queries)]]),
+                lambda n: embedder.embed([queries[n % len(queries)]], TextRole.QUERY),
             )
         )
     one, everywhere = collections

@@ -21,6 +21,7 @@ from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from entrypoints.wiring.capabilities import MODELS
+from entrypoints.wiring.embedders import LOCAL_MODELS
 from talia_core.assistants.definition import Provider
 
 DEMO_JWT_SECRET = "change-me-this-is-the-embedded-demo-secret"
@@ -314,13 +315,14 @@ class KnowledgeSettings(BaseModel):
     embedder: EmbedderProvider = Field(
         EmbedderProvider.NONE,
         description="Vectors for the hybrid search: none (full-text search alone), openai, "
-        "huggingface or local (the optional all-MiniLM-L6-v2 extra).",
+        "huggingface or local (a model run here: the optional local-embeddings extra).",
     )
     embedding_model: str = Field(
         "",
         max_length=200,
         description="The embedder's model; empty: text-embedding-3-small (openai), "
-        "sentence-transformers/all-MiniLM-L6-v2 (huggingface); the local one is fixed.",
+        "sentence-transformers/all-MiniLM-L6-v2 (huggingface), "
+        "intfloat/multilingual-e5-small (local; or sentence-transformers/all-MiniLM-L6-v2).",
     )
     embedding_url: str = Field(
         "",
@@ -331,6 +333,14 @@ class KnowledgeSettings(BaseModel):
     min_similarity: Annotated[float, Field(ge=-1, le=1)] = Field(
         0.3, description="Vector neighbours less similar than this (cosine) are not answers."
     )
+
+    @field_validator("embedding_model")
+    @classmethod
+    def _runs_here(cls, value: str, info: ValidationInfo) -> str:
+        if info.data.get("embedder") is EmbedderProvider.LOCAL and value not in LOCAL_MODELS:
+            models = ", ".join(name for name in LOCAL_MODELS if name)
+            raise ValueError(f"{value!r} is not a model that runs here: {models}")
+        return value
 
 
 class OpenAISettings(BaseModel):

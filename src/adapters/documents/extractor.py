@@ -37,8 +37,9 @@ class LocalTextExtractor:
         self._max_unpacked_bytes = max_unpacked_bytes
         self._max_compression_ratio = max_compression_ratio
 
-    def sniff(self, content: bytes) -> DocumentKind | None:
-        return sniff(content)
+    async def sniff(self, content: bytes) -> DocumentKind | None:
+        """On a thread: 20 MB of text take a while to decode and scan."""
+        return await asyncio.to_thread(sniff, content)
 
     async def extract(self, content: bytes, kind: DocumentKind) -> ExtractedText:
         text = await asyncio.to_thread(self._read, content, kind)

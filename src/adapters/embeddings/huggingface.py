@@ -24,6 +24,7 @@ from huggingface_hub.errors import HfHubHTTPError
 from adapters.embeddings.batches import batches
 from adapters.language import failures
 from adapters.language.huggingface import SERVICE, failure_of
+from talia_core.knowledge.model import TextRole
 from talia_core.shared.errors import ExternalServiceUnavailable
 
 ROUTER_URL = "https://router.huggingface.co"
@@ -58,7 +59,9 @@ class HuggingFaceEmbedder:
     def model(self) -> str:
         return self._model
 
-    async def embed(self, texts: Sequence[str]) -> list[list[float]]:
+    async def embed(
+        self, texts: Sequence[str], role: TextRole = TextRole.PASSAGE
+    ) -> list[list[float]]:
         if not texts:
             return []
         if not self._token:

@@ -21,6 +21,7 @@ from openai import AsyncOpenAI, omit
 from adapters.embeddings.batches import batches
 from adapters.language import failures
 from adapters.language.openai import OPENAI_URL, SERVICE, failure_of, sdk_client
+from talia_core.knowledge.model import TextRole
 from talia_core.shared.errors import ExternalServiceUnavailable
 
 DEFAULT_MODEL = "text-embedding-3-small"
@@ -54,7 +55,9 @@ class OpenAIEmbedder:
     def model(self) -> str:
         return self._model if self._dimensions is None else f"{self._model}@{self._dimensions}"
 
-    async def embed(self, texts: Sequence[str]) -> list[list[float]]:
+    async def embed(
+        self, texts: Sequence[str], role: TextRole = TextRole.PASSAGE
+    ) -> list[list[float]]:
         if not texts:
             return []
         if self._openai is None:

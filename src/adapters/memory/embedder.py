@@ -18,6 +18,7 @@ import math
 from collections.abc import Sequence
 
 from adapters.memory.knowledge import words
+from talia_core.knowledge.model import TextRole
 from talia_core.shared.errors import ExternalServiceUnavailable
 
 
@@ -35,7 +36,9 @@ class HashingEmbedder:
         """The next ``times`` calls find the embedder down."""
         self._failures += times
 
-    async def embed(self, texts: Sequence[str]) -> list[list[float]]:
+    async def embed(
+        self, texts: Sequence[str], role: TextRole = TextRole.PASSAGE
+    ) -> list[list[float]]:
         if self._failures > 0:
             self._failures -= 1
             raise ExternalServiceUnavailable(self.model, "the hashing embedder is switched off")

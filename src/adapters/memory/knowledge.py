@@ -2,8 +2,9 @@
 
 A collection holds one document per content hash; chunks go with their document and
 vectors with their chunk, and neither may name one that does not exist. Lexical search is
-Okapi BM25 over lower-cased, accent-folded words (no stemming); vector search is exact
-cosine similarity. Both take the asked collections' chunks before ranking any.
+Okapi BM25 over the Spanish stems of the words (``adapters.spanish``, as SQLite and
+MariaDB search); vector search is exact cosine similarity. Both take the asked
+collections' chunks before ranking any.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 
+from adapters import spanish
 from adapters.memory.database import InMemoryRepositoryBundle, InMemoryTable, State, paginate
 from talia_core.knowledge.model import Chunk, Document, Passage
 from talia_core.shared.errors import Conflict
@@ -95,6 +97,9 @@ class InMemoryDocumentRepository(InMemoryTable[Document]):
         found = self.matching(lambda d: collection is None or d.collection == collection)
         return paginate(found, page, key=lambda d: (d.created_at, d.id))
 
+    async def collections(self) -> list[str]:
+        return sorted({document.collection for document in self.rows.values()})
+
     async def unsettled_since(self, before: datetime, limit: int) -> list[Document]:
         found = self.matching(lambda d: not d.is_settled and d.updated_at < before)
         return sorted(found, key=lambda d: (d.updated_at, d.id))[:limit]
@@ -128,10 +133,13 @@ class InMemoryChunkRepository:
         self._tables.drop_chunks(document_id)
 
     async def lexical(self, query: str, collections: Sequence[str], limit: int) -> list[Passage]:
-        terms = set(words(query))
+        terms = set(spanish.query_terms(query))
         if not terms:
             return []
-        candidates = [(c, Counter(words(c.text))) for c in self._tables.among(collections)]
+        candidates = [
+            (c, Counter(spanish.terms(f"{c.section}\n{c.text}").split()))
+            for c in self._tables.among(collections)
+        ]
         if not candidates:
             return []
         average = sum(c.total() for _, c in candidates) / len(candidates)

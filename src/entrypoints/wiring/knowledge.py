@@ -1,5 +1,5 @@
 """The knowledge base's embedder, as configured (``TALIA_KNOWLEDGE__EMBEDDER``): none, or
-one provider behind its resilience runner (the local model calls nothing and needs none)."""
+one provider behind its resilience runner (a local model calls nothing and needs none)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import httpx
 from adapters.embeddings import huggingface, openai
 from adapters.embeddings.huggingface import HuggingFaceEmbedder
 from adapters.embeddings.openai import OpenAIEmbedder
-from adapters.embeddings.sentence_transformer import SentenceTransformerEmbedder
 from adapters.resilience import BreakerBoard, resilient
 from entrypoints.settings import EmbedderProvider, Settings
+from entrypoints.wiring.embedders import LOCAL_MODELS
 from entrypoints.wiring.policies import runner
 from talia_core.knowledge.ports import Embedder
 
@@ -35,5 +35,5 @@ def embedder(settings: Settings, client: httpx.AsyncClient, board: BreakerBoard)
         )
         return resilient(hugging_face, runner("huggingface-embeddings", board, settings))
     if choice is EmbedderProvider.LOCAL:
-        return SentenceTransformerEmbedder()
+        return LOCAL_MODELS[model]()
     return None

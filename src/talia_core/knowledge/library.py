@@ -29,7 +29,7 @@ from talia_core.knowledge.ports import KnowledgeUnitOfWork, TextExtractor
 from talia_core.shared.clock import Clock
 from talia_core.shared.errors import Conflict, RuleViolated
 from talia_core.shared.files import FileStore
-from talia_core.shared.pagination import MAX_LIMIT, Page, PageRequest
+from talia_core.shared.pagination import Page, PageRequest
 from talia_core.shared.ports import UnitOfWorkFactory
 from talia_core.shared.text import optional_text, required_text
 
@@ -89,7 +89,7 @@ class KnowledgeLibrary:
         collection = collection_name(collection)
         filename = required_text("filename", filename, MAX_FILENAME_LENGTH)
         title = optional_text("title", title, MAX_TITLE_LENGTH) or _title_of(filename)
-        checked = self._check(content)
+        checked = await self._check(content)
         now = self._clock.now()
         document = Document.new(
             collection=collection,
@@ -124,7 +124,7 @@ class KnowledgeLibrary:
         document failed: then they are read again. ``Conflict`` when another document of
         the collection holds these bytes."""
         filename = required_text("filename", filename, MAX_FILENAME_LENGTH)
-        checked = self._check(content)
+        checked = await self._check(content)
         now = self._clock.now()
         async with self._uow() as uow:
             document = await uow.documents.get(document_id)
@@ -164,15 +164,8 @@ class KnowledgeLibrary:
     async def collections(self) -> builtins.list[str]:
         """The names of the collections holding a document, sorted: "every collection" for
         a search that names none."""
-        names: set[str] = set()
-        offset = 0
         async with self._uow(read_only=True) as uow:
-            while True:
-                page = await uow.documents.find(PageRequest(limit=MAX_LIMIT, offset=offset))
-                names.update(document.collection for document in page.items)
-                offset += len(page.items)
-                if not page.items or offset >= page.total:
-                    return sorted(names)
+            return await uow.documents.collections()
 
     async def delete(self, document_id: str) -> None:
         """The document, its chunks and their vectors go at once; then its file."""
@@ -201,7 +194,7 @@ class KnowledgeLibrary:
             await self._files.delete(document.file_key)
             raise
 
-    def _check(self, content: bytes) -> _Content:
+    async def _check(self, content: bytes) -> _Content:
         if not content:
             raise RuleViolated("the file is empty", {"file": "empty"})
         if len(content) > self._limits.max_bytes:
@@ -209,7 +202,7 @@ class KnowledgeLibrary:
                 f"the file is over the limit of {self._limits.max_bytes} bytes",
                 {"file": "too large"},
             )
-        kind = self._extractor.sniff(content)
+        kind = await self._extractor.sniff(content)
         if kind is None:
             known = ", ".join(k.value for k in DocumentKind)
             raise RuleViolated(

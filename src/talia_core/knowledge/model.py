@@ -193,6 +193,15 @@ class Chunk:
     page: int | None = None
 
 
+class TextRole(enum.StrEnum):
+    """What a text is to an embedder. Some models place a question apart from the passages
+    that answer it (E5 reads "query: " or "passage: " before the text); others embed both
+    alike and ignore the role."""
+
+    QUERY = "query"
+    PASSAGE = "passage"
+
+
 @attrs.frozen
 class Passage:
     """A chunk found by a search, with its document's title and its score (higher is

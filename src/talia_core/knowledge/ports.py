@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Protocol
 
-from talia_core.knowledge.model import Chunk, Document, DocumentKind, Passage
+from talia_core.knowledge.model import Chunk, Document, DocumentKind, Passage, TextRole
 from talia_core.knowledge.text import ExtractedText
 from talia_core.shared.jobs import JobsUnitOfWork
 from talia_core.shared.pagination import Page, PageRequest
@@ -33,6 +33,10 @@ class DocumentRepository(Protocol):
 
     async def find(self, page: PageRequest, collection: str | None = None) -> Page[Document]:
         """Most recently created first."""
+        ...
+
+    async def collections(self) -> list[str]:
+        """The names of the collections holding a document, sorted."""
         ...
 
     async def unsettled_since(self, before: datetime, limit: int) -> list[Document]:
@@ -92,7 +96,7 @@ class KnowledgeUnitOfWork(JobsUnitOfWork, Protocol):
 
 
 class TextExtractor(Protocol):
-    def sniff(self, content: bytes) -> DocumentKind | None:
+    async def sniff(self, content: bytes) -> DocumentKind | None:
         """The kind the bytes are, whatever the file's name says; ``None`` when none."""
         ...
 
@@ -107,7 +111,10 @@ class Embedder(Protocol):
         """Names the vector space: vectors of different models never meet."""
         ...
 
-    async def embed(self, texts: Sequence[str]) -> list[list[float]]:
-        """One vector per text, in order; ``ExternalServiceUnavailable`` when the
-        provider fails, another ``TaliaError`` when it refuses the request as it was."""
+    async def embed(
+        self, texts: Sequence[str], role: TextRole = TextRole.PASSAGE
+    ) -> list[list[float]]:
+        """One vector per text, in order, each embedded as ``role`` (a question searched
+        for, or a passage stored); ``ExternalServiceUnavailable`` when the provider fails,
+        another ``TaliaError`` when it refuses the request as it was."""
         ...

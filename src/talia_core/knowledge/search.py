@@ -19,6 +19,7 @@ from talia_core.knowledge.model import (
     MAX_SEARCH_COLLECTIONS,
     MAX_SEARCH_LIMIT,
     Passage,
+    TextRole,
     collection_name,
 )
 from talia_core.knowledge.ports import Embedder, KnowledgeUnitOfWork
@@ -72,7 +73,7 @@ class KnowledgeSearch:
         if self._embedder is None:
             return None
         try:
-            [vector] = await self._embedder.embed([query])
+            [vector] = await self._embedder.embed([query], TextRole.QUERY)
         except ExternalServiceUnavailable as error:
             logger.info("searching by words only, the embedder did not answer: %s", error)
             return None

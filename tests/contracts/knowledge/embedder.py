@@ -28,6 +28,7 @@ from typing import Protocol
 import pytest
 
 from talia_core.assistants.language import RequestRefused
+from talia_core.knowledge.model import TextRole
 from talia_core.knowledge.ports import Embedder
 from talia_core.shared.errors import ExternalServiceUnavailable
 from tests.fakeserver import refusing_port
@@ -121,7 +122,8 @@ class EmbedderContract:
     async def test_a_question_is_nearer_its_answer_than_an_unrelated_text(
         self, harness: EmbedderHarness
     ) -> None:
-        question, answer, unrelated = await harness.embedder.embed([QUESTION, ANSWER, UNRELATED])
+        [question] = await harness.embedder.embed([QUESTION], TextRole.QUERY)
+        answer, unrelated = await harness.embedder.embed([ANSWER, UNRELATED], TextRole.PASSAGE)
 
         assert cosine(question, answer) > cosine(question, unrelated)
 

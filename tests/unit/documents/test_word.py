@@ -111,7 +111,7 @@ async def test_a_document_with_no_text_is_unreadable() -> None:
 async def test_a_zip_bomb_is_refused_before_it_is_unpacked() -> None:
     bomb = zip_bomb(unpacked_megabytes=300)
     assert len(bomb) < 400 * 1024
-    assert LocalTextExtractor().sniff(bomb) is DocumentKind.DOCX
+    assert await LocalTextExtractor().sniff(bomb) is DocumentKind.DOCX
 
     with pytest.raises(Unreadable, match="unpacks to more than 52428800 bytes"):
         await read(bomb)

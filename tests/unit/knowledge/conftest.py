@@ -28,7 +28,7 @@ from talia_core.knowledge.chunking import ChunkingRules
 from talia_core.knowledge.errors import Unreadable
 from talia_core.knowledge.ingestion import Ingestion
 from talia_core.knowledge.library import KnowledgeLibrary, UploadLimits
-from talia_core.knowledge.model import Chunk, Document, DocumentKind, Passage
+from talia_core.knowledge.model import Chunk, Document, DocumentKind, Passage, TextRole
 from talia_core.knowledge.search import KnowledgeSearch
 from talia_core.knowledge.text import Block, ExtractedText
 from talia_core.shared.clock import FakeClock
@@ -80,7 +80,7 @@ class PlainExtractor:
         self.gate: Gate | None = None
         self.failure: Exception | None = None
 
-    def sniff(self, content: bytes) -> DocumentKind | None:
+    async def sniff(self, content: bytes) -> DocumentKind | None:
         if content.startswith(b"%PDF"):
             return DocumentKind.PDF
         try:
@@ -141,16 +141,20 @@ class GatedEmbedder:
     def model(self) -> str:
         return self.inner.model
 
-    async def embed(self, texts: Sequence[str]) -> list[list[float]]:
+    async def embed(
+        self, texts: Sequence[str], role: TextRole = TextRole.PASSAGE
+    ) -> list[list[float]]:
         if self.gate is not None:
             await self.gate.pass_()
-        return await self.inner.embed(texts)
+        return await self.inner.embed(texts, role)
 
 
 class RefusingEmbedder(HashingEmbedder):
     """Its provider refuses every request as it is, as one does a model it does not serve."""
 
-    async def embed(self, texts: Sequence[str]) -> list[list[float]]:
+    async def embed(
+        self, texts: Sequence[str], role: TextRole = TextRole.PASSAGE
+    ) -> list[list[float]]:
         raise RequestRefused(self.model, "HTTP 404: the model does not exist")
 
 

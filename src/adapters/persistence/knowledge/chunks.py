@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 
+from adapters import spanish
 from adapters.persistence.connection import Transaction
 from adapters.persistence.knowledge import fts5, generations, lexical
 from adapters.persistence.knowledge.tables import knowledge_chunks
@@ -28,7 +29,8 @@ class SqlAlchemyChunkRepository:
         await generations.advance(self._tx, held | {c.collection for c in chunks})
         await self._delete(document_id)
         if chunks:
-            await self._tx.execute(knowledge_chunks.insert(), [as_row(c) for c in chunks])
+            rows = [{**as_row(c), "terms": spanish.terms(f"{c.section}\n{c.text}")} for c in chunks]
+            await self._tx.execute(knowledge_chunks.insert(), rows)
 
     async def remove(self, document_id: str) -> None:
         await generations.advance(self._tx, await generations.of_document(self._tx, document_id))
@@ -40,7 +42,10 @@ class SqlAlchemyChunkRepository:
         )
 
     async def lexical(self, query: str, collections: Sequence[str], limit: int) -> list[Passage]:
-        terms = lexical.words(query)
+        if self._tx.dialect == "postgresql":  # Spanish stems are PostgreSQL's own work
+            terms = spanish.words(query)
+        else:
+            terms = spanish.query_terms(query)
         if not terms or not collections:
             return []
         if self._tx.dialect == "sqlite":

@@ -68,6 +68,11 @@ class SqlAlchemyDocumentRepository:
         order = [knowledge_documents.c.created_at.desc(), knowledge_documents.c.id.desc()]
         return await self._tx.page(query, page, order, _document)
 
+    async def collections(self) -> list[str]:
+        column = knowledge_documents.c.collection
+        found = await self._tx.execute(sa.select(column).distinct().order_by(column))
+        return list(found.scalars())
+
     async def unsettled_since(self, before: datetime, limit: int) -> list[Document]:
         query = (
             knowledge_documents.select()

@@ -1,11 +1,11 @@
 """Full-text search of chunks on SQLite: an FTS5 ``MATCH``, ranked by ``bm25``, at a cost
 that stays bounded as the knowledge base grows.
 
-The words of a question, each a quoted FTS5 string (never query syntax), are matched in
-the text and section of the chunks, any of them (``OR``). FTS5 scores every chunk the
-expression matches, reading each one's length to do it, and first counts, for every phrase
-of the expression, the chunks that hold it; so a question of words that half of 50 000
-chunks hold takes some 50 ms. Two measures bound that:
+The stems of a question's words, each a quoted FTS5 string (never query syntax), are
+matched in the chunks' terms (the stems of their section and text), any of them (``OR``).
+FTS5 scores every chunk the expression matches, reading each one's length to do it, and
+first counts, for every phrase of the expression, the chunks that hold it; so a question
+of words that half of 50 000 chunks hold takes some 50 ms. Two measures bound that:
 
 - **The rarer words find the chunks, every word ranks them.** A search whose collections
   hold more than ``CANDIDATE_BUDGET`` chunks first counts the chunks each word is in (each
@@ -38,7 +38,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from adapters.persistence.connection import Transaction
-from adapters.persistence.knowledge.lexical import PASSAGE_COLUMNS, fold
+from adapters.persistence.knowledge.lexical import PASSAGE_COLUMNS
 from adapters.persistence.knowledge.tables import FTS_TABLE, knowledge_chunks, knowledge_documents
 
 CANDIDATE_BUDGET = 3000
@@ -46,25 +46,26 @@ CANDIDATE_BUDGET = 3000
 
 _FTS = sa.table(FTS_TABLE, sa.column("rowid"))
 _MATCH = sa.literal_column(FTS_TABLE).op("MATCH", is_comparison=True)
-# Only the text and section score: the collection key weighs nothing.
-_BM25 = sa.func.bm25(sa.literal_column(FTS_TABLE), 1.0, 1.0, 0.0)
+# Only the terms score: the collection key weighs nothing.
+_BM25 = sa.func.bm25(sa.literal_column(FTS_TABLE), 1.0, 0.0)
 _CHUNK_ROWID: sa.ColumnElement[Any] = sa.literal_column(f"{knowledge_chunks.name}.rowid")
 
 
 async def statement(
     tx: Transaction, terms: Sequence[str], collections: Sequence[str], limit: int
 ) -> sa.Select[Any]:
-    """Passages with a ``score`` (higher is better) for ``terms`` in ``collections``."""
-    words = list(dict.fromkeys(fold(term) for term in terms))
+    """Passages with a ``score`` (higher is better) for the stems ``terms`` in
+    ``collections``."""
+    words = list(terms)
     named = knowledge_chunks.c.collection.in_(collections)
     in_named = sa.select(sa.literal(1)).select_from(knowledge_chunks).where(named)
     scope = sa.select(sa.func.count()).select_from(in_named.limit(CANDIDATE_BUDGET + 1).subquery())
     checks = sa.select(~sa.exists(_outside(collections)), scope.scalar_subquery())
     every, size = tuple((await tx.execute(checks)).one())
     rare, common = await _split(tx, words) if size > CANDIDATE_BUDGET else (words, [])
-    expression = f"{{text section}} : {_any(rare)}"
+    expression = f"terms : {_any(rare)}"
     if common:
-        expression = f"{{text section}} : ({_any(rare)} AND ({_any(common)} OR {_any(rare)}))"
+        expression = f"terms : ({_any(rare)} AND ({_any(common)} OR {_any(rare)}))"
     if not every:
         keys = _any([name.encode().hex() for name in collections])
         expression += f" AND collection_key : {keys}"
@@ -106,7 +107,7 @@ async def _split(tx: Transaction, words: list[str]) -> tuple[list[str], list[str
     all the words find them when they are in few enough chunks together."""
     if len(words) == 1:
         return words, []
-    counts = sa.select(*(_count(f"{{text section}} : {_quoted(word)}") for word in words))
+    counts = sa.select(*(_count(f"terms : {_quoted(word)}") for word in words))
     each = tuple((await tx.execute(counts)).one())
     if sum(each) <= CANDIDATE_BUDGET:
         return words, []

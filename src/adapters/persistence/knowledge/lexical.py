@@ -2,24 +2,23 @@
 
 The user's words never reach an engine as its query syntax: a query is cut into words
 (letters and digits), lowercased, and the Spanish words too common to tell passages apart
-are left out; each engine is then handed its own safe form of "any of these words":
+are left out (``adapters.spanish``); each engine is then handed its own safe form of "any
+of these words":
 
-- SQLite: FTS5 ``MATCH`` of the words, each a quoted string, ranked by ``bm25``, with the
-  collections matched in the index itself (``fts5``: how its cost stays bounded). Its
-  ``unicode61 remove_diacritics 2`` tokenizer folds case and accents on both sides, so
-  "cuanto" finds "cuánto". No stemming: "envio" does not find "envíos".
+- SQLite: FTS5 ``MATCH`` of the words' stems, each a quoted string, over the chunks'
+  ``terms`` (the stems of their words, folded), ranked by ``bm25``, with the collections
+  matched in the index itself (``fts5``: how its cost stays bounded). "envio" finds
+  "envíos", "devoluciones" finds "devolución".
 - PostgreSQL: ``plainto_tsquery('spanish', word)`` of each word and of the word without
   accents, joined by ``||`` (or), ranked by ``ts_rank`` over the log of the length (on
   labelled questions it ranks better than ``ts_rank_cd``, whose covers favour passages
   that repeat one common word). The indexed ``tsvector`` holds the Spanish stems of the
   text as written and of the text with accents folded, so a query written with or without
   accents finds both ("devolucion" stems apart from "devolución").
-- MySQL and MariaDB: ``MATCH … AGAINST`` in natural language mode (any of the words),
-  ranked by its relevance. The column's collation folds case and accents (utf8mb4's
-  default ones all do: ``utf8mb4_general_ci`` on MariaDB, ``utf8mb4_0900_ai_ci`` on
-  MySQL). InnoDB leaves out words shorter than ``innodb_ft_min_token_size`` (3) and its
-  own (English) stopwords; no stemming. A chunk written in a transaction is searchable
-  once it commits.
+- MySQL and MariaDB: ``MATCH … AGAINST`` of the words' stems over the chunks' ``terms``,
+  in natural language mode (any of them), ranked by its relevance. InnoDB leaves out
+  terms shorter than ``innodb_ft_min_token_size`` (3) and its own (English) stopwords. A
+  chunk written in a transaction is searchable once it commits.
 
 The collections filter the query itself, so a flood of better matches elsewhere never
 crowds the allowed ones out of the top ``limit``.
@@ -28,8 +27,6 @@ crowds the allowed ones out of the top ``limit``.
 from __future__ import annotations
 
 import functools
-import re
-import unicodedata
 from collections.abc import Sequence
 from typing import Any
 
@@ -37,43 +34,25 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import mysql
 
 from adapters.persistence.knowledge.tables import knowledge_chunks, knowledge_documents
+from adapters.spanish import fold
 
-_WORD = re.compile(r"[^\W_]+")
-
-# Articles, prepositions, pronouns and the commonest verb forms, without accents.
-_COMMON = """
-    a al algo algun alguna algunas alguno algunos ante antes como con contra cual cuales
-    cuando de del desde donde durante e el ella ellas ellos en entre era es esa esas ese
-    eso esos esta estan estas este esto estos fue ha han hay he la las le les lo los me mi
-    mis mucho muy nada ni no nos nosotros o os otra otro para pero poco por porque que
-    quien se sea segun ser si sin sino sobre son su sus tambien te tu tus u un una unas
-    uno unos usted ustedes vosotros y ya yo
-"""
-_STOPWORDS = frozenset(_COMMON.split())
-
-PASSAGE_COLUMNS = (*knowledge_chunks.c, knowledge_documents.c.title)
+# A chunk's terms are for the engines to match, not part of the passage read back.
+PASSAGE_COLUMNS = (
+    *(column for column in knowledge_chunks.c if column is not knowledge_chunks.c.terms),
+    knowledge_documents.c.title,
+)
 _SPANISH: sa.ColumnElement[Any] = sa.literal_column("'spanish'::regconfig")
 _SEARCH: sa.ColumnElement[Any] = sa.literal_column(f"{knowledge_chunks.name}.search")
 _BY_LOG_LENGTH = 1
 """``ts_rank``'s normalisation: divided by 1 + the logarithm of the passage's length."""
 
 
-def fold(word: str) -> str:
-    """The word without its accents (and ñ as n)."""
-    return "".join(c for c in unicodedata.normalize("NFD", word) if unicodedata.category(c) != "Mn")
-
-
-def words(query: str) -> list[str]:
-    """The searchable words of a query, lowercased, each once, in order."""
-    found = dict.fromkeys(word.lower() for word in _WORD.findall(query))
-    return [word for word in found if fold(word) not in _STOPWORDS]
-
-
 def statement(
     dialect: str, terms: Sequence[str], collections: Sequence[str], limit: int
 ) -> sa.Select[Any]:
     """Passages with a ``score`` (higher is better) for ``terms`` in ``collections`` on
-    PostgreSQL, MySQL and MariaDB (SQLite's search is ``fts5``)."""
+    PostgreSQL (``terms``: the query's words) and MySQL or MariaDB (their stems); SQLite's
+    search is ``fts5``."""
     if dialect == "postgresql":
         return _postgresql(terms, collections, limit)
     return _mysql(terms, collections, limit)
@@ -117,6 +96,6 @@ def _postgresql(terms: Sequence[str], collections: Sequence[str], limit: int) ->
 
 def _mysql(terms: Sequence[str], collections: Sequence[str], limit: int) -> sa.Select[Any]:
     relevance = mysql.match(
-        knowledge_chunks.c.text, knowledge_chunks.c.section, against=" ".join(terms)
+        knowledge_chunks.c.terms, against=" ".join(terms)
     ).in_natural_language_mode()
     return _passages(knowledge_chunks, relevance, relevance, collections, limit)

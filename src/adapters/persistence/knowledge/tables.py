@@ -10,13 +10,15 @@ replaces (``generations``): what tells a process that its copy of the vectors is
 What the table definitions cannot say is written by the migration for each dialect, named
 here so the schema drift check leaves it alone (``is_search_machinery``):
 
-- SQLite: the FTS5 table ``knowledge_chunks_fts`` over (text, section, collection_key), an
+- SQLite: the FTS5 table ``knowledge_chunks_fts`` over (terms, collection_key), an
   external-content index of ``knowledge_chunks`` by rowid read through the view
   ``knowledge_chunks_search``, kept in step by triggers (foreign-key cascades fire them
   too). The chunks table has indexes, so a VACUUM copies its rowids unchanged.
 - PostgreSQL: the generated ``search`` column (a ``tsvector`` of the section and text in the
   ``spanish`` configuration, as written and with accents folded) and its GIN index.
-- MySQL and MariaDB: a ``FULLTEXT`` index over (text, section).
+- MySQL and MariaDB: a ``FULLTEXT`` index over ``terms``.
+``terms`` holds the Spanish stems of a chunk's section and text (``adapters.spanish``),
+written with the chunk: what SQLite and MariaDB, which do not stem Spanish, index.
 - PostgreSQL with pgvector: ``knowledge_pgvector``, the vectors as pgvector ``vector``s
   (``pgvector``).
 """
@@ -39,7 +41,7 @@ MAX_MODEL_LENGTH = 200
 FTS_TABLE = "knowledge_chunks_fts"
 PGVECTOR_TABLE = "knowledge_pgvector"
 SEARCH_COLUMN = "search"
-SEARCH_INDEXES = frozenset({"ix_knowledge_chunks_search", "ft_knowledge_chunks_text_section"})
+SEARCH_INDEXES = frozenset({"ix_knowledge_chunks_search", "ft_knowledge_chunks_terms"})
 
 # TEXT holds 64 KiB on MySQL and MariaDB; a chunk is far shorter, a table row may be long.
 _LONG_TEXT = sa.Text().with_variant(mysql.MEDIUMTEXT(), "mysql", "mariadb")
@@ -79,6 +81,8 @@ knowledge_chunks = sa.Table(
     sa.Column("section", sa.Text, nullable=False),
     sa.Column("page", sa.Integer),
     sa.Column("text", _LONG_TEXT, nullable=False),
+    # Written with every chunk; NULL only where the migration that added it has not run.
+    sa.Column("terms", _LONG_TEXT),
     sa.ForeignKeyConstraint(["document_id"], ["knowledge_documents.id"], ondelete="CASCADE"),
     sa.Index("ix_knowledge_chunks_document_id_position", "document_id", "position"),
 )
