@@ -10,6 +10,7 @@ say), the search answers lexically.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Sequence
 
@@ -61,12 +62,19 @@ class KnowledgeSearch:
         if not names:
             return []
         wanted = max(self._candidates, limit)
-        vector = await self._vector(query)
-        async with self._uow(read_only=True) as uow:
-            rankings = [await uow.chunks.lexical(query, names, wanted)]
-            if self._embedder is not None and vector is not None:
-                nearest = await uow.vectors.nearest(self._embedder.model, vector, names, wanted)
-                rankings.append([p for p in nearest if p.score > self._min_similarity])
+        # The query is embedded while the database ranks its words: a search takes the
+        # longer of the two, not their sum.
+        embedding = asyncio.ensure_future(self._vector(query))
+        try:
+            async with self._uow(read_only=True) as uow:
+                rankings = [await uow.chunks.lexical(query, names, wanted)]
+                vector = await embedding
+                if self._embedder is not None and vector is not None:
+                    model = self._embedder.model
+                    nearest = await uow.vectors.nearest(model, vector, names, wanted)
+                    rankings.append([p for p in nearest if p.score > self._min_similarity])
+        finally:
+            embedding.cancel()  # when the words' ranking failed: nobody waits for it
         return fuse(rankings, limit)
 
     async def _vector(self, query: str) -> list[float] | None:
