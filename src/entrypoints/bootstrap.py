@@ -31,6 +31,8 @@ from talia_core.identity.user_admin_service import UserAdminService
 from talia_core.knowledge.ingestion import Ingestion
 from talia_core.knowledge.library import KnowledgeLibrary
 from talia_core.knowledge.search import KnowledgeSearch
+from talia_core.leads.services import LeadBook
+from talia_core.scheduling.services import SchedulingService
 from talia_core.shared.jobs import JobRunner
 
 
@@ -61,7 +63,9 @@ class Talia:
     usage: UsageLedger
     knowledge: KnowledgeLibrary
     ingestion: Ingestion
+    scheduling: SchedulingService
     knowledge_search: KnowledgeSearch
+    leads: LeadBook
 
     @classmethod
     def names(cls) -> list[str]:

@@ -26,6 +26,7 @@ from adapters.language.bpe import BpeTokenCounter
 from adapters.payments.izipay import IzipayPaymentGateway
 from adapters.payments.sandbox import SandboxPaymentGateway
 from adapters.persistence.inbox import SqlAlchemyInbox
+from adapters.persistence.leads.criteria import DefinitionLeadCriteria
 from adapters.persistence.unit_of_work import SqlAlchemyUnitOfWork
 from adapters.resilience import BreakerBoard, resilient
 from adapters.security.passwords import Argon2PasswordHasher
@@ -41,11 +42,20 @@ from entrypoints.wiring import (
     jobs,
     knowledge,
     language,
+    notifications,
     policies,
     probes,
 )
 from entrypoints.wiring.capabilities import assistant_capabilities
 from entrypoints.wiring.doorbell import Doorbell
+from entrypoints.wiring.leads import business_time_zone, with_leads
+from entrypoints.wiring.scheduling import (
+    ics_feed,
+    local_calendar,
+    reminder_lead,
+    schedule_rules,
+    selected_calendar,
+)
 from entrypoints.wiring.tools import tool_catalogue
 from talia_core.assistants.admin import AssistantAdmin
 from talia_core.assistants.evaluation import Evaluation
@@ -68,8 +78,11 @@ from talia_core.knowledge.chunking import ChunkingRules
 from talia_core.knowledge.ingestion import Ingestion
 from talia_core.knowledge.library import KnowledgeLibrary, UploadLimits
 from talia_core.knowledge.search import KnowledgeSearch
+from talia_core.leads.services import LeadBook
+from talia_core.scheduling.services import SchedulingService
 from talia_core.shared.clock import SystemClock
 from talia_core.shared.jobs import JobRunner
+from talia_core.shared.outbox_relay import OutboxRelay
 
 SANDBOX_PAY_PATH = "/sandbox/payments/"
 
@@ -148,6 +161,14 @@ class Gateways(containers.DeclarativeContainer):
         LocalTextExtractor, max_pages=settings.provided.knowledge.max_pages
     )
     embedder = providers.Singleton(knowledge.embedder, settings, outbound, breakers)
+    database_calendar = providers.Singleton(local_calendar, core.engine, core.clock)
+    calendar = providers.Singleton(
+        selected_calendar, settings, database_calendar, outbound, breakers
+    )
+    calendar_feed = providers.Singleton(ics_feed, settings, database_calendar, core.clock)
+    event_notifier = providers.Singleton(
+        notifications.event_notifier, settings, outbound, breakers, core.clock
+    )
     webchat_tokens = providers.Singleton(
         WebChatTokens,
         secret=providers.Callable(
@@ -283,8 +304,37 @@ class UseCases(containers.DeclarativeContainer):
         embedder=gateways.embedder,
         min_similarity=settings.provided.knowledge.min_similarity,
     )
+    leads = providers.Singleton(
+        LeadBook,
+        uow=gateways.unit_of_work.provider,
+        clock=core.clock,
+        criteria=providers.Singleton(DefinitionLeadCriteria, gateways.unit_of_work.provider),
+        zone=providers.Callable(business_time_zone, settings),
+    )
+    scheduling = providers.Singleton(
+        SchedulingService,
+        uow=gateways.unit_of_work.provider,
+        calendar=gateways.calendar,
+        rules=providers.Singleton(schedule_rules, settings),
+        clock=core.clock,
+        reminder_lead=providers.Callable(reminder_lead, settings),
+    )
+    desk = providers.Singleton(
+        AgentDesk,
+        uow=gateways.unit_of_work.provider,
+        clock=core.clock,
+        wake=doorbell.provided.ring,
+    )
     tools = providers.Singleton(
-        tool_catalogue, catalog, orders, users, contact_book, knowledge_search
+        tool_catalogue,
+        catalog,
+        orders,
+        users,
+        contact_book,
+        knowledge_search,
+        leads,
+        scheduling=scheduling,
+        desk=desk,
     )
     usage = providers.Singleton(UsageLedger, uow=gateways.unit_of_work.provider, clock=core.clock)
     # The turns with the deployment's models and limits, given a unit of work, tools and a
@@ -324,18 +374,23 @@ class UseCases(containers.DeclarativeContainer):
         debounce=providers.Factory(timedelta, seconds=settings.provided.channels.debounce_seconds),
         wake=doorbell.provided.ring,
     )
-    desk = providers.Singleton(
-        AgentDesk,
-        uow=gateways.unit_of_work.provider,
-        clock=core.clock,
-        wake=doorbell.provided.ring,
-    )
     assistants = providers.Singleton(
         AssistantAdmin,
         uow=gateways.unit_of_work.provider,
         clock=core.clock,
         capabilities=providers.Singleton(assistant_capabilities, tools),
         evaluation=evaluation,
+    )
+    outbox_relay = providers.Singleton(
+        OutboxRelay,
+        uow=gateways.unit_of_work.provider,
+        clock=core.clock,
+        consumers=providers.Callable(
+            with_leads,
+            providers.Callable(notifications.event_consumers, settings, gateways.event_notifier),
+            leads,
+        ),
+        wake=doorbell.provided.ring,
     )
     job_runner = providers.Singleton(
         JobRunner,
@@ -345,6 +400,8 @@ class UseCases(containers.DeclarativeContainer):
             jobs.job_handlers,
             pipeline.provided.job_handlers.call(),
             ingestion.provided.job_handlers.call(),
+            outbox_relay.provided.job_handlers.call(),
+            scheduling.provided.job_handlers.call(),
         ),
         retry_delay=providers.Callable(policies.job_retry_delay, settings),
     )

@@ -16,6 +16,8 @@ from adapters.memory.identity import InMemoryIdentityRepositories
 from adapters.memory.jobs import InMemoryJobRepositories
 from adapters.memory.kernel import InMemoryKernelRepositories
 from adapters.memory.knowledge import InMemoryKnowledgeRepositories
+from adapters.memory.leads import InMemoryLeadsRepositories
+from adapters.memory.scheduling import InMemorySchedulingRepositories
 from adapters.memory.usage import InMemoryUsageRepositories
 
 
@@ -30,6 +32,8 @@ class InMemoryUnitOfWork(
     InMemoryAssistantsRepositories,
     InMemoryUsageRepositories,
     InMemoryKnowledgeRepositories,
+    InMemorySchedulingRepositories,
+    InMemoryLeadsRepositories,
 ):
     """Each base is one context's bundle of repositories: a new context adds its bundle here."""
 

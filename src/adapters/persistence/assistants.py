@@ -76,6 +76,8 @@ assistant_versions = sa.Table(
     sa.Column("fallback_model", sa.String(MAX_MODEL_LENGTH)),
     sa.Column("enabled", sa.Boolean, nullable=False),
     *money_columns("daily_budget", nullable=True),
+    # The lead criteria as the definition holds them; SQL NULL when it has none.
+    sa.Column("leads", sa.JSON(none_as_null=True)),
     id_column("created_by", nullable=False),
     sa.Column("created_at", UtcDateTime, nullable=False),
     sa.Column("eval_passed", sa.Integer),
@@ -148,6 +150,7 @@ def _version_row(version: AssistantVersion) -> dict[str, Any]:
         "fallback_model": fallback.model,
         "enabled": definition.enabled,
         **money_values("daily_budget", definition.daily_budget),
+        "leads": None if definition.leads is None else dict(definition.leads),
         "created_by": version.created_by,
         "created_at": version.created_at,
         **_report_values(version.report),
@@ -202,6 +205,7 @@ def _version(row: sa.RowMapping) -> AssistantVersion:
         ),
         enabled=row["enabled"],
         daily_budget=optional_money(row, "daily_budget"),
+        leads=row["leads"],
     )
     return AssistantVersion(
         assistant_id=row["assistant_id"],

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
+from datetime import datetime
+
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql, postgresql, sqlite
 
 from adapters.persistence.bundle import RepositoryBundle
 from adapters.persistence.connection import Transaction
+from adapters.persistence.jobs import SqlAlchemyJobStore
 from adapters.persistence.metadata import UtcDateTime, id_column, metadata
 from talia_core.shared.events import DomainEvent
+from talia_core.shared.outbox_relay import relaying
 
 sequences = sa.Table(
     "sequences",
@@ -24,7 +29,9 @@ outbox = sa.Table(
     sa.Column("name", sa.String(100), nullable=False),
     sa.Column("occurred_at", UtcDateTime, nullable=False),
     sa.Column("data", sa.JSON, nullable=False),
-    sa.Column("published_at", UtcDateTime, nullable=True, index=True),
+    sa.Column("relayed_at", UtcDateTime, nullable=True),
+    # What the relay reads: the events not relayed yet, oldest first.
+    sa.Index("ix_outbox_relayed_at_occurred_at_id", "relayed_at", "occurred_at", "id"),
 )
 
 
@@ -54,8 +61,16 @@ class SqlAlchemySequences:
 
 
 class SqlAlchemyOutbox:
-    def __init__(self, tx: Transaction) -> None:
+    """``unrelayed`` locks what it returns with ``FOR UPDATE SKIP LOCKED`` in a writing unit
+    on PostgreSQL and MariaDB, read in the order of ``ix_outbox_relayed_at_occurred_at_id``
+    (so MariaDB stops locking after ``limit`` rows): two relays at once take different
+    events, neither waiting for the other. SQLite ignores the clause; its writers run one at
+    a time anyway."""
+
+    def __init__(self, tx: Transaction, jobs: SqlAlchemyJobStore, *, lock: bool) -> None:
         self._tx = tx
+        self._jobs = jobs
+        self._lock = lock
 
     async def add(self, event: DomainEvent) -> None:
         await self._tx.execute(
@@ -63,6 +78,23 @@ class SqlAlchemyOutbox:
                 id=event.id, name=event.name, occurred_at=event.occurred_at, data=event.data
             )
         )
+        await self._jobs.add(relaying(event))
+
+    async def unrelayed(self, limit: int) -> Sequence[DomainEvent]:
+        query = (
+            sa.select(outbox.c.id, outbox.c.name, outbox.c.occurred_at, outbox.c.data)
+            .where(outbox.c.relayed_at.is_(None))
+            .order_by(outbox.c.occurred_at, outbox.c.id)
+            .limit(limit)
+        )
+        if self._lock:
+            query = query.with_for_update(skip_locked=True)
+        return [DomainEvent(**row) for row in (await self._tx.execute(query)).mappings()]
+
+    async def mark_relayed(self, event_ids: Collection[str], at: datetime) -> None:
+        if event_ids:
+            marked = outbox.update().where(outbox.c.id.in_(list(event_ids)))
+            await self._tx.execute(marked.values(relayed_at=at))
 
 
 class KernelRepositories(RepositoryBundle):
@@ -73,5 +105,5 @@ class KernelRepositories(RepositoryBundle):
 
     def bind(self, tx: Transaction, *, lock: bool) -> None:
         self.sequences = SqlAlchemySequences(tx)
-        self.outbox = SqlAlchemyOutbox(tx)
+        self.outbox = SqlAlchemyOutbox(tx, SqlAlchemyJobStore(tx), lock=lock)
         super().bind(tx, lock=lock)

@@ -19,6 +19,8 @@ from adapters.persistence.identity import IdentityRepositories
 from adapters.persistence.jobs import JobRepositories
 from adapters.persistence.kernel import KernelRepositories
 from adapters.persistence.knowledge import KnowledgeRepositories
+from adapters.persistence.leads import LeadsRepositories
+from adapters.persistence.scheduling import SchedulingRepositories
 from adapters.persistence.usage import UsageRepositories
 from talia_core.shared.errors import ExternalServiceUnavailable
 
@@ -34,6 +36,8 @@ class SqlAlchemyUnitOfWork(
     AssistantsRepositories,
     UsageRepositories,
     KnowledgeRepositories,
+    SchedulingRepositories,
+    LeadsRepositories,
 ):
     """Satisfies every context's unit-of-work port; repositories never commit.
 

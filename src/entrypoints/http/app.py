@@ -30,7 +30,9 @@ from entrypoints.http import (
     feedback,
     identity,
     knowledge,
+    leads,
     payments,
+    scheduling,
     usage,
     webchat,
 )
@@ -101,6 +103,7 @@ def create_app(container: Container) -> Litestar:
         "webhooks": webhooks,
         "webchat_tokens": container.gateways.webchat_tokens(),
         "live_feed": container.gateways.live_feed(),
+        "calendar_feed": container.gateways.calendar_feed(),
     }
     sandbox: list[Any] = []
     if settings.payments.provider is PaymentProvider.SANDBOX:
@@ -134,6 +137,8 @@ def create_app(container: Container) -> Litestar:
             *assistants.CONTROLLERS,
             *usage.CONTROLLERS,
             *knowledge.CONTROLLERS,
+            *leads.CONTROLLERS,
+            *scheduling.CONTROLLERS,
             *sandbox,
         ],
         dependencies=dependencies,

@@ -132,6 +132,11 @@ class AssistantPatch(Schema):
         None,
         description="In USD cents per UTC day; once spent, turns fall back (null: no limit).",
     )
+    leads: dict[str, Any] | None = Field(
+        None,
+        description="Lead qualification criteria: facts with kind, weight and rule, and "
+        "qualified_at (null: none); the README's Leads section has the shape.",
+    )
     require_eval: bool | None = Field(
         None,
         description="(false) A new version goes live only when its pass rate on the eval "
@@ -205,6 +210,7 @@ class DefinitionOut(Out):
     fallback: FallbackOut
     enabled: bool
     daily_budget: MoneyOut | None
+    leads: dict[str, Any] | None
 
 
 def _definition(definition: Definition) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from talia_core.assistants.capabilities import Capabilities
 from talia_core.assistants.tools import ToolCatalogue
+from talia_core.leads.criteria import parse_criteria
 
 MODELS = {
     "openai": (
@@ -43,4 +44,4 @@ DEMO_MODELS = {
 
 
 def assistant_capabilities(tools: ToolCatalogue) -> Capabilities:
-    return Capabilities(tools=tools.names(), models=MODELS)
+    return Capabilities(tools=tools.names(), models=MODELS, lead_criteria=parse_criteria)

@@ -9,7 +9,8 @@ from adapters.embeddings import huggingface, openai
 from adapters.embeddings.huggingface import HuggingFaceEmbedder
 from adapters.embeddings.openai import OpenAIEmbedder
 from adapters.resilience import BreakerBoard, resilient
-from entrypoints.settings import EmbedderProvider, Settings
+from entrypoints.settings import Settings
+from entrypoints.settings.knowledge import EmbedderProvider
 from entrypoints.wiring.embedders import LOCAL_MODELS
 from entrypoints.wiring.policies import runner
 from talia_core.knowledge.ports import Embedder

@@ -7,7 +7,8 @@ names anything else.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
+from typing import Any
 
 import attrs
 
@@ -22,10 +23,12 @@ def _models(models: Mapping[str, Collection[str]]) -> dict[Provider, frozenset[s
 @attrs.frozen
 class Capabilities:
     """``models`` maps a provider (or its name) to its model names; a provider missing
-    from it is not available."""
+    from it is not available. ``lead_criteria`` refuses a definition's ``leads`` block that
+    the leads context cannot read (``RuleViolated`` naming the path)."""
 
     tools: frozenset[str]
     models: Mapping[Provider, frozenset[str]] = attrs.field(converter=_models)
+    lead_criteria: Callable[[Mapping[str, Any]], object] | None = None
 
     def check(self, definition: Definition) -> None:
         """Refuse ``definition`` when it names a provider, model or tool that is not here."""
@@ -33,6 +36,8 @@ class Capabilities:
         fallback = definition.fallback
         if fallback.provider is not None and fallback.model is not None:
             self._model("fallback.", fallback.provider, fallback.model)
+        if definition.leads is not None and self.lead_criteria is not None:
+            self.lead_criteria(definition.leads)
         unknown = [tool for tool in definition.tools if tool not in self.tools]
         if unknown:
             raise RuleViolated(

@@ -214,6 +214,14 @@ def _daily_budget(value: Money | None) -> Money | None:
     return value
 
 
+def _leads(value: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    if value is None:
+        return None
+    if not isinstance(value, Mapping):
+        raise RuleViolated("leads must be an object", {"leads": "not an object"})
+    return dict(value)
+
+
 @attrs.frozen
 class Fallback:
     """What answers when the provider cannot: another provider's model, the offline
@@ -244,7 +252,9 @@ class Definition:
     by name (the business's name, its hours). ``temperature`` and ``max_output_tokens``
     left unset take the provider's defaults. ``daily_budget`` (US cents, none: no limit)
     caps what its model calls cost per UTC day; once spent, its turns fall back (see
-    ``UsageLedger.within_budget``); 0 stops calling the model at all."""
+    ``UsageLedger.within_budget``); 0 stops calling the model at all. ``leads``: how its
+    customers are qualified as leads, held as data the leads context reads (``Capabilities``
+    checks it with that context's rules); none: this assistant qualifies no one."""
 
     provider: Provider = attrs.field(converter=to_provider)
     model: str = attrs.field(converter=to_model)
@@ -261,6 +271,7 @@ class Definition:
     fallback: Fallback = attrs.field(factory=Fallback)
     enabled: bool = True
     daily_budget: Money | None = attrs.field(default=None, converter=_daily_budget)
+    leads: Mapping[str, Any] | None = attrs.field(default=None, converter=_leads)
 
     def __attrs_post_init__(self) -> None:
         if self.instructions is None and self.prompt is None:

@@ -167,7 +167,11 @@ RetryDelay = Callable[[int, TaliaError | None], float | None]
 error is the core error the attempt raised, if any (to honour a provider's retry-after)."""
 
 
-class UnknownJobKind(TaliaError):
+class PermanentFailure(TaliaError):
+    """Work that trying again cannot mend: its job is left dead at once (an admin may retry it)."""
+
+
+class UnknownJobKind(PermanentFailure):
     pass
 
 
@@ -235,7 +239,7 @@ class JobRunner:
                 stored.succeed(now)
             else:
                 core = error if isinstance(error, TaliaError) else None
-                permanent = isinstance(error, UnknownJobKind)
+                permanent = isinstance(error, PermanentFailure)
                 retry_in = None if permanent else self._retry_delay(stored.attempts, core)
                 stored.fail(f"{type(error).__name__}: {error}", now, retry_in)
             await uow.jobs.update(stored)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
+from datetime import datetime
 from types import TracebackType
 from typing import Protocol, Self, TypeVar
 
@@ -17,9 +19,20 @@ class Sequences(Protocol):
 
 
 class Outbox(Protocol):
-    """Domain events stored in the same transaction as the change that raised them."""
+    """Domain events stored in the same transaction as the change that raised them, each
+    with a job that relays it to its consumers (``talia_core.shared.outbox_relay``)."""
 
-    async def add(self, event: DomainEvent) -> None: ...
+    async def add(self, event: DomainEvent) -> None:
+        """Store the event and its relay job (``outbox_relay.relaying``)."""
+        ...
+
+    async def unrelayed(self, limit: int) -> Sequence[DomainEvent]:
+        """Up to ``limit`` events not yet relayed, oldest first, locked in a writing unit so
+        that concurrent relays never get the same event (rows another relay holds are
+        skipped)."""
+        ...
+
+    async def mark_relayed(self, event_ids: Collection[str], at: datetime) -> None: ...
 
 
 class UnitOfWork(Protocol):

@@ -37,6 +37,7 @@ from talia_core.conversations.vocabulary import Channel, ChannelIdentity, Identi
 from talia_core.shared.clock import FakeClock
 from talia_core.shared.errors import TaliaError
 from talia_core.shared.jobs import JobRunner
+from talia_core.shared.outbox_relay import OutboxRelay
 
 DEBOUNCE = timedelta(seconds=2)
 _ids = itertools.count(1)
@@ -170,7 +171,9 @@ def world() -> World:
         live=feed,
         debounce=DEBOUNCE,
     )
-    runner = JobRunner(uow, clock, pipeline.job_handlers(), no_wait)
+    # The outbox relay with no consumer: it marks each message received relayed.
+    relay = OutboxRelay(uow, clock, [])
+    runner = JobRunner(uow, clock, {**pipeline.job_handlers(), **relay.job_handlers()}, no_wait)
     return World(
         database,
         clock,

@@ -77,7 +77,8 @@ async def test_a_provider_refusal_marks_the_reply_failed_with_its_code(world: Wo
     assert reply.status is DeliveryStatus.FAILED
     assert (reply.error_code, reply.error_title) == ("131026", "Message undeliverable")
     counts = await world.runner.counts()
-    assert (counts[JobStatus.DONE], counts[JobStatus.DEAD]) == (2, 0)
+    # The turn, the delivery and the relay of the message received.
+    assert (counts[JobStatus.DONE], counts[JobStatus.DEAD]) == (3, 0)
 
 
 async def test_a_provider_outage_is_retried_until_the_reply_goes_out(world: World) -> None:

@@ -8,10 +8,11 @@ import pkgutil
 import talia_core
 from entrypoints.http.errors import ERROR_TABLE
 from talia_core.conversations.errors import DeliveryRefused
+from talia_core.notifications.errors import NotificationRefused
 from talia_core.shared.errors import TaliaError
-from talia_core.shared.jobs import UnknownJobKind
+from talia_core.shared.jobs import PermanentFailure, UnknownJobKind
 
-JOBS_ONLY = {DeliveryRefused, UnknownJobKind}
+JOBS_ONLY = {DeliveryRefused, PermanentFailure, UnknownJobKind, NotificationRefused}
 """Raised inside background jobs, where the job runner handles them; never to a request."""
 
 

@@ -4,6 +4,7 @@ with its catalog and orders, customer accounts, and contacts whose e-mail an age
 from __future__ import annotations
 
 import json
+from datetime import UTC
 from functools import partial
 from typing import Any
 
@@ -12,6 +13,7 @@ import pytest
 
 from adapters.memory.database import InMemoryDatabase
 from adapters.memory.unit_of_work import InMemoryUnitOfWork
+from adapters.persistence.leads.criteria import DefinitionLeadCriteria
 from adapters.security.passwords import FakePasswordHasher
 from entrypoints.wiring.tools import tool_catalogue
 from talia_core.assistants.language import ToolCall
@@ -28,6 +30,7 @@ from talia_core.conversations.vocabulary import ChannelIdentity, IdentityKind
 from talia_core.identity.model import Role
 from talia_core.identity.user_admin_service import UserAdminService
 from talia_core.knowledge.search import KnowledgeSearch
+from talia_core.leads.services import LeadBook
 from talia_core.shared.clock import FakeClock
 from talia_core.shared.ids import new_id
 from tests.unit.commerce.builders import PEN, PENDING_LIFETIME, FakePaymentGateway, Shop
@@ -88,5 +91,6 @@ def world() -> World:
     )
     users = UserAdminService(uow, clock, hasher=FakePasswordHasher())
     contacts = ContactBook(uow, clock)
-    tools = tool_catalogue(catalog, orders, users, contacts, KnowledgeSearch(uow, None))
+    leads = LeadBook(uow, clock, DefinitionLeadCriteria(uow), zone=UTC)
+    tools = tool_catalogue(catalog, orders, users, contacts, KnowledgeSearch(uow, None), leads)
     return World(shop, users, contacts, tools, database)

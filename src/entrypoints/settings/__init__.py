@@ -20,8 +20,11 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from entrypoints.settings.calendar import CalendarProvider, CalendarSettings
+from entrypoints.settings.knowledge import KnowledgeSettings
+from entrypoints.settings.notifications import NotificationSettings
+from entrypoints.settings.outlook import OutlookSettings
 from entrypoints.wiring.capabilities import MODELS
-from entrypoints.wiring.embedders import LOCAL_MODELS
 from talia_core.assistants.definition import Provider
 
 DEMO_JWT_SECRET = "change-me-this-is-the-embedded-demo-secret"
@@ -291,58 +294,6 @@ class AssistantSettings(BaseModel):
         return value
 
 
-class EmbedderProvider(StrEnum):
-    NONE = "none"
-    OPENAI = "openai"
-    HUGGINGFACE = "huggingface"
-    LOCAL = "local"
-
-
-class KnowledgeSettings(BaseModel):
-    """The knowledge base: documents the assistants search (``search_knowledge``)."""
-
-    max_bytes: Annotated[int, Field(ge=1024, le=64 * 1024 * 1024)] = Field(
-        20 * 1024 * 1024, description="The largest document an upload may carry, in bytes."
-    )
-    max_pages: Annotated[int, Field(ge=1, le=10_000)] = Field(
-        500, description="The most pages of a PDF that are read; a longer one fails."
-    )
-    ingest_timeout_seconds: Annotated[float, Field(gt=0, le=240)] = Field(
-        120,
-        description="Reading a document past this fails it, so none stays in 'extracting'; "
-        "below the jobs' 300 s lease, so a dead worker's document is taken up again.",
-    )
-    embedder: EmbedderProvider = Field(
-        EmbedderProvider.NONE,
-        description="Vectors for the hybrid search: none (full-text search alone), openai, "
-        "huggingface or local (a model run here: the optional local-embeddings extra).",
-    )
-    embedding_model: str = Field(
-        "",
-        max_length=200,
-        description="The embedder's model; empty: text-embedding-3-small (openai), "
-        "sentence-transformers/all-MiniLM-L6-v2 (huggingface), "
-        "intfloat/multilingual-e5-small (local; or sentence-transformers/all-MiniLM-L6-v2).",
-    )
-    embedding_url: str = Field(
-        "",
-        pattern="^(https?://.+)?$",
-        description="huggingface only: a server of feature extraction (Text Embeddings "
-        "Inference, an Inference Endpoint); empty: Hugging Face's router.",
-    )
-    min_similarity: Annotated[float, Field(ge=-1, le=1)] = Field(
-        0.3, description="Vector neighbours less similar than this (cosine) are not answers."
-    )
-
-    @field_validator("embedding_model")
-    @classmethod
-    def _runs_here(cls, value: str, info: ValidationInfo) -> str:
-        if info.data.get("embedder") is EmbedderProvider.LOCAL and value not in LOCAL_MODELS:
-            models = ", ".join(name for name in LOCAL_MODELS if name)
-            raise ValueError(f"{value!r} is not a model that runs here: {models}")
-        return value
-
-
 class OpenAISettings(BaseModel):
     """OpenAI's Responses API; an empty key leaves its models unavailable."""
 
@@ -435,6 +386,9 @@ class Settings(BaseSettings):
     knowledge: KnowledgeSettings = Field(default_factory=KnowledgeSettings)
     openai: OpenAISettings = Field(default_factory=OpenAISettings)
     huggingface: HuggingFaceSettings = Field(default_factory=HuggingFaceSettings)
+    outlook: OutlookSettings = Field(default_factory=OutlookSettings)
+    calendar: CalendarSettings = Field(default_factory=CalendarSettings)
+    notifications: NotificationSettings = Field(default_factory=NotificationSettings)
 
     @model_validator(mode="after")
     def _demo_provider_credentials(self) -> Settings:
@@ -448,6 +402,13 @@ class Settings(BaseSettings):
                 "TALIA_ASSISTANT__DEMO_PROVIDER is {provider}, which needs {variable}",
                 {"provider": self.assistant.demo_provider.value, "variable": needed[0]},
             )
+        return self
+
+    @model_validator(mode="after")
+    def _outlook_configured(self) -> Settings:
+        missing = self.outlook.missing()
+        if self.calendar.provider is CalendarProvider.OUTLOOK and missing:
+            raise ValueError(f"the outlook calendar needs {', '.join(missing)}")
         return self
 
     def production_problems(self) -> list[str]:

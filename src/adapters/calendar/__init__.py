@@ -1,0 +1,2 @@
+"""Calendars of the scheduling context: Outlook through Microsoft Graph, and the local
+calendar's iCalendar feed."""

@@ -1,0 +1,138 @@
+"""Leads and their history on SQLite, PostgreSQL and MySQL/MariaDB.
+
+Opening a lead is an insert that a concurrent opener cannot double: the unique key on
+(contact, business line) settles the race and the loser's insert is ignored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from functools import partial
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from adapters.persistence.connection import Transaction, locked
+from adapters.persistence.leads.tables import lead_events, lead_history, leads
+from adapters.persistence.mapping import as_row, from_row
+from talia_core.leads.model import Lead, LeadChange
+from talia_core.leads.ports import LeadFilter, LeadOrder
+from talia_core.shared.errors import Conflict, NotFound
+from talia_core.shared.pagination import Page, PageRequest
+
+_ORDER = {
+    LeadOrder.LAST_CONTACT: leads.c.last_contact_at,
+    LeadOrder.FIRST_CONTACT: leads.c.first_contact_at,
+    LeadOrder.SCORE: leads.c.score,
+    LeadOrder.UPDATED: leads.c.updated_at,
+}
+
+
+def _lead(row: sa.RowMapping) -> Lead:
+    lead = from_row(Lead, row)
+    lead.facts = dict(lead.facts)
+    return lead
+
+
+class SqlAlchemyLeadRepository:
+    def __init__(self, tx: Transaction, *, lock: bool = False) -> None:
+        self._tx = tx
+        self._lock = lock
+
+    async def add_if_absent(self, lead: Lead) -> bool:
+        row = as_row(lead)
+        if self._tx.dialect in ("mysql", "mariadb"):
+            try:
+                await self._tx.execute(leads.insert().values(row))
+            except Conflict:
+                taken = self._of_contact(lead.contact_id, lead.business_line)
+                if await self._tx.one_or_none(taken.with_for_update(read=True)) is None:
+                    raise  # its id clashed, not its contact
+                return False
+            return True
+        insert = postgresql.insert if self._tx.dialect == "postgresql" else sqlite.insert
+        statement = (
+            insert(leads)
+            .values(row)
+            .on_conflict_do_nothing(index_elements=[leads.c.contact_id, leads.c.business_line])
+        )
+        return (await self._tx.execute(statement)).rowcount == 1
+
+    async def get(self, lead_id: str) -> Lead:
+        query = locked(leads.select().where(leads.c.id == lead_id), self._lock)
+        row = await self._tx.one_or_none(query)
+        if row is None:
+            raise NotFound("lead", lead_id)
+        return _lead(row._mapping)
+
+    async def of_contact(self, contact_id: str, business_line: str) -> Lead | None:
+        query = locked(self._of_contact(contact_id, business_line), self._lock)
+        row = await self._tx.one_or_none(query)
+        return None if row is None else _lead(row._mapping)
+
+    async def update(self, lead: Lead) -> None:
+        values = as_row(lead)
+        for fixed in ("id", "contact_id", "business_line", "created_at"):
+            values.pop(fixed)
+        await self._tx.execute(leads.update().where(leads.c.id == lead.id).values(values))
+
+    async def first_delivery(self, event_id: str, at: datetime) -> bool:
+        row = {"event_id": event_id, "applied_at": at}
+        if self._tx.dialect in ("mysql", "mariadb"):
+            # IGNORE would also hide a bad value: only the duplicate key is let through.
+            try:
+                await self._tx.execute(lead_events.insert().values(row))
+            except Conflict:
+                return False
+            return True
+        insert = postgresql.insert if self._tx.dialect == "postgresql" else sqlite.insert
+        statement = insert(lead_events).values(row).on_conflict_do_nothing()
+        return (await self._tx.execute(statement)).rowcount == 1
+
+    async def find(self, page: PageRequest, where: LeadFilter) -> Page[Lead]:
+        query = leads.select().where(*_conditions(where))
+        order = [_ORDER[where.order].desc(), leads.c.id.desc()]
+        return await self._tx.page(query, page, order, _lead)
+
+    @staticmethod
+    def _of_contact(contact_id: str, business_line: str) -> sa.Select[Any]:
+        return leads.select().where(
+            leads.c.contact_id == contact_id, leads.c.business_line == business_line
+        )
+
+
+def _conditions(where: LeadFilter) -> list[sa.ColumnElement[bool]]:
+    conditions: list[sa.ColumnElement[bool]] = []
+    if where.stage is not None:
+        conditions.append(leads.c.stage == where.stage.value)
+    if where.min_score is not None:
+        conditions.append(leads.c.score >= where.min_score)
+    if where.owner_id is not None:
+        conditions.append(leads.c.owner_id == where.owner_id)
+    if where.channel is not None:
+        conditions.append(leads.c.channel == where.channel)
+    if where.since is not None:
+        conditions.append(leads.c.last_contact_at >= where.since)
+    if where.until is not None:
+        conditions.append(leads.c.last_contact_at < where.until)
+    return conditions
+
+
+class SqlAlchemyLeadHistory:
+    def __init__(self, tx: Transaction) -> None:
+        self._tx = tx
+
+    async def add(self, changes: Sequence[LeadChange]) -> None:
+        # One statement per change: the positions follow the order they were made in.
+        for change in changes:
+            await self._tx.execute(lead_history.insert().values(as_row(change)))
+
+    async def of(self, lead_id: str, page: PageRequest) -> Page[LeadChange]:
+        query = sa.select(*(c for c in lead_history.c if c.name != "position")).where(
+            lead_history.c.lead_id == lead_id
+        )
+        return await self._tx.page(
+            query, page, [lead_history.c.position], partial(from_row, LeadChange)
+        )

@@ -1,0 +1,1 @@
+"""Outbound webhooks: events posted to the business's own systems, signed."""

@@ -1,0 +1,1 @@
+"""Notifications: telling systems outside Talia what happened, from the outbox's events."""

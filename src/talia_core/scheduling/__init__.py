@@ -1,0 +1,1 @@
+"""Scheduling: business hours, free slots and appointments that never double-book a slot."""
