@@ -50,8 +50,10 @@ class SqlAlchemyChunkRepository:
             return []
         if self._tx.dialect == "sqlite":
             statement = await fts5.statement(self._tx, terms, collections, limit)
+        elif self._tx.dialect == "postgresql":
+            statement = await lexical.postgresql_statement(self._tx, terms, collections, limit)
         else:
-            statement = lexical.statement(self._tx.dialect, terms, collections, limit)
+            statement = lexical.mysql_statement(terms, collections, limit)
         return [_passage(row._mapping) for row in await self._tx.execute(statement)]
 
     async def count(self) -> int:

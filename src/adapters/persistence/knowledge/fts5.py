@@ -39,6 +39,7 @@ import sqlalchemy as sa
 
 from adapters.persistence.connection import Transaction
 from adapters.persistence.knowledge.lexical import PASSAGE_COLUMNS
+from adapters.persistence.knowledge.rarity import rarer
 from adapters.persistence.knowledge.tables import FTS_TABLE, knowledge_chunks, knowledge_documents
 
 CANDIDATE_BUDGET = 3000
@@ -103,22 +104,11 @@ def _outside(collections: Sequence[str]) -> sa.Select[Any]:
 
 
 async def _split(tx: Transaction, words: list[str]) -> tuple[list[str], list[str]]:
-    """The rarer words, which find the candidates, and the others, which only score them;
-    all the words find them when they are in few enough chunks together."""
+    """The rarer words, which find the candidates, and the others, which only score them."""
     if len(words) == 1:
         return words, []
     counts = sa.select(*(_count(f"terms : {_quoted(word)}") for word in words))
-    each = tuple((await tx.execute(counts)).one())
-    if sum(each) <= CANDIDATE_BUDGET:
-        return words, []
-    rare: list[str] = []
-    total = 0
-    # Counts stop past the budget: among words past it, the longest is taken for the rarest.
-    by_rarity = sorted(zip(each, words, strict=True), key=lambda pair: (pair[0], -len(pair[1])))
-    for count, word in by_rarity:
-        if not rare or total + count <= CANDIDATE_BUDGET:
-            rare.append(word)
-            total += count
+    rare = rarer(words, tuple((await tx.execute(counts)).one()), CANDIDATE_BUDGET)
     return rare, [word for word in words if word not in rare]
 
 

@@ -1,5 +1,6 @@
-"""On SQLite, when a question's words are in more chunks than a search scores
-(``CANDIDATE_BUDGET``), its rarer words find the candidates and all its words rank them."""
+"""On SQLite and PostgreSQL, when a question's words are in more chunks than a search
+ranks (each engine's ``CANDIDATE_BUDGET``), its rarer words find the candidates and all its
+words rank them."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from adapters.persistence.knowledge.fts5 import CANDIDATE_BUDGET
+from adapters.persistence.knowledge import fts5, lexical
 from adapters.persistence.unit_of_work import SqlAlchemyUnitOfWork
 from talia_core.knowledge.model import Chunk, Document, DocumentKind
 from talia_core.shared.ids import new_id
@@ -21,11 +22,14 @@ RARE_AND_COMMON = "Arequipa: precio de envío"
 RARE_ONLY = "Arequipa: horario de atención"
 
 
-@pytest.fixture
-async def sqlite(engines: Engines) -> AsyncIterator[AsyncEngine]:
-    engine = await engines.get("sqlite")
-    yield engine
-    await empty_tables(engine)
+BUDGETS = {"sqlite": fts5.CANDIDATE_BUDGET, "postgresql": lexical.CANDIDATE_BUDGET}
+
+
+@pytest.fixture(params=sorted(BUDGETS))
+async def engine(engines: Engines, request: pytest.FixtureRequest) -> AsyncIterator[AsyncEngine]:
+    found = await engines.of(request, request.param)
+    yield found
+    await empty_tables(found)
 
 
 async def _store(engine: AsyncEngine, collection: str, texts: Sequence[str]) -> None:
@@ -52,17 +56,18 @@ async def _lexical(engine: AsyncEngine, collections: Sequence[str]) -> list[str]
 
 
 async def test_past_the_budget_the_rarer_words_find_and_every_word_ranks(
-    sqlite: AsyncEngine,
+    engine: AsyncEngine,
 ) -> None:
+    budget = BUDGETS[engine.dialect.name]
     # The common words are in more chunks than the budget, yet in under half of them.
-    flood = [f"Precio del envío número {n}" for n in range(CANDIDATE_BUDGET + 100)]
-    others = [f"Horario de la tienda número {n}" for n in range(CANDIDATE_BUDGET + 200)]
-    await _store(sqlite, "ventas", [*flood, *others, RARE_ONLY])
-    await _store(sqlite, "faq", [RARE_AND_COMMON])
+    flood = [f"Precio del envío número {n}" for n in range(budget + 100)]
+    others = [f"Horario de la tienda número {n}" for n in range(budget + 200)]
+    await _store(engine, "ventas", [*flood, *others, RARE_ONLY])
+    await _store(engine, "faq", [RARE_AND_COMMON])
 
-    everywhere = await _lexical(sqlite, ["faq", "ventas"])
-    in_sales = await _lexical(sqlite, ["ventas"])
-    in_the_faq = await _lexical(sqlite, ["faq"])
+    everywhere = await _lexical(engine, ["faq", "ventas"])
+    in_sales = await _lexical(engine, ["ventas"])
+    in_the_faq = await _lexical(engine, ["faq"])
 
     assert everywhere == [RARE_AND_COMMON, RARE_ONLY]
     assert in_sales == [RARE_ONLY]
