@@ -28,6 +28,7 @@ from talia_core.conversations.pipeline import ConversationPipeline
 from talia_core.feedback.services import FeedbackService
 from talia_core.identity.auth_service import AuthService
 from talia_core.identity.user_admin_service import UserAdminService
+from talia_core.invitations.services import InvitationService
 from talia_core.knowledge.ingestion import Ingestion
 from talia_core.knowledge.library import KnowledgeLibrary
 from talia_core.knowledge.search import KnowledgeSearch
@@ -66,6 +67,7 @@ class Talia:
     scheduling: SchedulingService
     knowledge_search: KnowledgeSearch
     leads: LeadBook
+    invitations: InvitationService
 
     @classmethod
     def names(cls) -> list[str]:

@@ -1,60 +1,43 @@
 """The composition root: the only place that picks adapters and wires use cases.
 
 Containers are split by role: ``Core`` (clock, database engine), ``Gateways`` (every
-adapter, each outbound one behind its resilience runner) and ``UseCases``. Engines and
-clients are Resources: opened by ``init_resources()`` in the app's lifespan (or the
-bootstrap), closed by ``shutdown_resources()``; nothing is built at import time. What takes
-more than a line to build is a builder of ``entrypoints.wiring``.
+adapter, each outbound one behind its resilience runner: ``entrypoints.gateways``) and
+``UseCases``. Engines and clients are Resources: opened by ``init_resources()`` in the app's
+lifespan (or the bootstrap), closed by ``shutdown_resources()``; nothing is built at import
+time. What takes more than a line to build is a builder of ``entrypoints.wiring``.
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
 
 from dependency_injector import containers, providers
 
 from adapters.assistant.agents import AgentsAssistant
-from adapters.assistant.definition import load_definition
-from adapters.assistant.offline import OfflineAssistant
-from adapters.channels.webchat import InProcessLiveFeed, RedisLiveFeed
-from adapters.documents.extractor import LocalTextExtractor
-from adapters.files.local import LocalFileStore
 from adapters.jobs.saq import SaqJobQueue
 from adapters.jobs.worker import DatabaseJobQueue
-from adapters.language.bpe import BpeTokenCounter
-from adapters.payments.izipay import IzipayPaymentGateway
-from adapters.payments.sandbox import SandboxPaymentGateway
-from adapters.persistence.inbox import SqlAlchemyInbox
 from adapters.persistence.leads.criteria import DefinitionLeadCriteria
-from adapters.persistence.unit_of_work import SqlAlchemyUnitOfWork
-from adapters.resilience import BreakerBoard, resilient
-from adapters.security.passwords import Argon2PasswordHasher
-from adapters.security.tokens import JwtAccessTokens
-from adapters.security.webchat_tokens import WebChatTokens
-from adapters.throttle.memory import InMemoryAttemptStore
-from adapters.throttle.redis import RedisAttemptStore
+from entrypoints.gateways import Gateways
 from entrypoints.settings import Settings
 from entrypoints.wiring import (
-    channels,
     choices,
     clients,
     jobs,
-    knowledge,
-    language,
-    notifications,
     policies,
-    probes,
 )
+from entrypoints.wiring import reminders as reminding
 from entrypoints.wiring.capabilities import assistant_capabilities
 from entrypoints.wiring.doorbell import Doorbell
-from entrypoints.wiring.leads import business_time_zone, with_leads
+from entrypoints.wiring.invitations import with_invitations
+from entrypoints.wiring.leads import (
+    business_time_zone,
+    desk_announcements,
+    lead_bookings,
+    with_leads,
+)
 from entrypoints.wiring.scheduling import (
-    ics_feed,
-    local_calendar,
     reminder_lead,
     schedule_rules,
-    selected_calendar,
 )
 from entrypoints.wiring.tools import tool_catalogue
 from talia_core.assistants.admin import AssistantAdmin
@@ -74,6 +57,7 @@ from talia_core.feedback.services import FeedbackService
 from talia_core.identity.auth_service import AuthService
 from talia_core.identity.login_throttle import LoginThrottle
 from talia_core.identity.user_admin_service import UserAdminService
+from talia_core.invitations.services import InvitationService
 from talia_core.knowledge.chunking import ChunkingRules
 from talia_core.knowledge.ingestion import Ingestion
 from talia_core.knowledge.library import KnowledgeLibrary, UploadLimits
@@ -84,8 +68,6 @@ from talia_core.shared.clock import SystemClock
 from talia_core.shared.jobs import JobRunner
 from talia_core.shared.outbox_relay import OutboxRelay
 
-SANDBOX_PAY_PATH = "/sandbox/payments/"
-
 
 class Core(containers.DeclarativeContainer):
     settings = providers.Dependency(instance_of=Settings)
@@ -94,111 +76,6 @@ class Core(containers.DeclarativeContainer):
     # Resources close them when the app's lifespan (or the bootstrap) ends.
     engine = providers.Singleton(clients.engine, settings)
     engine_lifetime = providers.Resource(clients.engine_lifetime, engine)
-
-
-class Gateways(containers.DeclarativeContainer):
-    settings = providers.Dependency(instance_of=Settings)
-    core = providers.DependenciesContainer()
-
-    breakers = providers.Singleton(BreakerBoard)
-    unit_of_work = providers.Factory(SqlAlchemyUnitOfWork, engine=core.engine)
-    password_hasher = providers.Singleton(
-        Argon2PasswordHasher,
-        time_cost=settings.provided.auth.argon2_time_cost,
-        memory_cost=settings.provided.auth.argon2_memory_kib,
-    )
-    access_tokens = providers.Singleton(
-        JwtAccessTokens,
-        secret=settings.provided.auth.jwt_secret.get_secret_value.call(),
-        issuer=settings.provided.auth.jwt_issuer,
-        algorithm=settings.provided.auth.jwt_algorithm,
-    )
-    redis = providers.Singleton(clients.redis_client, settings)
-    redis_lifetime = providers.Resource(clients.redis_lifetime, redis)
-    attempt_store = providers.Selector(
-        settings.provided.auth.throttle_backend.value,
-        memory=providers.Singleton(InMemoryAttemptStore, clock=core.clock),
-        redis=providers.Singleton(
-            resilient,
-            providers.Singleton(RedisAttemptStore, redis),
-            providers.Singleton(policies.runner, "redis", breakers, settings),
-            non_idempotent={"hit", "take_back"},
-        ),
-    )
-    probes = providers.Singleton(probes.readiness_probes, settings, core.engine, redis)
-    outbound = providers.Singleton(clients.http_client, settings)
-    outbound_lifetime = providers.Resource(clients.http_client_lifetime, outbound)
-    inbox = providers.Singleton(SqlAlchemyInbox, core.engine)
-    inbox_lifetime = providers.Resource(clients.inbox_lifetime, inbox)
-    files = providers.Selector(
-        providers.Callable(choices.storage_provider, settings),
-        local=providers.Singleton(
-            LocalFileStore, providers.Factory(Path, settings.provided.storage.local_dir)
-        ),
-    )
-    rules_assistant = providers.Singleton(
-        OfflineAssistant,
-        providers.Callable(
-            load_definition, providers.Callable(choices.assistant_definition, settings)
-        ),
-    )
-    live_feed = providers.Selector(
-        providers.Callable(choices.live_backend, settings),
-        memory=providers.Singleton(InProcessLiveFeed),
-        redis=providers.Singleton(RedisLiveFeed, redis),
-    )
-    channel_senders = providers.Singleton(channels.channel_senders, settings, outbound, breakers)
-    media_downloaders = providers.Singleton(
-        channels.media_downloaders, settings, outbound, breakers
-    )
-    language_models = providers.Singleton(language.language_models, settings, outbound, breakers)
-    openai_tokens = providers.Singleton(BpeTokenCounter)
-    openai_tokens_loaded = providers.Resource(
-        language.openai_tokens_loaded, openai_tokens, settings
-    )
-    token_counters = providers.Singleton(language.token_counters, openai_tokens)
-    text_extractor = providers.Singleton(
-        LocalTextExtractor, max_pages=settings.provided.knowledge.max_pages
-    )
-    embedder = providers.Singleton(knowledge.embedder, settings, outbound, breakers)
-    database_calendar = providers.Singleton(local_calendar, core.engine, core.clock)
-    calendar = providers.Singleton(
-        selected_calendar, settings, database_calendar, outbound, breakers
-    )
-    calendar_feed = providers.Singleton(ics_feed, settings, database_calendar, core.clock)
-    event_notifier = providers.Singleton(
-        notifications.event_notifier, settings, outbound, breakers, core.clock
-    )
-    webchat_tokens = providers.Singleton(
-        WebChatTokens,
-        secret=providers.Callable(
-            str.encode, settings.provided.auth.jwt_secret.get_secret_value.call()
-        ),
-        lifetime=providers.Factory(timedelta, days=settings.provided.channels.webchat_session_days),
-    )
-    payment_gateway = providers.Selector(
-        providers.Callable(choices.payment_provider, settings),
-        sandbox=providers.Singleton(
-            SandboxPaymentGateway,
-            secret=settings.provided.payments.sandbox_secret.get_secret_value.call(),
-            pay_url=SANDBOX_PAY_PATH,
-        ),
-        izipay=providers.Singleton(
-            resilient,
-            providers.Singleton(
-                IzipayPaymentGateway,
-                outbound,
-                base_url=settings.provided.payments.izipay_api_url,
-                shop_id=settings.provided.payments.izipay_shop_id,
-                password=settings.provided.payments.izipay_password.get_secret_value.call(),
-                public_key=settings.provided.payments.izipay_public_key,
-                ipn_url=providers.Callable(choices.izipay_ipn_url, settings),
-            ),
-            providers.Singleton(policies.runner, "izipay", breakers, settings),
-            # A refund that timed out may have gone through: it is never repeated.
-            non_idempotent={"refund"},
-        ),
-    )
 
 
 class UseCases(containers.DeclarativeContainer):
@@ -319,6 +196,9 @@ class UseCases(containers.DeclarativeContainer):
         clock=core.clock,
         reminder_lead=providers.Callable(reminder_lead, settings),
     )
+    reminders = providers.Singleton(
+        reminding.reminders, settings, gateways.unit_of_work.provider, core.clock, doorbell
+    )
     desk = providers.Singleton(
         AgentDesk,
         uow=gateways.unit_of_work.provider,
@@ -373,6 +253,7 @@ class UseCases(containers.DeclarativeContainer):
         live=gateways.live_feed,
         debounce=providers.Factory(timedelta, seconds=settings.provided.channels.debounce_seconds),
         wake=doorbell.provided.ring,
+        answers=providers.Singleton(reminding.reminder_answers, settings, scheduling),
     )
     assistants = providers.Singleton(
         AssistantAdmin,
@@ -381,14 +262,31 @@ class UseCases(containers.DeclarativeContainer):
         capabilities=providers.Singleton(assistant_capabilities, tools),
         evaluation=evaluation,
     )
+    invitations = providers.Singleton(InvitationService, gateways.unit_of_work.provider, core.clock)
     outbox_relay = providers.Singleton(
         OutboxRelay,
         uow=gateways.unit_of_work.provider,
         clock=core.clock,
         consumers=providers.Callable(
-            with_leads,
-            providers.Callable(notifications.event_consumers, settings, gateways.event_notifier),
-            leads,
+            with_invitations,
+            invitations,
+            providers.Callable(
+                with_leads,
+                providers.Callable(
+                    reminding.event_consumers, settings, gateways.event_notifier, reminders
+                ),
+                leads,
+                providers.Singleton(lead_bookings, gateways.unit_of_work.provider, core.clock),
+                providers.Singleton(
+                    desk_announcements,
+                    settings,
+                    gateways.unit_of_work.provider,
+                    core.clock,
+                    gateways.outbound,
+                    gateways.breakers,
+                    desk,
+                ),
+            ),
         ),
         wake=doorbell.provided.ring,
     )

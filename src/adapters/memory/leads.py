@@ -54,6 +54,9 @@ class InMemoryLeadRepository(InMemoryTable[Lead]):
         applied[event_id] = at
         return True
 
+    async def delivered(self, event_id: str) -> bool:
+        return event_id in self._state().table("lead_events")
+
     async def find(self, page: PageRequest, where: LeadFilter) -> Page[Lead]:
         key = _ORDER[where.order]
         found = self.matching(lambda lead: _keeps(where, lead))

@@ -13,6 +13,7 @@ from adapters.memory.conversations import InMemoryConversationsRepositories
 from adapters.memory.database import InMemoryDatabase, State
 from adapters.memory.feedback import InMemoryFeedbackRepositories
 from adapters.memory.identity import InMemoryIdentityRepositories
+from adapters.memory.invitations import InMemoryInvitationsRepositories
 from adapters.memory.jobs import InMemoryJobRepositories
 from adapters.memory.kernel import InMemoryKernelRepositories
 from adapters.memory.knowledge import InMemoryKnowledgeRepositories
@@ -34,6 +35,7 @@ class InMemoryUnitOfWork(
     InMemoryKnowledgeRepositories,
     InMemorySchedulingRepositories,
     InMemoryLeadsRepositories,
+    InMemoryInvitationsRepositories,
 ):
     """Each base is one context's bundle of repositories: a new context adds its bundle here."""
 

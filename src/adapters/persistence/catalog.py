@@ -13,13 +13,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import attrs
 import sqlalchemy as sa
 
 from adapters.persistence.bundle import RepositoryBundle
 from adapters.persistence.connection import Transaction
 from adapters.persistence.mapping import money, money_columns, money_values
 from adapters.persistence.metadata import UtcDateTime, id_column, metadata
-from talia_core.catalog.model import Plan, Template
+from talia_core.catalog.model import Plan, PlanAllowances, Template
 from talia_core.shared.errors import NotFound
 
 plans = sa.Table(
@@ -29,6 +30,8 @@ plans = sa.Table(
     sa.Column("name", sa.String(120), nullable=False),
     *money_columns("price"),
     sa.Column("features", sa.JSON, nullable=False),
+    # NULL: a plan made before allowances existed, which has the defaults.
+    sa.Column("allowances", sa.JSON(none_as_null=True)),
     sa.Column("active", sa.Boolean, nullable=False),
     sa.Column("created_at", UtcDateTime, nullable=False),
     sa.Column("updated_at", UtcDateTime, nullable=False),
@@ -42,6 +45,8 @@ templates = sa.Table(
     sa.Column("category", sa.String(60), nullable=False, index=True),
     *money_columns("price"),
     sa.Column("preview_url", sa.String(500)),
+    # NULL: the invitations' default field schema.
+    sa.Column("fields", sa.JSON(none_as_null=True)),
     sa.Column("active", sa.Boolean, nullable=False),
     sa.Column("created_at", UtcDateTime, nullable=False),
     sa.Column("updated_at", UtcDateTime, nullable=False),
@@ -53,6 +58,7 @@ def _plan_values(plan: Plan) -> dict[str, Any]:
         "name": plan.name,
         **money_values("price", plan.price),
         "features": list(plan.features),
+        "allowances": attrs.asdict(plan.allowances),
         "active": plan.active,
         "updated_at": plan.updated_at,
     }
@@ -64,6 +70,7 @@ def _plan(row: sa.RowMapping) -> Plan:
         name=row["name"],
         price=money(row, "price"),
         features=list(row["features"]),
+        allowances=PlanAllowances(**(row["allowances"] or {})),
         active=row["active"],
         created_at=row["created_at"],
         updated_at=row["updated_at"],
@@ -76,6 +83,7 @@ def _template_values(template: Template) -> dict[str, Any]:
         "category": template.category,
         **money_values("price", template.price),
         "preview_url": template.preview_url,
+        "fields": template.fields,
         "active": template.active,
         "updated_at": template.updated_at,
     }
@@ -88,6 +96,7 @@ def _template(row: sa.RowMapping) -> Template:
         category=row["category"],
         price=money(row, "price"),
         preview_url=row["preview_url"],
+        fields=row["fields"],
         active=row["active"],
         created_at=row["created_at"],
         updated_at=row["updated_at"],

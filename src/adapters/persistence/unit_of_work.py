@@ -16,6 +16,7 @@ from adapters.persistence.conversations import ConversationsRepositories
 from adapters.persistence.engine import READ_ONLY, write_lock
 from adapters.persistence.feedback import FeedbackRepositories
 from adapters.persistence.identity import IdentityRepositories
+from adapters.persistence.invitations import InvitationsRepositories
 from adapters.persistence.jobs import JobRepositories
 from adapters.persistence.kernel import KernelRepositories
 from adapters.persistence.knowledge import KnowledgeRepositories
@@ -38,6 +39,7 @@ class SqlAlchemyUnitOfWork(
     KnowledgeRepositories,
     SchedulingRepositories,
     LeadsRepositories,
+    InvitationsRepositories,
 ):
     """Satisfies every context's unit-of-work port; repositories never commit.
 

@@ -14,13 +14,14 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from adapters.tools.check_availability import CheckAvailability, spoken
+from adapters.tools.check_availability import CheckAvailability
 from talia_core.assistants.language import ToolSpec
 from talia_core.assistants.tools import ToolContext, ToolOutcome
 from talia_core.conversations.contact_book import ContactBook
 from talia_core.conversations.desk import AgentDesk
 from talia_core.scheduling.errors import SlotTaken
 from talia_core.scheduling.services import SchedulingService
+from talia_core.scheduling.spoken import spoken
 from talia_core.shared.pagination import PageRequest
 
 OFFERS_READ = 20

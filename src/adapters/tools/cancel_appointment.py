@@ -7,14 +7,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from adapters.tools.check_availability import spoken
+from adapters.tools.own_appointments import meant
 from talia_core.assistants.language import ToolSpec
 from talia_core.assistants.tools import ToolContext, ToolOutcome
 from talia_core.scheduling.model import AppointmentStatus
 from talia_core.scheduling.services import SchedulingService
-from talia_core.shared.pagination import PageRequest
-
-LISTED = 10
+from talia_core.scheduling.spoken import spoken
 
 
 class CancelAppointment:
@@ -35,33 +33,9 @@ class CancelAppointment:
 
     async def run(self, arguments: Mapping[str, Any], context: ToolContext) -> ToolOutcome:
         zone = self._scheduling.rules.zone
-        appointment_id = arguments.get("appointment_id")
-        if appointment_id is None:
-            upcoming = [
-                a
-                for a in (
-                    await self._scheduling.list_appointments(
-                        PageRequest(limit=LISTED),
-                        starts_from=self._scheduling.now(),
-                        contact_id=context.contact_id,
-                    )
-                ).items
-                if a.active
-            ]
-            if not upcoming:
-                return ToolOutcome.of({"cancelled": False, "reason": "no upcoming appointment"})
-            if len(upcoming) > 1:
-                return ToolOutcome.of(
-                    {
-                        "cancelled": False,
-                        "reason": "several upcoming appointments: ask which",
-                        "appointments": [
-                            {"appointment_id": a.id, "when": spoken(a.starts_at.astimezone(zone))}
-                            for a in upcoming
-                        ],
-                    }
-                )
-            appointment_id = upcoming[0].id
+        appointment_id = await meant(self._scheduling, arguments, context.contact_id, "cancelled")
+        if isinstance(appointment_id, ToolOutcome):
+            return appointment_id
         appointment = await self._scheduling.cancel(
             appointment_id, by=f"assistant:{context.assistant}", contact_id=context.contact_id
         )

@@ -17,12 +17,8 @@ from talia_core.assistants.language import ToolSpec
 from talia_core.assistants.tools import ToolContext, ToolOutcome
 from talia_core.scheduling.model import TimeRange
 from talia_core.scheduling.services import SchedulingService
+from talia_core.scheduling.spoken import spoken
 
-WEEKDAYS = ("lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo")
-MONTHS = (
-    "enero", "febrero", "marzo", "abril", "mayo", "junio",
-    "julio", "agosto", "septiembre", "octubre", "noviembre", "diciembre",
-)  # fmt: skip
 PARTS_OF_DAY = {"morning": (time(0), time(12)), "afternoon": (time(12), time(23, 59))}
 MOST_DAYS = 14
 
@@ -32,13 +28,6 @@ def zone_named(name: str | None, default: str) -> ZoneInfo | None:
         return ZoneInfo(name or default)
     except (ZoneInfoNotFoundError, ValueError):
         return None
-
-
-def spoken(moment: datetime) -> str:
-    """``martes 3 de marzo, 10:00`` in the moment's own zone."""
-    return (
-        f"{WEEKDAYS[moment.weekday()]} {moment.day} de {MONTHS[moment.month - 1]}, {moment:%H:%M}"
-    )
 
 
 def slot_json(slot: TimeRange, zone: ZoneInfo) -> dict[str, Any]:

@@ -14,13 +14,13 @@ from litestar.openapi.spec import Components, SecurityScheme
 
 from entrypoints.bootstrap import Talia
 from entrypoints.container import (
-    SANDBOX_PAY_PATH,
     Container,
     close_resources,
     open_resources,
     start_jobs,
     stop_jobs,
 )
+from entrypoints.gateways import SANDBOX_PAY_PATH
 from entrypoints.http import (
     assistants,
     catalog,
@@ -29,6 +29,7 @@ from entrypoints.http import (
     conversations,
     feedback,
     identity,
+    invitations,
     knowledge,
     leads,
     payments,
@@ -138,6 +139,7 @@ def create_app(container: Container) -> Litestar:
             *usage.CONTROLLERS,
             *knowledge.CONTROLLERS,
             *leads.CONTROLLERS,
+            *invitations.CONTROLLERS,
             *scheduling.CONTROLLERS,
             *sandbox,
         ],

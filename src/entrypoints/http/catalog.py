@@ -23,6 +23,7 @@ from entrypoints.http.errors import problems
 from entrypoints.http.schemas import (
     PRINTABLE,
     Id,
+    JsonInt,
     Limit,
     MoneyIn,
     MoneyOut,
@@ -31,11 +32,41 @@ from entrypoints.http.schemas import (
     Schema,
     money_in,
 )
+from talia_core.catalog.model import PlanAllowances
 from talia_core.catalog.services import CatalogService
+from talia_core.invitations.fields import FieldSchema
 
 JSON = "application/json"
+FIELDS = (
+    "The JSON schema of an invitation's data (object properties of type string, number, "
+    "integer, boolean, array or date-formatted string; required, maxLength, enum, items, "
+    "maxItems). None: the default wedding fields."
+)
 CACHE_CONTROL = "public, no-cache"  # keep it, but ask before using it: ETags make that cheap
 MAX_CACHED = 256
+
+
+class AllowancesIn(Schema):
+    """What an invitation bought with the plan may hold; omitted ones keep the defaults."""
+
+    guests: JsonInt = 100
+    media_count: JsonInt = 10
+    media_bytes: JsonInt = 5_000_000
+    events: JsonInt = 5
+    custom_slug: bool = False
+    published_days: JsonInt = 365
+
+    def value(self) -> PlanAllowances:
+        return PlanAllowances(**self.model_dump())
+
+
+class AllowancesOut(Out):
+    guests: int
+    media_count: int
+    media_bytes: int
+    events: int
+    custom_slug: bool
+    published_days: int
 
 
 class PlanIn(Schema):
@@ -43,6 +74,7 @@ class PlanIn(Schema):
     price: MoneyIn
     features: list[str] = Field(default_factory=list, max_length=30)
     active: bool = True
+    allowances: AllowancesIn | None = None
 
 
 class PlanPatch(Schema):
@@ -50,6 +82,7 @@ class PlanPatch(Schema):
     price: MoneyIn | None = None
     features: list[str] | None = Field(None, max_length=30)
     active: bool | None = None
+    allowances: AllowancesIn | None = None
 
 
 class PlanOut(Out):
@@ -57,6 +90,7 @@ class PlanOut(Out):
     name: str
     price: MoneyOut
     features: list[str]
+    allowances: AllowancesOut
     active: bool
     updated_at: datetime
 
@@ -67,6 +101,7 @@ class TemplateIn(Schema):
     price: MoneyIn
     preview_url: str | None = Field(None, max_length=500)
     active: bool = True
+    fields: dict[str, Any] | None = Field(None, description=FIELDS)
 
 
 class TemplatePatch(Schema):
@@ -75,6 +110,7 @@ class TemplatePatch(Schema):
     price: MoneyIn | None = None
     preview_url: str | None = Field(None, max_length=500)
     active: bool | None = None
+    fields: dict[str, Any] | None = Field(None, description=FIELDS)
 
 
 class TemplateOut(Out):
@@ -83,6 +119,7 @@ class TemplateOut(Out):
     category: str
     price: MoneyOut
     preview_url: str | None
+    fields: dict[str, Any] | None = Field(description=FIELDS)
     active: bool
     updated_at: datetime
 
@@ -290,7 +327,11 @@ class CatalogAdminController(Controller):
         public_catalog: NamedDependency[PublicCatalog],
     ) -> PlanOut:
         plan = await catalog.create_plan(
-            name=data.name, price=data.price.value(), features=data.features, active=data.active
+            name=data.name,
+            price=data.price.value(),
+            features=data.features,
+            active=data.active,
+            allowances=data.allowances.value() if data.allowances else None,
         )
         public_catalog.clear()
         return PlanOut.model_validate(plan)
@@ -310,6 +351,7 @@ class CatalogAdminController(Controller):
             price=money_in(data.price),
             features=data.features,
             active=data.active,
+            allowances=data.allowances.value() if data.allowances else None,
         )
         public_catalog.clear()
         return PlanOut.model_validate(plan)
@@ -344,6 +386,7 @@ class CatalogAdminController(Controller):
             price=data.price.value(),
             preview_url=data.preview_url,
             active=data.active,
+            fields=_field_schema(data.fields),
         )
         public_catalog.clear()
         return TemplateOut.model_validate(template)
@@ -363,6 +406,7 @@ class CatalogAdminController(Controller):
             price=money_in(data.price),
             preview_url=data.preview_url,
             active=data.active,
+            fields=_field_schema(data.fields),
         )
         public_catalog.clear()
         return TemplateOut.model_validate(template)
@@ -376,6 +420,13 @@ class CatalogAdminController(Controller):
     ) -> None:
         await catalog.delete_template(template_id)
         public_catalog.clear()
+
+
+def _field_schema(fields: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The schema as sent, once the invitations context can read it (422 on ``fields``)."""
+    if fields is not None:
+        FieldSchema.parse(fields)
+    return fields
 
 
 CONTROLLERS = [CatalogController, CatalogAdminController]

@@ -24,6 +24,7 @@ from talia_core.shared.errors import (
     TaliaError,
     Unauthorized,
 )
+from talia_core.shared.media import MediaTooLarge
 
 PROBLEM_JSON = "application/problem+json"
 logger = logging.getLogger("talia.http")
@@ -32,6 +33,7 @@ ERROR_TABLE: dict[type[TaliaError], int] = {
     Malformed: 400,
     NotFound: 404,
     Conflict: 409,
+    MediaTooLarge: 413,  # before RuleViolated, its base: the first class that matches wins
     RuleViolated: 422,
     Unauthorized: 401,
     Forbidden: 403,

@@ -86,7 +86,7 @@ class LeadChangeOut(Out):
     id: str
     at: datetime
     kind: ChangeKind
-    cause: Cause = Field(description="contact, tool_call, rule or agent.")
+    cause: Cause = Field(description="contact, tool_call, rule, agent or appointment.")
     by: str | None = Field(description="The user, the tool and assistant, or the rules.")
     field: str | None = Field(description="The fact changed, for a fact.")
     before: str | None

@@ -22,8 +22,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from entrypoints.settings.calendar import CalendarProvider, CalendarSettings
 from entrypoints.settings.knowledge import KnowledgeSettings
+from entrypoints.settings.leads import LeadSettings
 from entrypoints.settings.notifications import NotificationSettings
 from entrypoints.settings.outlook import OutlookSettings
+from entrypoints.settings.storage import StorageSettings
 from entrypoints.wiring.capabilities import MODELS
 from talia_core.assistants.definition import Provider
 
@@ -238,17 +240,6 @@ class JobSettings(BaseModel):
     saq_queue: str = Field("talia", pattern="^[A-Za-z0-9_.-]{1,64}$")
 
 
-class StorageProvider(StrEnum):
-    LOCAL = "local"
-
-
-class StorageSettings(BaseModel):
-    provider: StorageProvider = Field(
-        StorageProvider.LOCAL, description="Where files are kept; local: a directory on disk."
-    )
-    local_dir: str = Field("./media", description="Where received media files are kept.")
-
-
 class AssistantProvider(StrEnum):
     OFFLINE = "offline"
     DEFINITIONS = "definitions"
@@ -389,6 +380,7 @@ class Settings(BaseSettings):
     outlook: OutlookSettings = Field(default_factory=OutlookSettings)
     calendar: CalendarSettings = Field(default_factory=CalendarSettings)
     notifications: NotificationSettings = Field(default_factory=NotificationSettings)
+    leads: LeadSettings = Field(default_factory=LeadSettings)
 
     @model_validator(mode="after")
     def _demo_provider_credentials(self) -> Settings:
@@ -401,6 +393,19 @@ class Settings(BaseSettings):
                 "demo_provider_credentials",
                 "TALIA_ASSISTANT__DEMO_PROVIDER is {provider}, which needs {variable}",
                 {"provider": self.assistant.demo_provider.value, "variable": needed[0]},
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _chatwoot_for_leads(self) -> Settings:
+        chatwoot = self.channels
+        configured = chatwoot.chatwoot_url and chatwoot.chatwoot_account_id
+        if self.leads.chatwoot_label and not (
+            configured and chatwoot.chatwoot_api_token.get_secret_value()
+        ):
+            raise ValueError(
+                "TALIA_LEADS__CHATWOOT_LABEL needs TALIA_CHANNELS__CHATWOOT_URL, "
+                "TALIA_CHANNELS__CHATWOOT_ACCOUNT_ID and TALIA_CHANNELS__CHATWOOT_API_TOKEN"
             )
         return self
 

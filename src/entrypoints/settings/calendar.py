@@ -43,6 +43,22 @@ class CalendarSettings(BaseModel):
         description="When a customer's appointment is announced as due "
         "(appointment.reminder_due); 0: never.",
     )
+    reminder_template: str = Field(
+        "recordatorio_cita",
+        max_length=512,
+        description="The approved WhatsApp Cloud API template reminders go out as (body "
+        "parameters: the customer's name, the date and time); empty: plain text.",
+    )
+    reminder_template_language: str = Field(
+        "es", pattern=r"^[a-z]{2,3}(_[A-Z]{2})?$", description="The template's language code."
+    )
+    reminder_twilio_content_sid: str = Field(
+        "",
+        pattern=r"^(HX[0-9a-fA-F]{32})?$",
+        description="The Twilio Content API template reminders go out as (variables 1: the "
+        "name, 2: the date and time); empty: plain text, which WhatsApp delivers only within "
+        "24 hours of the customer's last message.",
+    )
     feed_secret: SecretStr = Field(
         SecretStr(""),
         description="Signs the token in the calendar's iCalendar feed URL; empty: the JWT one.",

@@ -1,14 +1,27 @@
-"""The leads context's wiring: its time zone, and its consumer among the outbox relay's."""
+"""The leads context's wiring: its time zone, and its consumers among the outbox relay's."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from zoneinfo import ZoneInfo
 
+import httpx
+
+from adapters.channels.chatwoot.desk import ChatwootAgentsDesk, ChatwootConversationApi
+from adapters.persistence.leads.bookings import AppointmentBookings
+from adapters.persistence.leads.criteria import DefinitionLeadCriteria
+from adapters.persistence.unit_of_work import SqlAlchemyUnitOfWork
+from adapters.resilience import BreakerBoard, resilient
 from entrypoints.settings import Settings
-from talia_core.leads.consumers import contact_consumer
+from entrypoints.wiring.policies import runner
+from talia_core.conversations.desk import AgentDesk
+from talia_core.leads.bookings import LeadBookings
+from talia_core.leads.consumers import booking_consumer, contact_consumer, desk_consumer
+from talia_core.leads.desk import DeskAnnouncements
 from talia_core.leads.services import LeadBook
+from talia_core.shared.clock import Clock
 from talia_core.shared.outbox_relay import Consumer
+from talia_core.shared.ports import UnitOfWorkFactory
 
 
 def business_time_zone(settings: Settings) -> ZoneInfo:
@@ -16,6 +29,48 @@ def business_time_zone(settings: Settings) -> ZoneInfo:
     return ZoneInfo(settings.calendar.time_zone)
 
 
-def with_leads(consumers: Sequence[Consumer], leads: LeadBook) -> list[Consumer]:
-    """The relay's other consumers and the one that opens a lead when a contact writes."""
-    return [*consumers, contact_consumer(leads)]
+def lead_bookings(uow: UnitOfWorkFactory[SqlAlchemyUnitOfWork], clock: Clock) -> LeadBookings:
+    """The leads following the appointments, read through the scheduling's storage."""
+    return LeadBookings(uow, clock, DefinitionLeadCriteria(uow), AppointmentBookings(uow, clock))
+
+
+def desk_announcements(
+    settings: Settings,
+    uow: UnitOfWorkFactory[SqlAlchemyUnitOfWork],
+    clock: Clock,
+    client: httpx.AsyncClient,
+    board: BreakerBoard,
+    conversations: AgentDesk,
+) -> DeskAnnouncements | None:
+    """Qualified leads labelled and noted on Chatwoot, behind a runner of their own (a note is
+    never repeated by it: the job retries instead); None without a label to give."""
+    label = settings.leads.chatwoot_label
+    if not label:
+        return None
+    channels = settings.channels
+    api = ChatwootConversationApi(
+        client,
+        base_url=channels.chatwoot_url,
+        account_id=channels.chatwoot_account_id,
+        api_access_token=channels.chatwoot_api_token.get_secret_value(),
+    )
+    through = resilient(
+        api, runner("chatwoot-desk", board, settings), non_idempotent={"add_private_note"}
+    )
+    desk = ChatwootAgentsDesk(through, conversations)
+    return DeskAnnouncements(uow, clock, DefinitionLeadCriteria(uow), desk, label=label)
+
+
+def with_leads(
+    consumers: Sequence[Consumer],
+    leads: LeadBook,
+    bookings: LeadBookings,
+    announcements: DeskAnnouncements | None,
+) -> list[Consumer]:
+    """The relay's other consumers, the one that opens a lead when a contact writes, the
+    one that books it when an appointment is made, and, with Chatwoot as the agents' desk,
+    the one that points qualified leads out there."""
+    leads_consumers = [contact_consumer(leads), booking_consumer(bookings)]
+    if announcements is not None:
+        leads_consumers.append(desk_consumer(announcements))
+    return [*consumers, *leads_consumers]

@@ -25,9 +25,12 @@ class Probe(Protocol):
     async def check(self) -> None: ...
 
 
-def readiness_probes(settings: Settings, engine: AsyncEngine, redis: Redis) -> Sequence[Probe]:
-    """The database always; Redis when the throttle or the job queue (SAQ) lives there."""
-    probes: list[Probe] = [SqlAlchemyDatabaseProbe(engine)]
+def readiness_probes(
+    settings: Settings, engine: AsyncEngine, redis: Redis, files: Probe
+) -> Sequence[Probe]:
+    """The database and the file store always; Redis when the throttle or the job queue (SAQ)
+    lives there."""
+    probes: list[Probe] = [SqlAlchemyDatabaseProbe(engine), files]
     if (
         settings.auth.throttle_backend is ThrottleBackend.REDIS
         or settings.jobs.backend is JobBackend.SAQ

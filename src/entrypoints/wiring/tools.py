@@ -7,6 +7,7 @@ from adapters.tools.book_appointment import BookAppointment
 from adapters.tools.cancel_appointment import CancelAppointment
 from adapters.tools.catalog_prices import CatalogPrices
 from adapters.tools.check_availability import CheckAvailability
+from adapters.tools.confirm_appointment import ConfirmAppointment
 from adapters.tools.order_status import OwnOrderStatus
 from adapters.tools.search_knowledge import SearchKnowledge
 from adapters.tools.update_lead import UpdateLead
@@ -40,6 +41,7 @@ def tool_catalogue(
             CheckAvailability(scheduling),
             BookAppointment(scheduling, contacts, desk),
             CancelAppointment(scheduling),
+            ConfirmAppointment(scheduling),
         ]
     )
     return ToolCatalogue(

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
 import attrs
 
@@ -40,6 +42,50 @@ def _preview_url(url: str | None) -> str | None:
     return cleaned
 
 
+@attrs.frozen
+class PlanAllowances:
+    """What an invitation bought with the plan may hold; the defaults are a plan's that
+    states none (plans made before allowances existed)."""
+
+    guests: int = attrs.field(default=100, validator=attrs.validators.instance_of(int))
+    media_count: int = attrs.field(default=10, validator=attrs.validators.instance_of(int))
+    media_bytes: int = attrs.field(default=5_000_000, validator=attrs.validators.instance_of(int))
+    events: int = attrs.field(default=5, validator=attrs.validators.instance_of(int))
+    custom_slug: bool = False
+    published_days: int = attrs.field(default=365, validator=attrs.validators.instance_of(int))
+
+    def __attrs_post_init__(self) -> None:
+        for name, (low, high) in ALLOWANCE_RANGES.items():
+            if not low <= getattr(self, name) <= high:
+                raise RuleViolated(
+                    f"allowances.{name} is {low} to {high}", {f"allowances.{name}": "out of range"}
+                )
+
+
+ALLOWANCE_RANGES = {
+    "guests": (0, 10_000),
+    "media_count": (0, 500),
+    "media_bytes": (0, 200_000_000),
+    "events": (0, 50),
+    "published_days": (1, 3_650),
+}
+MAX_SCHEMA_FIELDS = 200
+
+
+def _fields(fields: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """A template's field schema is data the invitations context reads; here only its
+    outline is held to (an object with at most ``MAX_SCHEMA_FIELDS`` properties)."""
+    if fields is None:
+        return None
+    properties = fields.get("properties")
+    if not isinstance(properties, Mapping) or not 0 < len(properties) <= MAX_SCHEMA_FIELDS:
+        raise RuleViolated(
+            f"fields is a JSON schema of 1 to {MAX_SCHEMA_FIELDS} properties",
+            {"fields": "invalid"},
+        )
+    return dict(fields)
+
+
 @attrs.define
 class Plan:
     name: str
@@ -48,11 +94,19 @@ class Plan:
     active: bool
     created_at: datetime
     updated_at: datetime
+    allowances: PlanAllowances = attrs.field(factory=PlanAllowances)
     id: str = attrs.field(factory=new_id)
 
     @classmethod
     def create(
-        cls, *, name: str, price: Money, features: list[str], active: bool, at: datetime
+        cls,
+        *,
+        name: str,
+        price: Money,
+        features: list[str],
+        active: bool,
+        at: datetime,
+        allowances: PlanAllowances | None = None,
     ) -> Plan:
         return cls(
             name=required_text("name", name, 120),
@@ -61,6 +115,7 @@ class Plan:
             active=active,
             created_at=at,
             updated_at=at,
+            allowances=allowances or PlanAllowances(),
         )
 
     def revise(
@@ -71,8 +126,11 @@ class Plan:
         price: Money | None = None,
         features: list[str] | None = None,
         active: bool | None = None,
+        allowances: PlanAllowances | None = None,
     ) -> None:
         """Change the given fields; the others stay as they are."""
+        if allowances is not None:
+            self.allowances = allowances
         if name is not None:
             self.name = required_text("name", name, 120)
         if price is not None:
@@ -95,6 +153,8 @@ class Template:
     active: bool
     created_at: datetime
     updated_at: datetime
+    fields: dict[str, Any] | None = None
+    """The JSON schema of what an invitation of this design holds; ``None``: the default."""
     id: str = attrs.field(factory=new_id)
 
     @classmethod
@@ -107,6 +167,7 @@ class Template:
         preview_url: str | None,
         active: bool,
         at: datetime,
+        fields: Mapping[str, Any] | None = None,
     ) -> Template:
         return cls(
             name=required_text("name", name, 120),
@@ -116,6 +177,7 @@ class Template:
             active=active,
             created_at=at,
             updated_at=at,
+            fields=_fields(fields),
         )
 
     def revise(
@@ -127,7 +189,10 @@ class Template:
         price: Money | None = None,
         preview_url: str | None = None,
         active: bool | None = None,
+        fields: Mapping[str, Any] | None = None,
     ) -> None:
+        if fields is not None:
+            self.fields = _fields(fields)
         if name is not None:
             self.name = required_text("name", name, 120)
         if category is not None:

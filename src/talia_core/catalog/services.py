@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from talia_core.catalog.model import Plan, Template
+from collections.abc import Mapping
+from typing import Any
+
+from talia_core.catalog.model import Plan, PlanAllowances, Template
 from talia_core.catalog.ports import CatalogUnitOfWork
 from talia_core.shared.clock import Clock
 from talia_core.shared.money import Money, in_currency
@@ -28,11 +31,22 @@ class CatalogService:
             return await uow.plans.get(plan_id)
 
     async def create_plan(
-        self, *, name: str, price: Money, features: list[str], active: bool = True
+        self,
+        *,
+        name: str,
+        price: Money,
+        features: list[str],
+        active: bool = True,
+        allowances: PlanAllowances | None = None,
     ) -> Plan:
         in_currency("price", price, self.currency)
         plan = Plan.create(
-            name=name, price=price, features=features, active=active, at=self._clock.now()
+            name=name,
+            price=price,
+            features=features,
+            active=active,
+            at=self._clock.now(),
+            allowances=allowances,
         )
         async with self._uow() as uow:
             await uow.plans.add(plan)
@@ -47,12 +61,18 @@ class CatalogService:
         price: Money | None = None,
         features: list[str] | None = None,
         active: bool | None = None,
+        allowances: PlanAllowances | None = None,
     ) -> Plan:
         in_currency("price", price, self.currency)
         async with self._uow() as uow:
             plan = await uow.plans.get(plan_id)
             plan.revise(
-                at=self._clock.now(), name=name, price=price, features=features, active=active
+                at=self._clock.now(),
+                name=name,
+                price=price,
+                features=features,
+                active=active,
+                allowances=allowances,
             )
             await uow.plans.update(plan)
             await uow.commit()
@@ -84,6 +104,7 @@ class CatalogService:
         price: Money,
         preview_url: str | None = None,
         active: bool = True,
+        fields: Mapping[str, Any] | None = None,
     ) -> Template:
         in_currency("price", price, self.currency)
         template = Template.create(
@@ -93,6 +114,7 @@ class CatalogService:
             preview_url=preview_url,
             active=active,
             at=self._clock.now(),
+            fields=fields,
         )
         async with self._uow() as uow:
             await uow.templates.add(template)
@@ -108,6 +130,7 @@ class CatalogService:
         price: Money | None = None,
         preview_url: str | None = None,
         active: bool | None = None,
+        fields: Mapping[str, Any] | None = None,
     ) -> Template:
         in_currency("price", price, self.currency)
         async with self._uow() as uow:
@@ -119,6 +142,7 @@ class CatalogService:
                 price=price,
                 preview_url=preview_url,
                 active=active,
+                fields=fields,
             )
             await uow.templates.update(template)
             await uow.commit()

@@ -37,7 +37,9 @@ from talia_core.conversations.merging import absorb
 from talia_core.conversations.messages import Media, Message
 from talia_core.conversations.ports import (
     Assistant,
+    AssistantReply,
     AssistantTurn,
+    AwaitedAnswers,
     ChannelSender,
     ConversationsUnitOfWork,
     Drafting,
@@ -89,7 +91,10 @@ class ConversationPipeline:
         debounce: timedelta = timedelta(seconds=2),
         history_limit: int = 30,
         wake: Callable[[], None] = lambda: None,
+        answers: AwaitedAnswers | None = None,
     ) -> None:
+        """``answers``: asked first whether the customer's message answers something
+        another context awaits (a reminder), which then replies instead of the assistant."""
         self._uow = uow
         self._clock = clock
         self._senders = dict(senders)
@@ -100,6 +105,7 @@ class ConversationPipeline:
         self._debounce = debounce
         self._history_limit = history_limit
         self._wake = wake
+        self._answers = answers
 
     def job_handlers(self) -> dict[str, JobHandler]:
         """What the job runner calls for each kind of job this context records."""
@@ -208,7 +214,9 @@ class ConversationPipeline:
             contact_id=contact.id,
             assistant=conversation.assistant,
         )
-        reply = await self._assistant.respond(turn, drafting=self._drafting(conversation))
+        reply = await self._awaited(turn) or await self._assistant.respond(
+            turn, drafting=self._drafting(conversation)
+        )
         now = self._clock.now()
         replies: list[Message] = []
         speaker = reply.speaker
@@ -346,6 +354,14 @@ class ConversationPipeline:
             if conversation is None:
                 return []
             return await uow.messages.history(conversation.id, limit)
+
+    async def _awaited(self, turn: AssistantTurn) -> AssistantReply | None:
+        """The acknowledgement when the customer's last message was an awaited answer."""
+        text = turn.unanswered[-1].text
+        if self._answers is None or text is None:
+            return None
+        acknowledgement = await self._answers.answer(turn.contact_id, text)
+        return AssistantReply(messages=(acknowledgement,)) if acknowledgement else None
 
     def _drafting(self, conversation: Conversation) -> Drafting | None:
         """A web chat visitor sees the answer as it is written; a draft that cannot be shown

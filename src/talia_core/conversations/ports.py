@@ -258,6 +258,15 @@ Drafting = Callable[[str], Awaitable[None]]
 """Takes each piece of an answer as the assistant writes it (shown to a web chat visitor)."""
 
 
+class AwaitedAnswers(Protocol):
+    """Another context waiting for the contact's answer (a reminder's «sí» or «no»)."""
+
+    async def answer(self, contact_id: str, text: str) -> str | None:
+        """The acknowledgement to send when ``text`` settled what waited for it; None: it
+        did not, and the assistant answers as usual."""
+        ...
+
+
 class Assistant(Protocol):
     async def respond(
         self, turn: AssistantTurn, *, drafting: Drafting | None = None

@@ -27,12 +27,14 @@ MAX_BY_LENGTH = 100
 
 class Cause(enum.StrEnum):
     """What made a change: the contact writing, a model's tool call, an extraction rule
-    reading the contact's message, or a person of the team."""
+    reading the contact's message, a person of the team, or an appointment booked or
+    cancelled."""
 
     CONTACT = "contact"
     TOOL_CALL = "tool_call"
     RULE = "rule"
     AGENT = "agent"
+    APPOINTMENT = "appointment"
 
 
 class ChangeKind(enum.StrEnum):

@@ -63,6 +63,10 @@ class LeadRepository(Protocol):
         already: an event delivered again changes nothing."""
         ...
 
+    async def delivered(self, event_id: str) -> bool:
+        """Whether ``first_delivery`` recorded the event already."""
+        ...
+
     async def find(self, page: PageRequest, where: LeadFilter) -> Page[Lead]:
         """Sorted by ``where.order``, ties by id."""
         ...
@@ -104,4 +108,41 @@ class LeadCriteria(Protocol):
 
     async def of_channel(self, channel: str) -> LeadPolicy | None:
         """The policy of the assistant that answers ``channel`` first, if any."""
+        ...
+
+
+@attrs.frozen
+class Booking:
+    """An appointment as the leads see it: whose it is, and the channel it was booked on."""
+
+    appointment_id: str
+    contact_id: str | None
+    channel: str | None
+
+
+class Bookings(Protocol):
+    """The appointments the scheduling context keeps, read for the leads."""
+
+    async def of_appointment(self, appointment_id: str) -> Booking | None:
+        """None when there is no such appointment."""
+        ...
+
+    async def any_to_come(self, contact_id: str) -> bool:
+        """Whether the contact holds an appointment, not cancelled, that has not begun."""
+        ...
+
+
+class AgentsDesk(Protocol):
+    """Where the team works the conversations outside Talia (Chatwoot): a qualified lead is
+    pointed out to the agents in its contact's conversation there."""
+
+    async def label(self, contact_id: str, label: str) -> bool:
+        """Add ``label`` to the labels of the contact's latest conversation on the desk,
+        keeping the others (none added twice); False when the contact has none there."""
+        ...
+
+    async def note(self, contact_id: str, text: str) -> bool:
+        """Leave ``text`` in the contact's latest conversation on the desk, seen only by the
+        agents; False when the contact has none there. Not repeated on a failure: the
+        desk may have kept it."""
         ...

@@ -65,12 +65,12 @@ class LeadBook:
         async with self._uow() as uow:
             if not await uow.leads.first_delivery(event_id, self._clock.now()):
                 return None
-            lead = await self._lead_of(uow, contact_id, criteria, channel, at)
+            lead = await lead_of(uow, contact_id, criteria, channel, at)
             lead.touch(at)
             changes = []
             if facts:
                 changes = lead.learn(facts, criteria, Origin(Cause.RULE, "extraction"), at)
-            await self._store(uow, lead, changes)
+            await store(uow, lead, changes)
             await uow.commit()
         return lead
 
@@ -93,8 +93,8 @@ class LeadBook:
         criteria = policy.criteria
         now = self._clock.now()
         async with self._uow() as uow:
-            lead = await self._lead_of(uow, contact_id, criteria, channel, now)
-            await self._store(uow, lead, lead.learn(facts, criteria, origin, now))
+            lead = await lead_of(uow, contact_id, criteria, channel, now)
+            await store(uow, lead, lead.learn(facts, criteria, origin, now))
             await uow.commit()
         return lead
 
@@ -149,53 +149,54 @@ class LeadBook:
                 changes.append(lead.assign(owner_id, origin, now))
             if not isinstance(notes, Keep):
                 changes.append(lead.annotate(notes, origin, now))
-            await self._store(uow, lead, [c for c in changes if c is not None])
+            await store(uow, lead, [c for c in changes if c is not None])
             await uow.commit()
         return lead
 
-    async def _lead_of(
-        self,
-        uow: LeadsUnitOfWork,
-        contact_id: str,
-        criteria: Criteria,
-        channel: str,
-        at: datetime,
-    ) -> Lead:
-        """The contact's lead of the criteria's business line, opened when it has none: the
-        insert is ignored when a concurrent writer opened it first, and the row is read."""
-        line = criteria.business_line
-        found = await uow.leads.of_contact(contact_id, line)
-        if found is not None:
-            return found
-        lead, opened = Lead.open(contact_id, line, channel, at)
-        if await uow.leads.add_if_absent(lead):
-            await uow.lead_history.add([opened])
-            return lead
-        found = await uow.leads.of_contact(contact_id, line)
-        if found is None:
-            raise RuntimeError("the lead whose key refused the insert cannot be read")
-        return found
 
-    async def _store(
-        self, uow: LeadsUnitOfWork, lead: Lead, changes: builtins.list[LeadChange]
-    ) -> None:
-        await uow.leads.update(lead)
-        if not changes:
-            return
-        await uow.lead_history.add(changes)
-        qualified = Stage.QUALIFIED.value
-        became = [c for c in changes if c.kind is ChangeKind.STAGE and c.after == qualified]
-        if became:
-            await uow.outbox.add(
-                DomainEvent(
-                    QUALIFIED_EVENT,
-                    became[-1].at,
-                    {
-                        "lead_id": lead.id,
-                        "contact_id": lead.contact_id,
-                        "business_line": lead.business_line,
-                        "score": lead.score,
-                        "channel": lead.channel,
-                    },
-                )
+async def lead_of(
+    uow: LeadsUnitOfWork, contact_id: str, criteria: Criteria, channel: str, at: datetime
+) -> Lead:
+    """The contact's lead of the criteria's business line, opened when it has none: the
+    insert is ignored when a concurrent writer opened it first, and the row is read."""
+    line = criteria.business_line
+    found = await uow.leads.of_contact(contact_id, line)
+    if found is not None:
+        return found
+    lead, opened = Lead.open(contact_id, line, channel, at)
+    if await uow.leads.add_if_absent(lead):
+        await uow.lead_history.add([opened])
+        return lead
+    found = await uow.leads.of_contact(contact_id, line)
+    if found is None:
+        raise RuntimeError("the lead whose key refused the insert cannot be read")
+    return found
+
+
+async def store(uow: LeadsUnitOfWork, lead: Lead, changes: list[LeadChange]) -> None:
+    """The lead with its new history; ``lead.qualified`` to the outbox when it became
+    qualified (a lead back from ``booked`` after a cancelled appointment is no news)."""
+    await uow.leads.update(lead)
+    if not changes:
+        return
+    await uow.lead_history.add(changes)
+    qualified, booked = Stage.QUALIFIED.value, Stage.BOOKED.value
+    became = [
+        c
+        for c in changes
+        if c.kind is ChangeKind.STAGE and c.after == qualified and c.before != booked
+    ]
+    if became:
+        await uow.outbox.add(
+            DomainEvent(
+                QUALIFIED_EVENT,
+                became[-1].at,
+                {
+                    "lead_id": lead.id,
+                    "contact_id": lead.contact_id,
+                    "business_line": lead.business_line,
+                    "score": lead.score,
+                    "channel": lead.channel,
+                },
             )
+        )

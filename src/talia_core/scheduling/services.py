@@ -10,6 +10,7 @@ from talia_core.scheduling.errors import SlotTaken
 from talia_core.scheduling.jobs import REMIND_JOB, reminder
 from talia_core.scheduling.model import Appointment, AppointmentStatus, CalendarBooking, TimeRange
 from talia_core.scheduling.ports import Calendar, SchedulingUnitOfWork
+from talia_core.scheduling.reminders import reminder_parameters, reminder_text
 from talia_core.scheduling.schedule import LONGEST_APPOINTMENT_MINUTES, ScheduleRules
 from talia_core.scheduling.slots import BusyTime, check_slot, free_slots
 from talia_core.shared.clock import Clock
@@ -73,7 +74,7 @@ class SchedulingService:
         booked_by: str,
     ) -> Appointment:
         """Held in the calendar first (which refuses a taken slot atomically), then recorded;
-        a record that fails to commit gives the calendar its time back."""
+        a hold or a record that fails gives the calendar its time back."""
         now = self._clock.now()
         slot = check_slot(self._rules, starts_at, now=now, duration_minutes=duration_minutes)
         guarded = self._guarded(slot)
@@ -91,18 +92,18 @@ class SchedulingService:
             booked_by=booked_by,
             at=now,
         )
-        entry = await self._calendar.book(
-            CalendarBooking(
-                appointment_id=appointment.id,
-                calendar_id=appointment.calendar_id,
-                starts_at=slot.start,
-                ends_at=slot.end,
-                summary=f"Cita: {appointment.customer_name or 'cliente'}",
-                description=appointment.note or "",
-            )
-        )
-        appointment.event_id = entry.event_id
         try:
+            entry = await self._calendar.book(
+                CalendarBooking(
+                    appointment_id=appointment.id,
+                    calendar_id=appointment.calendar_id,
+                    starts_at=slot.start,
+                    ends_at=slot.end,
+                    summary=f"Cita: {appointment.customer_name or 'cliente'}",
+                    description=appointment.note or "",
+                )
+            )
+            appointment.event_id = entry.event_id
             async with self._uow() as uow:
                 await uow.appointments.add(appointment)
                 if self._reminder_lead is not None:
@@ -118,6 +119,9 @@ class SchedulingService:
                 )
                 await uow.commit()
         except BaseException:
+            # A failed hold may have been made all the same (a timeout after the provider
+            # created the event); calendars find an event by its appointment's id, so
+            # cancelling is safe whether or not it exists.
             await self._calendar.cancel(appointment.calendar_id, appointment.id)
             raise
         return appointment
@@ -170,6 +174,9 @@ class SchedulingService:
                         "channel": appointment.channel,
                         "starts_at": appointment.starts_at.isoformat(),
                         "time_zone": self._rules.time_zone,
+                        "customer_name": appointment.customer_name,
+                        "text": reminder_text(appointment, self._rules.zone),
+                        "parameters": list(reminder_parameters(appointment, self._rules.zone)),
                     },
                 )
             )

@@ -140,11 +140,16 @@ class LeadRepositoryContract:
         assert list(page.items) == changes
         assert (list(second.items), second.total, other.total) == ([changes[1]], 3, 0)
 
-    async def test_an_event_is_applied_once(self, uow_factory: UowFactory) -> None:
+    async def test_an_event_is_applied_once_and_known_as_delivered(
+        self, uow_factory: UowFactory
+    ) -> None:
         async with uow_factory() as uow:
             assert await uow.leads.first_delivery("event-1", T0)
             assert not await uow.leads.first_delivery("event-1", T0)
             await uow.commit()
+        async with uow_factory(read_only=True) as uow:
+            assert await uow.leads.delivered("event-1")
+            assert not await uow.leads.delivered("event-2")
         async with uow_factory() as uow:
             assert not await uow.leads.first_delivery("event-1", T0)
             assert await uow.leads.first_delivery("event-2", T0)

@@ -3,6 +3,8 @@
 ``FakeChatwoot`` is one account's API as an agent bot sees it: the ``api_access_token``
 header, ``POST /api/v1/accounts/{account}/conversations/{display_id}/messages`` answered with
 the created message, ``POST .../toggle_status`` answered ``{"meta": {}, "payload": {...}}``,
+``GET .../labels`` answered ``{"payload": [...]}`` and ``POST .../labels`` with
+``{"labels": [...]}``, which replaces the conversation's labels and answers the new list,
 and Active Storage blob URLs (``/rails/active_storage/blobs/redirect/{signed_id}/{name}``)
 that redirect to ``FakeStorage``, the bucket Chatwoot keeps files in, which serves them to
 anyone holding the URL. Errors come as Chatwoot renders them: ``{"error": ...}`` (401, 404)
@@ -10,7 +12,8 @@ or ``{"message": ..., "attributes": [...]}`` for an invalid record (422). Both a
 ``tests.fakeserver.LocalServer``: they record every request and can be told what to answer next.
 
 Shapes follow Chatwoot's swagger (``conversation/messages/create.yml``,
-``conversation/toggle_status.yml``) and ``RequestExceptionHandler``.
+``conversation/toggle_status.yml``, ``conversation/labels/index.yml`` and ``create.yml``) and
+``RequestExceptionHandler``.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from tests.fakeserver import LocalServer, Recorded, Reply
 MAX_CONTENT = 150_000  # Message validates content's length
 _CONVERSATION = re.compile(
     r"/api/v1/accounts/(?P<account>[^/]+)/conversations/(?P<id>\d+)"
-    r"/(?P<action>messages|toggle_status)"
+    r"/(?P<action>messages|toggle_status|labels)"
 )
 _BLOB = "/rails/active_storage/blobs/redirect/"
 
@@ -66,6 +69,7 @@ class FakeConversation:
     display_id: int
     status: str = "pending"
     messages: list[dict[str, Any]] = attrs.field(factory=list)
+    labels: list[str] = attrs.field(factory=list)
 
 
 class FakeChatwoot(LocalServer):
@@ -109,7 +113,10 @@ class FakeChatwoot(LocalServer):
             # Active Storage answers a blob URL with a short-lived URL of the file itself.
             return Reply(302, b"", {"Location": self.blobs[request.path]})
         route = _CONVERSATION.fullmatch(request.path)
-        if request.method != "POST" or route is None:
+        reading_labels = (
+            request.method == "GET" and route is not None and route["action"] == "labels"
+        )
+        if route is None or (request.method != "POST" and not reading_labels):
             return Reply(404, b"<html><body>The page you were looking for doesn't exist.</body>")
         if request.headers.get("api_access_token") != self._token:
             return Reply(401, chatwoot_error("Invalid Access Token"))
@@ -120,6 +127,11 @@ class FakeChatwoot(LocalServer):
             return Reply(404, chatwoot_error("Resource could not be found"))
         if route["action"] == "toggle_status":
             return self._toggle_status(conversation, request.json())
+        if route["action"] == "labels":
+            if request.method == "POST":
+                # ``update_labels``: the list sent becomes the conversation's labels.
+                conversation.labels = list(dict.fromkeys(request.json()["labels"]))
+            return Reply(200, {"payload": conversation.labels})
         return self._create_message(conversation, request.json())
 
     def _create_message(self, conversation: FakeConversation, payload: Any) -> Reply:

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from talia_core.catalog.model import Plan, Template
+from talia_core.catalog.model import Plan, PlanAllowances, Template
 from talia_core.shared.errors import NotFound
 from talia_core.shared.money import Money
 from tests.conftest import UowFactory
@@ -191,3 +191,17 @@ async def test_templates_list_by_category_then_cheapest_then_by_name(
     assert [t.name for t in for_sale] == ["Balloons", "Daisies", "Lilies", "Roses"]
     assert [t.name for t in weddings] == ["Daisies", "Lilies", "Roses"]
     assert [t.name for t in birthdays] == ["Confetti", "Balloons"]
+
+
+async def test_a_plans_allowances_and_a_templates_field_schema_read_back_equal(
+    uow_factory: UowFactory,
+) -> None:
+    plan, template = _plan("Gold", 12_990), _template("Rosa", "bodas", 9_000)
+    plan.revise(at=T0, allowances=PlanAllowances(guests=300, custom_slug=True))
+    template.revise(at=T0, fields={"properties": {"honouree": {"type": "string"}}})
+    plain = _template("Lila", "bodas", 8_000)
+    await _add(uow_factory, plan, template, plain)
+    async with uow_factory(read_only=True) as uow:
+        assert await uow.plans.get(plan.id) == plan
+        assert await uow.templates.get(template.id) == template
+        assert (await uow.templates.get(plain.id)).fields is None

@@ -11,7 +11,7 @@ from adapters.files.local import LocalFileStore
 from adapters.memory.files import InMemoryFileStore
 from talia_core.shared.errors import Malformed
 from talia_core.shared.files import Download
-from tests.contracts.conversations.file_store import JPEG, KEY, FileStoreContract, Footprint
+from tests.contracts.files.file_store import JPEG, KEY, FileStoreContract, Footprint
 
 
 def files_under(directory: Path) -> set[str]:

@@ -63,7 +63,7 @@ class ChatwootChannelSender:
         self._headers = {"api_access_token": api_access_token}
 
     async def send(self, message: Outbound) -> str:
-        thread = _thread(message.thread)
+        thread = conversation_number(message.thread)
         content = _content(message)
         payload = {"content": content, "message_type": "outgoing", "private": False}
         answer = await self._post(f"{thread}/messages", payload, "sending")
@@ -76,7 +76,9 @@ class ChatwootChannelSender:
         if thread is None:
             logger.warning("a Chatwoot hand-off without a conversation: nothing to open")
             return
-        await self._post(f"{_thread(thread)}/toggle_status", {"status": "open"}, "handing off")
+        await self._post(
+            f"{conversation_number(thread)}/toggle_status", {"status": "open"}, "handing off"
+        )
 
     async def _post(self, path: str, payload: dict[str, Any], action: str) -> dict[str, Any]:
         if not self._configured:
@@ -97,13 +99,13 @@ class ChatwootChannelSender:
             ) from error
         answer = json_object(response)
         if not response.is_success:
-            raise _failure(response, answer, action)
+            raise failure(response, answer, action)
         if answer is None:
             raise ExternalServiceUnavailable(SERVICE, f"{action} was answered without JSON")
         return answer
 
 
-def _thread(thread: str | None) -> str:
+def conversation_number(thread: str | None) -> str:
     """A Chatwoot conversation number; anything else would not name one in the path."""
     if thread is None:
         raise DeliveryRefused(SERVICE, None, "a Chatwoot message needs its conversation")
@@ -121,7 +123,7 @@ def _content(message: Outbound) -> str:
     return "\n".join(parts)
 
 
-def _failure(response: httpx.Response, answer: dict[str, Any] | None, action: str) -> TaliaError:
+def failure(response: httpx.Response, answer: dict[str, Any] | None, action: str) -> TaliaError:
     status = response.status_code
     described = _describe(answer) or f"HTTP {status}"
     if 400 <= status < 500 and status not in _UNAVAILABLE:

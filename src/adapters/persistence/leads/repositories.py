@@ -91,6 +91,10 @@ class SqlAlchemyLeadRepository:
         statement = insert(lead_events).values(row).on_conflict_do_nothing()
         return (await self._tx.execute(statement)).rowcount == 1
 
+    async def delivered(self, event_id: str) -> bool:
+        query = sa.select(lead_events.c.event_id).where(lead_events.c.event_id == event_id)
+        return await self._tx.one_or_none(query) is not None
+
     async def find(self, page: PageRequest, where: LeadFilter) -> Page[Lead]:
         query = leads.select().where(*_conditions(where))
         order = [_ORDER[where.order].desc(), leads.c.id.desc()]

@@ -1,4 +1,5 @@
-"""The contract every ``FileStore`` passes: the local directory and the in-memory fake.
+"""The contract every ``FileStore`` passes: the local directory, the in-memory fake and the
+FTP server (plain and FTPS).
 
 Subclass ``FileStoreContract`` and provide two fixtures: ``store`` (a fresh, empty store)
 and ``footprint``: a callable naming everything the store's medium holds (for a directory,

@@ -1,0 +1,1 @@
+"""Images and audio: the ``ImageProcessor`` on Pillow."""

@@ -1,0 +1,69 @@
+"""In-memory invitations, and the catalog terms they read from the in-memory catalog."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import attrs
+
+from adapters.memory.database import InMemoryRepositoryBundle, InMemoryTable, State, paginate
+from talia_core.catalog.model import Plan, Template
+from talia_core.invitations.fields import WEDDING_SCHEMA, FieldSchema
+from talia_core.invitations.model import Allowances, Invitation
+from talia_core.shared.errors import Conflict, NotFound
+from talia_core.shared.pagination import Page, PageRequest
+
+
+class InMemoryInvitationRepository(InMemoryTable[Invitation]):
+    def __init__(self, state: Callable[[], State]) -> None:
+        super().__init__(state, "invitations", "invitation")
+
+    async def add_if_absent(self, invitation: Invitation) -> bool:
+        if invitation.order_id is not None and self.matching(
+            lambda i: (i.order_id, i.order_item) == (invitation.order_id, invitation.order_item)
+        ):
+            return False
+        await self.add(invitation)
+        return True
+
+    async def update(self, invitation: Invitation) -> None:
+        if invitation.slug is not None and self.matching(
+            lambda i: i.slug == invitation.slug and i.id != invitation.id
+        ):
+            raise Conflict(f"the slug {invitation.slug!r} is taken")
+        await super().update(invitation)
+
+    async def remove(self, invitation_id: str) -> None:
+        if self.rows.pop(invitation_id, None) is None:
+            raise NotFound("invitation", invitation_id)
+
+    async def find(self, page: PageRequest, *, owner_id: str | None) -> Page[Invitation]:
+        found = self.matching(lambda i: owner_id is None or i.owner_id == owner_id)
+        return paginate(found, page, key=lambda i: (i.created_at, i.id))
+
+    async def of_order(self, order_id: str) -> list[Invitation]:
+        found = self.matching(lambda i: i.order_id == order_id)
+        return sorted(found, key=lambda i: (i.created_at, i.id))
+
+
+class InMemoryInvitationTerms:
+    def __init__(self, state: Callable[[], State]) -> None:
+        self._state = state
+
+    async def schema_of(self, template_id: str | None) -> FieldSchema:
+        template: Template | None = self._state().table("templates").get(template_id or "")
+        return FieldSchema.parse((template.fields if template else None) or WEDDING_SCHEMA)
+
+    async def allowances_of(self, plan_id: str | None) -> Allowances:
+        plan: Plan | None = self._state().table("plans").get(plan_id or "")
+        return Allowances(**attrs.asdict(plan.allowances)) if plan else Allowances()
+
+
+class InMemoryInvitationsRepositories(InMemoryRepositoryBundle):
+    invitations: InMemoryInvitationRepository
+    invitation_terms: InMemoryInvitationTerms
+
+    def bind(self, state: Callable[[], State]) -> None:
+        self.invitations = InMemoryInvitationRepository(state)
+        self.invitation_terms = InMemoryInvitationTerms(state)
+        super().bind(state)

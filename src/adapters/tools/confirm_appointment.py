@@ -1,0 +1,46 @@
+"""``confirm_appointment``: the conversation's own contact confirms one of their upcoming
+appointments (they will come). Without an id their only upcoming one is meant; with
+several, they are listed for the customer to say which."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from adapters.tools.own_appointments import meant
+from talia_core.assistants.language import ToolSpec
+from talia_core.assistants.tools import ToolContext, ToolOutcome
+from talia_core.scheduling.services import SchedulingService
+from talia_core.scheduling.spoken import spoken
+
+
+class ConfirmAppointment:
+    spec = ToolSpec(
+        name="confirm_appointment",
+        description="Confirm that the customer will come to one of their upcoming "
+        "appointments, by its id; without an id, their only upcoming one (if they have "
+        "several, they are listed: ask which).",
+        parameters={
+            "type": "object",
+            "properties": {"appointment_id": {"type": "string", "maxLength": 36}},
+            "additionalProperties": False,
+        },
+    )
+    acts = True
+
+    def __init__(self, scheduling: SchedulingService) -> None:
+        self._scheduling = scheduling
+
+    async def run(self, arguments: Mapping[str, Any], context: ToolContext) -> ToolOutcome:
+        zone = self._scheduling.rules.zone
+        appointment_id = await meant(self._scheduling, arguments, context.contact_id, "confirmed")
+        if isinstance(appointment_id, ToolOutcome):
+            return appointment_id
+        appointment = await self._scheduling.confirm(appointment_id, contact_id=context.contact_id)
+        return ToolOutcome.of(
+            {
+                "confirmed": True,
+                "appointment_id": appointment.id,
+                "when": spoken(appointment.starts_at.astimezone(zone)),
+            }
+        )
