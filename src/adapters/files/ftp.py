@@ -21,8 +21,13 @@ import aioftp
 
 from adapters.files import checked_mime_type, key_segments
 from adapters.files.ftp_connections import SERVICE, FtpConnections, FtpServer, refused, reply
-from talia_core.assistants.language import RequestRefused
-from talia_core.shared.errors import Conflict, ExternalServiceUnavailable, NotFound, TaliaError
+from talia_core.shared.errors import (
+    Conflict,
+    ExternalServiceUnavailable,
+    NotFound,
+    RequestRefused,
+    TaliaError,
+)
 from talia_core.shared.files import Download
 
 UNKNOWN_TYPE = "application/octet-stream"

@@ -17,8 +17,7 @@ from typing import TypeVar
 import aioftp
 import attrs
 
-from talia_core.assistants.language import RequestRefused
-from talia_core.shared.errors import ExternalServiceUnavailable, TaliaError
+from talia_core.shared.errors import ExternalServiceUnavailable, RequestRefused, TaliaError
 
 SERVICE = "ftp"
 T = TypeVar("T")

@@ -11,8 +11,7 @@ from __future__ import annotations
 import logging
 
 from adapters.channels.wire import Answer, retry_after
-from talia_core.assistants.language import RequestRefused
-from talia_core.shared.errors import ExternalServiceUnavailable, TaliaError
+from talia_core.shared.errors import ExternalServiceUnavailable, RequestRefused, TaliaError
 
 logger = logging.getLogger("talia.language")
 

@@ -36,14 +36,13 @@ from talia_core.assistants.language import (
     ModelEvent,
     ModelReply,
     ModelRequest,
-    RequestRefused,
     Said,
     TextDelta,
     ToolCall,
     ToolSpec,
     Usage,
 )
-from talia_core.shared.errors import ExternalServiceUnavailable, TaliaError
+from talia_core.shared.errors import ExternalServiceUnavailable, RequestRefused, TaliaError
 
 SERVICE = "huggingface"
 

@@ -31,14 +31,13 @@ from talia_core.assistants.language import (
     ModelReply,
     ModelRequest,
     PromptRef,
-    RequestRefused,
     Said,
     TextDelta,
     ToolCall,
     ToolSpec,
     Usage,
 )
-from talia_core.shared.errors import ExternalServiceUnavailable, TaliaError
+from talia_core.shared.errors import ExternalServiceUnavailable, RequestRefused, TaliaError
 
 SERVICE = "openai"
 OPENAI_URL = "https://api.openai.com/v1"

@@ -23,10 +23,9 @@ from talia_core.assistants.language import (
     ModelEvent,
     ModelReply,
     ModelRequest,
-    RequestRefused,
     ToolCall,
 )
-from talia_core.shared.errors import ExternalServiceUnavailable
+from talia_core.shared.errors import ExternalServiceUnavailable, RequestRefused
 
 SERVICE = "fake-model"
 UNSCRIPTED = "OK"

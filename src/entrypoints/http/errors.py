@@ -11,7 +11,6 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from pydantic import BaseModel, Field
 
-from talia_core.assistants.language import RequestRefused
 from talia_core.knowledge.errors import Unreadable
 from talia_core.shared.errors import (
     Conflict,
@@ -20,6 +19,7 @@ from talia_core.shared.errors import (
     Malformed,
     NotFound,
     RateLimited,
+    RequestRefused,
     RuleViolated,
     TaliaError,
     Unauthorized,

@@ -14,8 +14,6 @@ from typing import Any, Protocol
 
 import attrs
 
-from talia_core.shared.errors import TaliaError
-
 
 class Role(enum.StrEnum):
     USER = "user"
@@ -111,15 +109,6 @@ class TextDelta:
 
 ModelEvent = TextDelta | ModelReply
 """What a stream yields: deltas of the text, then the whole reply, last."""
-
-
-class RequestRefused(TaliaError):
-    """The provider refused the request as it was (a bad model name, a malformed tool
-    schema, too long an input): sending it again would be refused again."""
-
-    def __init__(self, provider: str, detail: str) -> None:
-        super().__init__(f"{provider} refused the request: {detail}")
-        self.provider = provider
 
 
 class LanguageModel(Protocol):

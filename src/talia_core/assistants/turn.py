@@ -29,7 +29,6 @@ from talia_core.assistants.language import (
     LanguageModel,
     ModelReply,
     ModelRequest,
-    RequestRefused,
     Said,
     ToolCall,
     ToolOutput,
@@ -41,7 +40,7 @@ from talia_core.assistants.tokens import EstimatedTokenCounter, TokenCounter
 from talia_core.assistants.tools import ToolCatalogue, ToolContext, ToolOutcome
 from talia_core.assistants.usage import ModelCall, Outcome
 from talia_core.shared.clock import Clock
-from talia_core.shared.errors import ExternalServiceUnavailable
+from talia_core.shared.errors import ExternalServiceUnavailable, RequestRefused
 from talia_core.shared.ports import UnitOfWorkFactory
 
 logger = logging.getLogger("talia.assistants")

@@ -55,5 +55,15 @@ class ExternalServiceUnavailable(TaliaError):
         self.retry_after_seconds = retry_after_seconds
 
 
+class RequestRefused(TaliaError):
+    """A provider refused the request as it was (a bad model name, a malformed tool schema,
+    too long an input, credentials it does not take): sending it again would be refused
+    again."""
+
+    def __init__(self, provider: str, detail: str) -> None:
+        super().__init__(f"{provider} refused the request: {detail}")
+        self.provider = provider
+
+
 class Malformed(TaliaError):
     """The input cannot be read at all: a payload that does not parse or lacks its parts."""

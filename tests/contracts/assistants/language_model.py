@@ -34,7 +34,6 @@ from talia_core.assistants.language import (
     LanguageModel,
     ModelReply,
     ModelRequest,
-    RequestRefused,
     Role,
     Said,
     TextDelta,
@@ -42,7 +41,7 @@ from talia_core.assistants.language import (
     ToolOutput,
     ToolSpec,
 )
-from talia_core.shared.errors import ExternalServiceUnavailable
+from talia_core.shared.errors import ExternalServiceUnavailable, RequestRefused
 from tests.fakeserver import refusing_port
 
 How = Literal["complete", "stream"]

@@ -27,10 +27,9 @@ from typing import Protocol
 
 import pytest
 
-from talia_core.assistants.language import RequestRefused
 from talia_core.knowledge.model import TextRole
 from talia_core.knowledge.ports import Embedder
-from talia_core.shared.errors import ExternalServiceUnavailable
+from talia_core.shared.errors import ExternalServiceUnavailable, RequestRefused
 from tests.fakeserver import refusing_port
 
 QUESTION = "¿Cuánto cuesta el envío a Arequipa?"

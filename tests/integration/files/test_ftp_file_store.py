@@ -12,8 +12,7 @@ from adapters.files.ftp import FtpFileStore
 from adapters.resilience import HyxResilienceRunner, resilient
 from entrypoints.settings import PolicySettings
 from entrypoints.wiring.policies import policy
-from talia_core.assistants.language import RequestRefused
-from talia_core.shared.errors import ExternalServiceUnavailable, Malformed, NotFound
+from talia_core.shared.errors import ExternalServiceUnavailable, Malformed, NotFound, RequestRefused
 from talia_core.shared.files import Download
 from tests.contracts.files.file_store import JPEG, KEY, UNSAFE_KEYS, FileStoreContract, Footprint
 from tests.ftp_server import READER, Authority, FtpServerThread, ftp_server, make_authority

@@ -18,13 +18,12 @@ from talia_core.assistants.language import (
     LanguageModel,
     ModelRequest,
     PromptRef,
-    RequestRefused,
     Role,
     Said,
     ToolCall,
     ToolOutput,
 )
-from talia_core.shared.errors import ExternalServiceUnavailable
+from talia_core.shared.errors import ExternalServiceUnavailable, RequestRefused
 from tests.contracts.assistants.language_model import (
     CALL,
     INSTRUCTIONS,

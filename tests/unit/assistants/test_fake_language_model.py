@@ -17,14 +17,13 @@ from talia_core.assistants.language import (
     InputItem,
     LanguageModel,
     ModelRequest,
-    RequestRefused,
     Role,
     Said,
     TextDelta,
     ToolCall,
     Usage,
 )
-from talia_core.shared.errors import ExternalServiceUnavailable
+from talia_core.shared.errors import ExternalServiceUnavailable, RequestRefused
 from tests.contracts.assistants.language_model import (
     CALL,
     LanguageModelContract,

@@ -19,7 +19,6 @@ from talia_core.assistants.builtins import HandOffToHuman, TransferToAssistant
 from talia_core.assistants.capabilities import Capabilities
 from talia_core.assistants.definition import Definition, Fallback, FallbackKind
 from talia_core.assistants.language import (
-    RequestRefused,
     Role,
     Said,
     ToolCall,
@@ -32,7 +31,7 @@ from talia_core.assistants.tools import ToolCatalogue, ToolContext, ToolOutcome
 from talia_core.assistants.turn import AgentTurns, TurnRequest
 from talia_core.assistants.usage import ModelCall, Outcome
 from talia_core.shared.clock import FakeClock
-from talia_core.shared.errors import ExternalServiceUnavailable, NotFound
+from talia_core.shared.errors import ExternalServiceUnavailable, NotFound, RequestRefused
 from talia_core.shared.money import Money
 from talia_core.shared.pagination import PageRequest
 from tests.unit.assistants import builders

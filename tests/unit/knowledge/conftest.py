@@ -23,7 +23,6 @@ from adapters.memory.database import InMemoryDatabase
 from adapters.memory.embedder import HashingEmbedder
 from adapters.memory.files import InMemoryFileStore
 from adapters.memory.unit_of_work import InMemoryUnitOfWork
-from talia_core.assistants.language import RequestRefused
 from talia_core.knowledge.chunking import ChunkingRules
 from talia_core.knowledge.errors import Unreadable
 from talia_core.knowledge.ingestion import Ingestion
@@ -32,7 +31,7 @@ from talia_core.knowledge.model import Chunk, Document, DocumentKind, Passage, T
 from talia_core.knowledge.search import KnowledgeSearch
 from talia_core.knowledge.text import Block, ExtractedText
 from talia_core.shared.clock import FakeClock
-from talia_core.shared.errors import TaliaError
+from talia_core.shared.errors import RequestRefused, TaliaError
 from talia_core.shared.jobs import JobRunner, JobStatus
 from talia_core.shared.pagination import PageRequest
 
