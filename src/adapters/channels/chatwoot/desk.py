@@ -6,7 +6,7 @@
 adding one is a read, then the list with it written back; an agent's label added between
 the two would be lost, which Chatwoot's API gives no way to avoid); a private note is
 ``POST .../messages`` with ``{"content", "message_type": "outgoing", "private": true}``.
-Errors are read as the sender reads them (``failure``).
+Errors are read as the sender reads them (``conversations``).
 
 ``ChatwootAgentsDesk`` finds the contact's latest Chatwoot conversation among those Talia
 keeps, and acts on it through the API.
@@ -15,13 +15,9 @@ keeps, and acts on it through the API.
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote
 
-import httpx
-
-from adapters.channels.chatwoot.api import SERVICE, api_root
-from adapters.channels.chatwoot.sender import conversation_number, failure
-from adapters.channels.wire import json_object
+from adapters.channels.chatwoot.api import SERVICE
+from adapters.channels.chatwoot.conversations import ChatwootConversations, conversation_number
 from talia_core.conversations.desk import AgentDesk
 from talia_core.conversations.ports import ConversationFilter
 from talia_core.conversations.vocabulary import Channel
@@ -29,25 +25,8 @@ from talia_core.shared.errors import ExternalServiceUnavailable
 from talia_core.shared.pagination import PageRequest
 
 
-class ChatwootConversationApi:
-    """A conversation's labels and private notes; every call fails as unavailable, before
-    any request, when Chatwoot is not configured."""
-
-    def __init__(
-        self,
-        client: httpx.AsyncClient,
-        *,
-        base_url: str,
-        account_id: int | str,
-        api_access_token: str,
-    ) -> None:
-        account = str(account_id).strip()
-        self._client = client
-        self._configured = bool(base_url and account and api_access_token)
-        self._conversations = (
-            f"{api_root(base_url)}/api/v1/accounts/{quote(account, safe='')}/conversations"
-        )
-        self._headers = {"api_access_token": api_access_token}
+class ChatwootConversationApi(ChatwootConversations):
+    """A conversation's labels and private notes."""
 
     async def labels(self, thread: str) -> list[str]:
         answer = await self._call(
@@ -63,32 +42,6 @@ class ChatwootConversationApi:
     async def add_private_note(self, thread: str, content: str) -> None:
         payload = {"content": content, "message_type": "outgoing", "private": True}
         await self._call("POST", f"{conversation_number(thread)}/messages", payload, "noting")
-
-    async def _call(
-        self, method: str, path: str, payload: dict[str, Any] | None, action: str
-    ) -> dict[str, Any]:
-        if not self._configured:
-            raise ExternalServiceUnavailable(SERVICE, "Chatwoot is not configured")
-        try:
-            response = await self._client.request(
-                method,
-                f"{self._conversations}/{path}",
-                json=payload,
-                headers=self._headers,
-                follow_redirects=False,
-            )
-        except httpx.TimeoutException as error:
-            raise ExternalServiceUnavailable(SERVICE, f"{action} timed out") from error
-        except httpx.RequestError as error:
-            raise ExternalServiceUnavailable(
-                SERVICE, f"{action} failed: {type(error).__name__}"
-            ) from error
-        answer = json_object(response)
-        if not response.is_success:
-            raise failure(response, answer, action)
-        if answer is None:
-            raise ExternalServiceUnavailable(SERVICE, f"{action} was answered without JSON")
-        return answer
 
 
 def _labels(answer: dict[str, Any]) -> list[str]:
