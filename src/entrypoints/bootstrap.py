@@ -28,6 +28,9 @@ from talia_core.conversations.pipeline import ConversationPipeline
 from talia_core.feedback.services import FeedbackService
 from talia_core.identity.auth_service import AuthService
 from talia_core.identity.user_admin_service import UserAdminService
+from talia_core.invitations.media_service import InvitationMediaService
+from talia_core.invitations.public import PublicInvitations
+from talia_core.invitations.rsvp_services import RsvpService
 from talia_core.invitations.services import InvitationService
 from talia_core.knowledge.ingestion import Ingestion
 from talia_core.knowledge.library import KnowledgeLibrary
@@ -68,6 +71,9 @@ class Talia:
     knowledge_search: KnowledgeSearch
     leads: LeadBook
     invitations: InvitationService
+    invitation_media: InvitationMediaService
+    public_invitations: PublicInvitations
+    rsvp: RsvpService
 
     @classmethod
     def names(cls) -> list[str]:

@@ -57,6 +57,10 @@ from talia_core.feedback.services import FeedbackService
 from talia_core.identity.auth_service import AuthService
 from talia_core.identity.login_throttle import LoginThrottle
 from talia_core.identity.user_admin_service import UserAdminService
+from talia_core.invitations.media_processing import MediaProcessing
+from talia_core.invitations.media_service import InvitationMediaService
+from talia_core.invitations.public import PublicInvitations
+from talia_core.invitations.rsvp_services import RsvpService
 from talia_core.invitations.services import InvitationService
 from talia_core.knowledge.chunking import ChunkingRules
 from talia_core.knowledge.ingestion import Ingestion
@@ -263,6 +267,24 @@ class UseCases(containers.DeclarativeContainer):
         evaluation=evaluation,
     )
     invitations = providers.Singleton(InvitationService, gateways.unit_of_work.provider, core.clock)
+    invitation_media = providers.Singleton(
+        InvitationMediaService,
+        uow=gateways.unit_of_work.provider,
+        files=gateways.files,
+        clock=core.clock,
+        wake=doorbell.provided.ring,
+    )
+    media_processing = providers.Singleton(
+        MediaProcessing,
+        uow=gateways.unit_of_work.provider,
+        files=gateways.files,
+        processor=gateways.image_processor,
+        clock=core.clock,
+    )
+    public_invitations = providers.Singleton(
+        PublicInvitations, gateways.unit_of_work.provider, core.clock
+    )
+    rsvp = providers.Singleton(RsvpService, gateways.unit_of_work.provider, core.clock)
     outbox_relay = providers.Singleton(
         OutboxRelay,
         uow=gateways.unit_of_work.provider,
@@ -300,6 +322,7 @@ class UseCases(containers.DeclarativeContainer):
             ingestion.provided.job_handlers.call(),
             outbox_relay.provided.job_handlers.call(),
             scheduling.provided.job_handlers.call(),
+            media_processing.provided.job_handlers.call(),
         ),
         retry_delay=providers.Callable(policies.job_retry_delay, settings),
     )

@@ -14,6 +14,7 @@ from adapters.channels.webchat import InProcessLiveFeed, RedisLiveFeed
 from adapters.documents.extractor import LocalTextExtractor
 from adapters.files.local import LocalFileStore
 from adapters.language.bpe import BpeTokenCounter
+from adapters.media.pillow import PillowImageProcessor
 from adapters.payments.izipay import IzipayPaymentGateway
 from adapters.payments.sandbox import SandboxPaymentGateway
 from adapters.persistence.inbox import SqlAlchemyInbox
@@ -118,6 +119,7 @@ class Gateways(containers.DeclarativeContainer):
         LocalTextExtractor, max_pages=settings.provided.knowledge.max_pages
     )
     embedder = providers.Singleton(knowledge.embedder, settings, outbound, breakers)
+    image_processor = providers.Singleton(PillowImageProcessor)
     database_calendar = providers.Singleton(local_calendar, core.engine, core.clock)
     calendar = providers.Singleton(
         selected_calendar, settings, database_calendar, outbound, breakers

@@ -7,6 +7,7 @@ from collections.abc import Callable
 import attrs
 
 from adapters.memory.database import InMemoryRepositoryBundle, InMemoryTable, State, paginate
+from adapters.memory.short_urls import InMemoryShortUrlRepository
 from talia_core.catalog.model import Plan, Template
 from talia_core.invitations.fields import WEDDING_SCHEMA, FieldSchema
 from talia_core.invitations.model import Allowances, Invitation
@@ -45,6 +46,9 @@ class InMemoryInvitationRepository(InMemoryTable[Invitation]):
         found = self.matching(lambda i: i.order_id == order_id)
         return sorted(found, key=lambda i: (i.created_at, i.id))
 
+    async def of_slug(self, slug: str) -> Invitation | None:
+        return next(iter(self.matching(lambda i: i.slug == slug)), None)
+
 
 class InMemoryInvitationTerms:
     def __init__(self, state: Callable[[], State]) -> None:
@@ -62,8 +66,10 @@ class InMemoryInvitationTerms:
 class InMemoryInvitationsRepositories(InMemoryRepositoryBundle):
     invitations: InMemoryInvitationRepository
     invitation_terms: InMemoryInvitationTerms
+    short_urls: InMemoryShortUrlRepository
 
     def bind(self, state: Callable[[], State]) -> None:
         self.invitations = InMemoryInvitationRepository(state)
         self.invitation_terms = InMemoryInvitationTerms(state)
+        self.short_urls = InMemoryShortUrlRepository(state)
         super().bind(state)

@@ -13,11 +13,13 @@ from adapters.memory.conversations import InMemoryConversationsRepositories
 from adapters.memory.database import InMemoryDatabase, State
 from adapters.memory.feedback import InMemoryFeedbackRepositories
 from adapters.memory.identity import InMemoryIdentityRepositories
+from adapters.memory.invitation_media import InMemoryInvitationMediaRepositories
 from adapters.memory.invitations import InMemoryInvitationsRepositories
 from adapters.memory.jobs import InMemoryJobRepositories
 from adapters.memory.kernel import InMemoryKernelRepositories
 from adapters.memory.knowledge import InMemoryKnowledgeRepositories
 from adapters.memory.leads import InMemoryLeadsRepositories
+from adapters.memory.rsvp import InMemoryRsvpRepositories
 from adapters.memory.scheduling import InMemorySchedulingRepositories
 from adapters.memory.usage import InMemoryUsageRepositories
 
@@ -36,6 +38,8 @@ class InMemoryUnitOfWork(
     InMemorySchedulingRepositories,
     InMemoryLeadsRepositories,
     InMemoryInvitationsRepositories,
+    InMemoryInvitationMediaRepositories,
+    InMemoryRsvpRepositories,
 ):
     """Each base is one context's bundle of repositories: a new context adds its bundle here."""
 

@@ -17,6 +17,8 @@ from adapters.persistence.engine import READ_ONLY, write_lock
 from adapters.persistence.feedback import FeedbackRepositories
 from adapters.persistence.identity import IdentityRepositories
 from adapters.persistence.invitations import InvitationsRepositories
+from adapters.persistence.invitations.media import InvitationMediaRepositories
+from adapters.persistence.invitations.rsvp import RsvpRepositories
 from adapters.persistence.jobs import JobRepositories
 from adapters.persistence.kernel import KernelRepositories
 from adapters.persistence.knowledge import KnowledgeRepositories
@@ -40,6 +42,8 @@ class SqlAlchemyUnitOfWork(
     SchedulingRepositories,
     LeadsRepositories,
     InvitationsRepositories,
+    InvitationMediaRepositories,
+    RsvpRepositories,
 ):
     """Satisfies every context's unit-of-work port; repositories never commit.
 

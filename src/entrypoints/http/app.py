@@ -29,11 +29,15 @@ from entrypoints.http import (
     conversations,
     feedback,
     identity,
+    invitation_media,
     invitations,
     knowledge,
     leads,
     payments,
+    public_invitations,
+    rsvp,
     scheduling,
+    short_links,
     usage,
     webchat,
 )
@@ -93,6 +97,11 @@ def create_app(container: Container) -> Litestar:
         )
 
     webhooks = channels.Webhooks(settings.channels, use_cases.inbox())
+    click_tally = short_links.ClickTally(
+        use_cases.public_invitations,
+        flush_seconds=settings.invitation_pages.click_flush_seconds,
+        ttl=settings.invitation_pages.cache_seconds,
+    )
     public_catalog = catalog.PublicCatalog(
         use_cases.catalog, settings.commerce.catalog_cache_seconds
     )
@@ -105,6 +114,10 @@ def create_app(container: Container) -> Litestar:
         "webchat_tokens": container.gateways.webchat_tokens(),
         "live_feed": container.gateways.live_feed(),
         "calendar_feed": container.gateways.calendar_feed(),
+        "invitation_pages": public_invitations.InvitationPages(
+            settings.invitation_pages.cache_seconds
+        ),
+        "click_tally": click_tally,
     }
     sandbox: list[Any] = []
     if settings.payments.provider is PaymentProvider.SANDBOX:
@@ -114,6 +127,9 @@ def create_app(container: Container) -> Litestar:
         "principal": Provide(provide_principal),
         "actor": Provide(provide_actor),
         "client": Provide(client_provider(trusted), sync_to_thread=False),
+        "answer_throttle": Provide(
+            lambda: rsvp.AnswerThrottle(container.gateways.attempt_store()), sync_to_thread=False
+        ),
         **{
             name: Provide(_constant(value), sync_to_thread=False)
             for name, value in constants.items()
@@ -140,6 +156,10 @@ def create_app(container: Container) -> Litestar:
             *knowledge.CONTROLLERS,
             *leads.CONTROLLERS,
             *invitations.CONTROLLERS,
+            *invitation_media.CONTROLLERS,
+            *public_invitations.CONTROLLERS,
+            *short_links.CONTROLLERS,
+            *rsvp.CONTROLLERS,
             *scheduling.CONTROLLERS,
             *sandbox,
         ],
@@ -154,7 +174,7 @@ def create_app(container: Container) -> Litestar:
         ],
         exception_handlers=EXCEPTION_HANDLERS,
         before_send=[unrouted_responses(metrics)],
-        lifespan=[lifespan],
+        lifespan=[lifespan, click_tally.running],
         cors_config=CORSConfig(
             allow_origins=settings.http.cors_origins,
             allow_credentials=False,

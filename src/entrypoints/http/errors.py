@@ -11,6 +11,7 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from pydantic import BaseModel, Field
 
+from talia_core.invitations.public import InvitationExpired
 from talia_core.knowledge.errors import Unreadable
 from talia_core.shared.errors import (
     Conflict,
@@ -33,6 +34,7 @@ ERROR_TABLE: dict[type[TaliaError], int] = {
     Malformed: 400,
     NotFound: 404,
     Conflict: 409,
+    InvitationExpired: 410,
     MediaTooLarge: 413,  # before RuleViolated, its base: the first class that matches wins
     RuleViolated: 422,
     Unauthorized: 401,
@@ -53,6 +55,7 @@ TITLES = {
     404: "Not found",
     405: "Method not allowed",
     409: "Conflict",
+    410: "Gone",
     413: "Request body too large",
     415: "Unsupported media type",
     422: "Rule violated",

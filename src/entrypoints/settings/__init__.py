@@ -21,6 +21,7 @@ from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from entrypoints.settings.calendar import CalendarProvider, CalendarSettings
+from entrypoints.settings.invitation_pages import InvitationPageSettings
 from entrypoints.settings.knowledge import KnowledgeSettings
 from entrypoints.settings.leads import LeadSettings
 from entrypoints.settings.notifications import NotificationSettings
@@ -381,6 +382,7 @@ class Settings(BaseSettings):
     calendar: CalendarSettings = Field(default_factory=CalendarSettings)
     notifications: NotificationSettings = Field(default_factory=NotificationSettings)
     leads: LeadSettings = Field(default_factory=LeadSettings)
+    invitation_pages: InvitationPageSettings = Field(default_factory=InvitationPageSettings)
 
     @model_validator(mode="after")
     def _demo_provider_credentials(self) -> Settings:

@@ -34,6 +34,10 @@ class InvitationRepository(Protocol):
         """Locked in a writing unit, oldest first."""
         ...
 
+    async def of_slug(self, slug: str) -> Invitation | None:
+        """The invitation holding the slug, whatever its status."""
+        ...
+
 
 class InvitationTerms(Protocol):
     """What the catalog says of a template and a plan, read when an invitation needs it."""

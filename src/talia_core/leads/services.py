@@ -158,11 +158,10 @@ async def lead_of(
     uow: LeadsUnitOfWork, contact_id: str, criteria: Criteria, channel: str, at: datetime
 ) -> Lead:
     """The contact's lead of the criteria's business line, opened when it has none: the
-    insert is ignored when a concurrent writer opened it first, and the row is read."""
+    insert comes first and is ignored when the lead exists (however concurrent writers
+    race), then the row is read. Reading first would lock the gap where the row would go
+    on MariaDB, and two openers locking it, then inserting into it, deadlock."""
     line = criteria.business_line
-    found = await uow.leads.of_contact(contact_id, line)
-    if found is not None:
-        return found
     lead, opened = Lead.open(contact_id, line, channel, at)
     if await uow.leads.add_if_absent(lead):
         await uow.lead_history.add([opened])

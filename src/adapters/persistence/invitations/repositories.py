@@ -134,6 +134,10 @@ class SqlAlchemyInvitationRepository:
             _invitation(row._mapping) for row in await self._tx.execute(locked(query, self._lock))
         ]
 
+    async def of_slug(self, slug: str) -> Invitation | None:
+        row = await self._tx.one_or_none(invitations.select().where(invitations.c.slug == slug))
+        return _invitation(row._mapping) if row is not None else None
+
 
 class SqlAlchemyInvitationTerms:
     """Reads the catalog's tables: the terms are the catalog's, as it holds them now."""

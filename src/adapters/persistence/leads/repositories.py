@@ -12,7 +12,7 @@ from functools import partial
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import mysql, postgresql, sqlite
 
 from adapters.persistence.connection import Transaction, locked
 from adapters.persistence.leads.tables import lead_events, lead_history, leads
@@ -44,14 +44,14 @@ class SqlAlchemyLeadRepository:
     async def add_if_absent(self, lead: Lead) -> bool:
         row = as_row(lead)
         if self._tx.dialect in ("mysql", "mariadb"):
-            try:
-                await self._tx.execute(leads.insert().values(row))
-            except Conflict:
-                taken = self._of_contact(lead.contact_id, lead.business_line)
-                if await self._tx.one_or_none(taken.with_for_update(read=True)) is None:
-                    raise  # its id clashed, not its contact
-                return False
-            return True
+            # A plain insert that hits the key holds a shared lock on the row, and two such
+            # losers reading it for update deadlock; a no-op update on the duplicate takes
+            # the row exclusively instead. Who inserted is told by whose id it holds.
+            upsert = mysql.insert(leads).values(row)
+            await self._tx.execute(upsert.on_duplicate_key_update(id=leads.c.id))
+            taken = self._of_contact(lead.contact_id, lead.business_line).with_for_update()
+            found = await self._tx.one_or_none(taken)
+            return found is not None and found.id == lead.id
         insert = postgresql.insert if self._tx.dialect == "postgresql" else sqlite.insert
         statement = (
             insert(leads)
