@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 from talia_core.invitations.public import InvitationExpired
 from talia_core.knowledge.errors import Unreadable
 from talia_core.shared.errors import (
+    CapabilityNotConfigured,
     Conflict,
     ExternalServiceUnavailable,
     Forbidden,
@@ -43,6 +44,7 @@ ERROR_TABLE: dict[type[TaliaError], int] = {
     ExternalServiceUnavailable: 503,
     Unreadable: 422,
     RequestRefused: 502,  # a provider refused what Talia sent: not the caller's input
+    CapabilityNotConfigured: 501,  # no engine for speech or images is configured here
 }
 """Every core error a request can meet, by its class or a base of it
 (``tests/unit/http/test_error_table.py`` holds the table to that); one it does not place is
@@ -61,6 +63,7 @@ TITLES = {
     422: "Rule violated",
     429: "Too many requests",
     500: "Internal server error",
+    501: "Not implemented",
     502: "Bad gateway",
     503: "Service unavailable",
 }

@@ -65,5 +65,14 @@ class RequestRefused(TaliaError):
         self.provider = provider
 
 
+class CapabilityNotConfigured(TaliaError):
+    """No engine is configured for a capability (speech, images): no setting names one, or
+    the offline engine it needs is not installed. Never answered by a silent fake."""
+
+    def __init__(self, capability: str, detail: str) -> None:
+        super().__init__(f"{capability} is not configured: {detail}")
+        self.capability = capability
+
+
 class Malformed(TaliaError):
     """The input cannot be read at all: a payload that does not parse or lacks its parts."""
