@@ -33,6 +33,7 @@ from entrypoints.wiring import (
     knowledge,
     language,
     notifications,
+    perception,
     policies,
     probes,
     storage,
@@ -120,6 +121,11 @@ class Gateways(containers.DeclarativeContainer):
     )
     embedder = providers.Singleton(knowledge.embedder, settings, outbound, breakers)
     image_processor = providers.Singleton(PillowImageProcessor)
+    speech_to_text = providers.Singleton(perception.speech_to_text)
+    text_to_speech = providers.Singleton(perception.text_to_speech)
+    audio_converter = providers.Singleton(perception.audio_converter)
+    image_understanding = providers.Singleton(perception.image_understanding)
+    sign_language_reader = providers.Singleton(perception.sign_language_reader)
     database_calendar = providers.Singleton(local_calendar, core.engine, core.clock)
     calendar = providers.Singleton(
         selected_calendar, settings, database_calendar, outbound, breakers
