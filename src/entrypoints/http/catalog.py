@@ -14,12 +14,13 @@ from litestar import Controller, delete, get, patch, post
 from litestar.datastructures import ResponseHeader
 from litestar.di import NamedDependency
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.params import HeaderParameter, JSONBody, QueryParameter
+from litestar.params import JSONBody, QueryParameter
 from litestar.response.base import ASGIResponse
 from pydantic import BaseModel, Field
 
 from entrypoints.http.auth import admin_only, public
 from entrypoints.http.errors import problems
+from entrypoints.http.etags import IfNoneMatch, etag_matches
 from entrypoints.http.schemas import (
     PRINTABLE,
     Id,
@@ -141,10 +142,6 @@ class TemplateList(BaseModel):
 Category = Annotated[
     str | None, QueryParameter(max_length=60, pattern=PRINTABLE, description="Only this category.")
 ]
-IfNoneMatch = Annotated[
-    str | None,
-    HeaderParameter(name="If-None-Match", max_length=2000, description="ETags the client holds."),
-]
 
 
 class PublicCatalog:
@@ -209,7 +206,7 @@ class PublicCatalog:
             # A listing read while an admin changed the catalog answers this request only.
             if self._ttl > 0 and generation == self._generation:
                 self._entries[key] = entry
-        if if_none_match is not None and _matches(if_none_match, entry.etag):
+        if if_none_match is not None and etag_matches(if_none_match, entry.etag):
             return entry.not_modified
         return entry.ok
 
@@ -234,12 +231,6 @@ class _Listing:
             ok=ASGIResponse(body=body, media_type=JSON, headers=headers),
             not_modified=ASGIResponse(status_code=304, headers=headers),
         )
-
-
-def _matches(if_none_match: str, etag: str) -> bool:
-    """RFC 9110 §13.1.2: weak comparison against a list of tags, or ``*``."""
-    tags = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
-    return "*" in tags or etag in tags
 
 
 ETAG_HEADERS = [

@@ -24,8 +24,8 @@ from litestar.params import Body, JSONBody, PathParameter
 from pydantic import Field, model_validator
 
 from entrypoints.http.auth import customer_or_admin, public
-from entrypoints.http.catalog import IfNoneMatch, _matches
 from entrypoints.http.errors import problems
+from entrypoints.http.etags import IfNoneMatch, etag_matches
 from entrypoints.http.invitations import caller_of
 from entrypoints.http.schemas import PRINTABLE, Id, JsonInt, Out, Schema
 from talia_core.catalog.model import ALLOWANCE_RANGES
@@ -258,7 +258,7 @@ async def public_media(
     304 when the client's ETag is current. 404 for a name nobody holds, a file still being
     made, or one of an invitation that is not published (unpublished, expired, refunded)."""
     etag = f'"{file_name}"'
-    held = if_none_match is not None and _matches(if_none_match, etag)
+    held = if_none_match is not None and etag_matches(if_none_match, etag)
     found = await invitation_media.public_file(file_name, read=not held)
     headers = {"ETag": etag, "Cache-Control": CACHE_FOREVER, "X-Content-Type-Options": "nosniff"}
     if held:

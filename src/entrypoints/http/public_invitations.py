@@ -25,8 +25,8 @@ from litestar.response.base import ASGIResponse
 from pydantic import Field
 
 from entrypoints.http.auth import public
-from entrypoints.http.catalog import IfNoneMatch, _matches
 from entrypoints.http.errors import problems
+from entrypoints.http.etags import IfNoneMatch, etag_matches
 from entrypoints.http.invitation_media import media_url
 from entrypoints.http.invitations import EventOut, event_out
 from entrypoints.http.schemas import PRINTABLE, Out
@@ -170,7 +170,7 @@ class _Page:
     not_modified: ASGIResponse
 
     def answer(self, if_none_match: str | None) -> ASGIResponse:
-        if if_none_match is not None and _matches(if_none_match, self.etag):
+        if if_none_match is not None and etag_matches(if_none_match, self.etag):
             return self.not_modified
         return self.ok
 

@@ -23,7 +23,7 @@ from talia_core.invitations.media import (
     arrange,
 )
 from talia_core.invitations.media_ports import InvitationMediaUnitOfWork
-from talia_core.invitations.services import Caller, _own
+from talia_core.invitations.services import Caller, owned
 from talia_core.shared.clock import Clock
 from talia_core.shared.errors import NotFound
 from talia_core.shared.files import FileStore
@@ -62,7 +62,7 @@ class InvitationMediaService:
         audio ``ready``. A new cover makes the earlier one a photo."""
         now = self._clock.now()
         async with self._uow() as uow:
-            invitation = await _own(uow, caller, invitation_id)
+            invitation = await owned(uow, caller, invitation_id)
             items = await uow.invitation_media.of_invitation(invitation.id)
             found, chosen = admit(items, invitation.allowances, content, role)
             item = MediaItem.uploaded(
@@ -89,7 +89,7 @@ class InvitationMediaService:
     async def list(self, caller: Caller, invitation_id: str) -> builtins.list[MediaItem]:
         """In their order, whatever their status."""
         async with self._uow(read_only=True) as uow:
-            invitation = await _own(uow, caller, invitation_id)
+            invitation = await owned(uow, caller, invitation_id)
             return await uow.invitation_media.of_invitation(invitation.id)
 
     async def get(self, caller: Caller, invitation_id: str, media_id: str) -> MediaItem:
@@ -156,7 +156,7 @@ async def _own_item(
     uow: InvitationMediaUnitOfWork, caller: Caller, invitation_id: str, media_id: str
 ) -> MediaItem:
     """The item when it is the invitation's and the caller may see the invitation."""
-    invitation = await _own(uow, caller, invitation_id)
+    invitation = await owned(uow, caller, invitation_id)
     item = await uow.invitation_media.get(media_id)
     if item.invitation_id != invitation.id:
         raise NotFound("media", media_id)

@@ -13,7 +13,7 @@ import attrs
 
 from talia_core.invitations.model import Invitation, InvitationStatus
 from talia_core.invitations.ports import InvitationsUnitOfWork
-from talia_core.invitations.services import Caller, _own
+from talia_core.invitations.services import Caller, owned
 from talia_core.shared.clock import Clock
 from talia_core.shared.errors import Conflict, NotFound, TaliaError
 from talia_core.shared.ports import UnitOfWorkFactory
@@ -88,7 +88,7 @@ class PublicInvitations:
     async def shorten(self, caller: Caller, invitation_id: str) -> ShortUrl:
         """A new short URL of the caller's published invitation."""
         async with self._uow() as uow:
-            invitation = await _own(uow, caller, invitation_id)
+            invitation = await owned(uow, caller, invitation_id)
             if invitation.status is not InvitationStatus.PUBLISHED:
                 raise Conflict("only a published invitation gets short URLs")
             short_url = ShortUrl(new_code(), invitation.id, self._clock.now())
@@ -99,7 +99,7 @@ class PublicInvitations:
     async def short_urls(self, caller: Caller, invitation_id: str) -> list[ShortUrl]:
         """Newest first, with their clicks."""
         async with self._uow(read_only=True) as uow:
-            invitation = await _own(uow, caller, invitation_id)
+            invitation = await owned(uow, caller, invitation_id)
             return await uow.short_urls.of_invitation(invitation.id)
 
     async def follow(self, code: str) -> str:

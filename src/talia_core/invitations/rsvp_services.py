@@ -11,7 +11,7 @@ import attrs
 
 from talia_core.invitations.rsvp import Answer, Guest, Reply, answer, check_open, contact_key
 from talia_core.invitations.rsvp_ports import RsvpUnitOfWork
-from talia_core.invitations.services import Caller, _own
+from talia_core.invitations.services import Caller, owned
 from talia_core.shared.clock import Clock
 from talia_core.shared.errors import NotFound, RuleViolated
 from talia_core.shared.pagination import Page, PageRequest
@@ -42,7 +42,7 @@ class RsvpService:
         self, caller: Caller, invitation_id: str, *, name: str, allowance: int
     ) -> Guest:
         async with self._uow() as uow:
-            invitation = await _own(uow, caller, invitation_id)
+            invitation = await owned(uow, caller, invitation_id)
             guest = Guest.invite(invitation, name=name, allowance=allowance, at=self._clock.now())
             await uow.guests.add(guest)
             await uow.commit()
@@ -50,24 +50,24 @@ class RsvpService:
 
     async def guests(self, caller: Caller, invitation_id: str, page: PageRequest) -> Page[Guest]:
         async with self._uow(read_only=True) as uow:
-            await _own(uow, caller, invitation_id)
+            await owned(uow, caller, invitation_id)
             return await uow.guests.find(invitation_id, page)
 
     async def every_guest(self, caller: Caller, invitation_id: str) -> list[Guest]:
         async with self._uow(read_only=True) as uow:
-            await _own(uow, caller, invitation_id)
+            await owned(uow, caller, invitation_id)
             return await uow.guests.every(invitation_id)
 
     async def remove_guest(self, caller: Caller, invitation_id: str, guest_id: str) -> None:
         """The guest's answer goes with it, giving its places back."""
         async with self._uow() as uow:
-            await _own(uow, caller, invitation_id)
+            await owned(uow, caller, invitation_id)
             await uow.guests.remove(invitation_id, guest_id)
             await uow.commit()
 
     async def responses(self, caller: Caller, invitation_id: str, page: PageRequest) -> Responses:
         async with self._uow(read_only=True) as uow:
-            invitation = await _own(uow, caller, invitation_id)
+            invitation = await owned(uow, caller, invitation_id)
             return Responses(
                 page=await uow.answers.find(invitation_id, page),
                 confirmed=await uow.answers.confirmed(invitation_id),
@@ -76,7 +76,7 @@ class RsvpService:
 
     async def every_response(self, caller: Caller, invitation_id: str) -> list[Answer]:
         async with self._uow(read_only=True) as uow:
-            await _own(uow, caller, invitation_id)
+            await owned(uow, caller, invitation_id)
             return await uow.answers.every(invitation_id)
 
     async def reply(self, slug: str, reply: Reply) -> Answered:

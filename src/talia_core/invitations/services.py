@@ -123,11 +123,11 @@ class InvitationService:
 
     async def get(self, caller: Caller, invitation_id: str) -> Invitation:
         async with self._uow(read_only=True) as uow:
-            return await _own(uow, caller, invitation_id)
+            return await owned(uow, caller, invitation_id)
 
     async def delete(self, caller: Caller, invitation_id: str) -> None:
         async with self._uow() as uow:
-            invitation = await _own(uow, caller, invitation_id)
+            invitation = await owned(uow, caller, invitation_id)
             if invitation.status is InvitationStatus.PUBLISHED:
                 raise Conflict("a published invitation is unpublished before it is deleted")
             await uow.invitations.remove(invitation.id)
@@ -137,7 +137,7 @@ class InvitationService:
         self, caller: Caller, invitation_id: str, data: Mapping[str, Any], *, merge: bool
     ) -> Invitation:
         async with self._uow() as uow:
-            invitation = await _own(uow, caller, invitation_id)
+            invitation = await owned(uow, caller, invitation_id)
             schema = await uow.invitation_terms.schema_of(invitation.template_id)
             invitation.save_data(data, schema, at=self._clock.now(), merge=merge)
             await uow.invitations.update(invitation)
@@ -146,7 +146,7 @@ class InvitationService:
 
     async def add_event(self, caller: Caller, invitation_id: str, event: Event) -> Event:
         async with self._uow() as uow:
-            invitation = await _own(uow, caller, invitation_id)
+            invitation = await owned(uow, caller, invitation_id)
             added = invitation.add_event(event, at=self._clock.now())
             await uow.invitations.update(invitation)
             await uow.commit()
@@ -156,7 +156,7 @@ class InvitationService:
         self, caller: Caller, invitation_id: str, event_id: str, changes: Mapping[str, Any]
     ) -> Event:
         async with self._uow() as uow:
-            invitation = await _own(uow, caller, invitation_id)
+            invitation = await owned(uow, caller, invitation_id)
             revised = invitation.revise_event(event_id, changes, at=self._clock.now())
             await uow.invitations.update(invitation)
             await uow.commit()
@@ -164,7 +164,7 @@ class InvitationService:
 
     async def remove_event(self, caller: Caller, invitation_id: str, event_id: str) -> None:
         async with self._uow() as uow:
-            invitation = await _own(uow, caller, invitation_id)
+            invitation = await owned(uow, caller, invitation_id)
             invitation.remove_event(event_id, at=self._clock.now())
             await uow.invitations.update(invitation)
             await uow.commit()
@@ -172,7 +172,7 @@ class InvitationService:
     async def publish(self, caller: Caller, invitation_id: str, *, slug: str | None) -> Invitation:
         """``Conflict`` when the slug is reserved or another invitation's (its unique key)."""
         async with self._uow() as uow:
-            invitation = await _own(uow, caller, invitation_id)
+            invitation = await owned(uow, caller, invitation_id)
             schema = await uow.invitation_terms.schema_of(invitation.template_id)
             invitation.publish(schema, slug=slug, at=self._clock.now())
             await uow.invitations.update(invitation)
@@ -181,14 +181,14 @@ class InvitationService:
 
     async def unpublish(self, caller: Caller, invitation_id: str) -> Invitation:
         async with self._uow() as uow:
-            invitation = await _own(uow, caller, invitation_id)
+            invitation = await owned(uow, caller, invitation_id)
             invitation.unpublish(at=self._clock.now())
             await uow.invitations.update(invitation)
             await uow.commit()
         return invitation
 
 
-async def _own(uow: InvitationsUnitOfWork, caller: Caller, invitation_id: str) -> Invitation:
+async def owned(uow: InvitationsUnitOfWork, caller: Caller, invitation_id: str) -> Invitation:
     """The invitation when the caller may see it; another's is as absent as a missing one."""
     invitation = await uow.invitations.get(invitation_id)
     if not caller.is_admin and invitation.owner_id != caller.id:
