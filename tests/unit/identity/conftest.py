@@ -47,20 +47,25 @@ def attempts(clock: FakeClock) -> InMemoryAttemptStore:
 
 
 @pytest.fixture
+def slept() -> list[float]:
+    """The waits the login throttle asked for, in order (none is really waited)."""
+    return []
+
+
+@pytest.fixture
 def auth(
     uow: Callable[[], InMemoryUnitOfWork],
     clock: FakeClock,
     hasher: FakePasswordHasher,
     tokens: JwtAccessTokens,
     attempts: InMemoryAttemptStore,
+    slept: list[float],
 ) -> AuthService:
-    return AuthService(
-        uow,
-        clock,
-        hasher=hasher,
-        tokens=tokens,
-        throttle=LoginThrottle(attempts, account_failures=5, address_failures=20),
-    )
+    async def sleep(seconds: float) -> None:
+        slept.append(seconds)
+
+    throttle = LoginThrottle(attempts, account_failures=5, address_failures=20, sleep=sleep)
+    return AuthService(uow, clock, hasher=hasher, tokens=tokens, throttle=throttle)
 
 
 @pytest.fixture
