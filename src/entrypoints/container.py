@@ -111,6 +111,12 @@ class UseCases(containers.DeclarativeContainer):
             timedelta, days=settings.provided.auth.refresh_token_days
         ),
         session_lifetime=providers.Factory(timedelta, days=settings.provided.auth.session_max_days),
+        refresh_key=providers.Callable(
+            str.encode, settings.provided.auth.jwt_secret.get_secret_value.call()
+        ),
+        refresh_grace=providers.Factory(
+            timedelta, seconds=settings.provided.auth.refresh_grace_seconds
+        ),
     )
     catalog = providers.Singleton(
         CatalogService,

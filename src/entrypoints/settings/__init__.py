@@ -66,6 +66,7 @@ class AuthSettings(BaseModel):
     access_token_minutes: Annotated[int, Field(ge=1, le=60)] = 15
     refresh_token_days: Annotated[int, Field(ge=1, le=90)] = 7
     session_max_days: Annotated[int, Field(ge=1, le=365)] = 30
+    refresh_grace_seconds: Annotated[int, Field(ge=0, le=300)] = 30
     argon2_time_cost: Annotated[int, Field(ge=1, le=10)] = 3
     argon2_memory_kib: Annotated[int, Field(ge=32, le=1_048_576)] = 65_536
     login_max_failures_per_account: Annotated[int, Field(ge=1)] = 5

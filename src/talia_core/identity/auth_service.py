@@ -19,6 +19,7 @@ from talia_core.identity.model import (
     Session,
     User,
     hash_refresh_token,
+    successor_secret,
 )
 from talia_core.identity.ports import AccessTokens, IdentityUnitOfWork, PasswordHasher
 from talia_core.identity.registration import add_user, new_user
@@ -65,7 +66,12 @@ class AuthService:
         access_token_lifetime: timedelta = timedelta(minutes=15),
         refresh_token_lifetime: timedelta = timedelta(days=7),
         session_lifetime: timedelta = timedelta(days=30),
+        refresh_key: bytes = b"",
+        refresh_grace: timedelta = timedelta(seconds=30),
     ) -> None:
+        """``refresh_key`` keys the derivation of each refresh token's successor;
+        ``refresh_grace`` is how long a spent refresh token still gives its successor (a
+        client retrying a refresh whose answer it lost) before a replay revokes the family."""
         self._uow = uow
         self._clock = clock
         self._hasher = hasher
@@ -74,6 +80,8 @@ class AuthService:
         self._access_token_lifetime = access_token_lifetime
         self._refresh_token_lifetime = refresh_token_lifetime
         self._session_lifetime = session_lifetime
+        self._refresh_key = refresh_key
+        self._refresh_grace = refresh_grace
         self._decoy_hash: str | None = None
 
     async def register(
@@ -165,10 +173,13 @@ class AuthService:
     ) -> IssuedTokens:
         """Rotate: spend the presented token and issue the next of its family.
 
-        A token presented after it was spent means a copy is in someone else's hands: the
-        whole family (the session) is revoked and that revocation is committed.
+        The same token presented again within the grace window (two tabs refreshing at
+        once, a retry after a lost answer) gets the same successor. Presented later, a copy
+        is in someone else's hands: the whole family (the session) is revoked and that
+        revocation is committed.
         """
         now = self._clock.now()
+        successor = successor_secret(refresh_token, self._refresh_key)
         async with self._uow() as uow:
             try:
                 token = await uow.refresh_tokens.get_by_hash(hash_refresh_token(refresh_token))
@@ -176,28 +187,48 @@ class AuthService:
             except NotFound:
                 raise Unauthorized("invalid refresh token") from None
             if token.spent_at is not None or not await uow.refresh_tokens.spend(token.id, at=now):
-                session.revoke(RevocationReason.REFRESH_TOKEN_REUSED, at=now)
-                await uow.sessions.update(session)
-                await uow.audit_events.add(
-                    AuditEvent.by(
-                        _principal(user, session.id),
-                        AuditAction.REFRESH_TOKEN_REUSED,
-                        at=now,
-                        target=session.id,
-                        ip=ip,
-                        user_agent=user_agent,
-                        details={"refresh_token_id": token.id},
-                    )
-                )
-                await uow.commit()
+                # Spent by a refresh that committed while this one waited, if not before.
+                spent_at = token.spent_at or now
+                if now - spent_at <= self._refresh_grace and self._usable(session, user, now):
+                    return self._tokens_for(user, session, successor, spent_at)
+                await self._revoke_family(uow, token, session, user, now, ip, user_agent)
                 raise Unauthorized("the refresh token was already used; the session is revoked")
-            if token.is_expired(now) or not session.is_live(now) or not user.active:
+            if token.is_expired(now) or not self._usable(session, user, now):
                 raise Unauthorized("the refresh token has expired or its session has ended")
             session.touch(at=now, ip=ip, user_agent=user_agent)
             await uow.sessions.update(session)
-            issued = await self._issue(uow, user, session, now)
+            issued = await self._issue(uow, user, session, now, secret=successor)
             await uow.commit()
         return issued
+
+    @staticmethod
+    def _usable(session: Session, user: User, now: datetime) -> bool:
+        return session.is_live(now) and user.active
+
+    async def _revoke_family(
+        self,
+        uow: IdentityUnitOfWork,
+        token: RefreshToken,
+        session: Session,
+        user: User,
+        now: datetime,
+        ip: str | None,
+        user_agent: str | None,
+    ) -> None:
+        session.revoke(RevocationReason.REFRESH_TOKEN_REUSED, at=now)
+        await uow.sessions.update(session)
+        await uow.audit_events.add(
+            AuditEvent.by(
+                _principal(user, session.id),
+                AuditAction.REFRESH_TOKEN_REUSED,
+                at=now,
+                target=session.id,
+                ip=ip,
+                user_agent=user_agent,
+                details={"refresh_token_id": token.id},
+            )
+        )
+        await uow.commit()
 
     async def logout(
         self, principal: Principal, *, ip: str | None = None, user_agent: str | None = None
@@ -267,18 +298,34 @@ class AuthService:
             await uow.commit()
 
     async def _issue(
-        self, uow: IdentityUnitOfWork, user: User, session: Session, now: datetime
+        self,
+        uow: IdentityUnitOfWork,
+        user: User,
+        session: Session,
+        now: datetime,
+        *,
+        secret: str | None = None,
     ) -> IssuedTokens:
-        refresh, secret = RefreshToken.issue(session, at=now, lifetime=self._refresh_token_lifetime)
+        refresh, secret = RefreshToken.issue(
+            session, at=now, lifetime=self._refresh_token_lifetime, secret=secret
+        )
         await uow.refresh_tokens.add(refresh)
+        return self._tokens_for(user, session, secret, now)
+
+    def _tokens_for(
+        self, user: User, session: Session, refresh_secret: str, refreshed_at: datetime
+    ) -> IssuedTokens:
+        """A new access token beside the refresh token issued at ``refreshed_at``."""
         access = self._tokens.issue(
-            _principal(user, session.id), now=now, lifetime=self._access_token_lifetime
+            _principal(user, session.id),
+            now=self._clock.now(),
+            lifetime=self._access_token_lifetime,
         )
         return IssuedTokens(
             access_token=access,
             expires_in=int(self._access_token_lifetime.total_seconds()),
-            refresh_token=secret,
-            refresh_expires_at=refresh.expires_at,
+            refresh_token=refresh_secret,
+            refresh_expires_at=min(refreshed_at + self._refresh_token_lifetime, session.expires_at),
             user=user,
             session_id=session.id,
         )

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import enum
 import hashlib
+import hmac
 import secrets
 from datetime import datetime, timedelta
 from typing import Any
@@ -203,6 +205,14 @@ def hash_refresh_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def successor_secret(secret: str, key: bytes) -> str:
+    """The secret of the token a refresh token rotates into: always the same for the same
+    token, so a retried refresh can be given the successor it already got; keyed, so a
+    spent token read from a log does not tell its successor."""
+    digest = hmac.new(key, b"refresh-successor\0" + secret.encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
 @attrs.define
 class RefreshToken:
     session_id: str
@@ -214,10 +224,11 @@ class RefreshToken:
 
     @classmethod
     def issue(
-        cls, session: Session, *, at: datetime, lifetime: timedelta
+        cls, session: Session, *, at: datetime, lifetime: timedelta, secret: str | None = None
     ) -> tuple[RefreshToken, str]:
-        """A new token of the session's family, never outliving the session; and its secret."""
-        secret = secrets.token_urlsafe(32)
+        """A new token of the session's family, never outliving the session; and its secret
+        (random unless given: a rotation derives it, see ``successor_secret``)."""
+        secret = secret or secrets.token_urlsafe(32)
         token = cls(
             session_id=session.id,
             token_hash=hash_refresh_token(secret),

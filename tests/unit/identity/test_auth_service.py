@@ -141,9 +141,12 @@ async def _login_again(auth: AuthService) -> IssuedTokens:
     return await auth.login(email=EMAIL, password=PASSWORD, ip=None, user_agent=None)
 
 
-async def test_spent_refresh_token_revokes_its_family(auth: AuthService, uow: Uow) -> None:
+async def test_spent_refresh_token_revokes_its_family(
+    auth: AuthService, uow: Uow, clock: FakeClock
+) -> None:
     first = await _signed_in(auth)
     second = await auth.refresh(first.refresh_token, ip=None, user_agent=None)
+    clock.advance(timedelta(seconds=31))
 
     with pytest.raises(Unauthorized, match="already used"):
         await auth.refresh(first.refresh_token, ip="6.6.6.6", user_agent="thief")
@@ -159,26 +162,54 @@ async def test_spent_refresh_token_revokes_its_family(auth: AuthService, uow: Uo
     assert (reuse.target, reuse.ip) == (first.session_id, "6.6.6.6")
 
 
-async def test_a_reused_token_leaves_the_users_other_sessions_alone(auth: AuthService) -> None:
+async def test_a_reused_token_leaves_the_users_other_sessions_alone(
+    auth: AuthService, clock: FakeClock
+) -> None:
     first = await _signed_in(auth)
     other = await _login_again(auth)
     await auth.refresh(first.refresh_token, ip=None, user_agent=None)
+    clock.advance(timedelta(minutes=1))
     with pytest.raises(Unauthorized):
         await auth.refresh(first.refresh_token, ip=None, user_agent=None)
     assert (await auth.authenticate(other.access_token)).session_id == other.session_id
 
 
-async def test_of_two_concurrent_refreshes_with_one_token_only_one_wins(
+async def test_concurrent_refreshes_with_one_token_all_get_the_same_successor(
     auth: AuthService,
 ) -> None:
     tokens = await _signed_in(auth)
     results = await asyncio.gather(
-        *(auth.refresh(tokens.refresh_token, ip=None, user_agent=None) for _ in range(5)),
-        return_exceptions=True,
+        *(auth.refresh(tokens.refresh_token, ip=None, user_agent=None) for _ in range(5))
     )
-    winners = [r for r in results if isinstance(r, IssuedTokens)]
-    assert len(winners) == 1
-    assert all(isinstance(r, Unauthorized) for r in results if r is not winners[0])
+    assert len({r.refresh_token for r in results}) == 1
+    for result in results:
+        assert (await auth.authenticate(result.access_token)).session_id == tokens.session_id
+    again = await auth.refresh(results[0].refresh_token, ip=None, user_agent=None)
+    assert again.refresh_token != results[0].refresh_token
+
+
+async def test_a_refresh_retried_within_the_grace_window_keeps_the_session(
+    auth: AuthService, clock: FakeClock
+) -> None:
+    tokens = await _signed_in(auth)
+    lost = await auth.refresh(tokens.refresh_token, ip=None, user_agent=None)
+    clock.advance(timedelta(seconds=29))
+    retried = await auth.refresh(tokens.refresh_token, ip=None, user_agent=None)
+    assert retried.refresh_token == lost.refresh_token
+    assert retried.refresh_expires_at == lost.refresh_expires_at
+    await auth.refresh(retried.refresh_token, ip=None, user_agent=None)
+
+
+async def test_after_the_grace_window_a_spent_token_still_revokes_the_family(
+    auth: AuthService, clock: FakeClock
+) -> None:
+    tokens = await _signed_in(auth)
+    successor = await auth.refresh(tokens.refresh_token, ip=None, user_agent=None)
+    clock.advance(timedelta(seconds=31))
+    with pytest.raises(Unauthorized, match="already used"):
+        await auth.refresh(tokens.refresh_token, ip=None, user_agent=None)
+    with pytest.raises(Unauthorized):
+        await auth.authenticate(successor.access_token)
 
 
 async def test_an_unknown_refresh_token_is_refused(auth: AuthService) -> None:
