@@ -49,6 +49,7 @@ from entrypoints.http.auth import (
 )
 from entrypoints.http.errors import EXCEPTION_HANDLERS
 from entrypoints.http.health import health_controller
+from entrypoints.http.json_bodies import JsonBodyRequest
 from entrypoints.http.observability import (
     Metrics,
     ObservabilityMiddleware,
@@ -173,6 +174,7 @@ def create_app(container: Container) -> Litestar:
             ),
         ],
         exception_handlers=EXCEPTION_HANDLERS,
+        request_class=JsonBodyRequest,
         before_send=[unrouted_responses(metrics)],
         lifespan=[lifespan, click_tally.running],
         cors_config=CORSConfig(
