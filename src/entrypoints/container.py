@@ -102,6 +102,7 @@ class UseCases(containers.DeclarativeContainer):
         uow=gateways.unit_of_work.provider,
         clock=core.clock,
         hasher=gateways.password_hasher,
+        common_passwords=gateways.common_passwords,
         tokens=gateways.access_tokens,
         throttle=login_throttle,
         access_token_lifetime=providers.Factory(
@@ -157,6 +158,7 @@ class UseCases(containers.DeclarativeContainer):
         uow=gateways.unit_of_work.provider,
         clock=core.clock,
         hasher=gateways.password_hasher,
+        common_passwords=gateways.common_passwords,
     )
     doorbell = providers.Singleton(Doorbell)
     inbox = providers.Singleton(

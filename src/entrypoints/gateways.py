@@ -20,6 +20,7 @@ from adapters.payments.sandbox import SandboxPaymentGateway
 from adapters.persistence.inbox import SqlAlchemyInbox
 from adapters.persistence.unit_of_work import SqlAlchemyUnitOfWork
 from adapters.resilience import BreakerBoard, resilient
+from adapters.security.common_passwords import ZxcvbnCommonPasswords
 from adapters.security.passwords import Argon2PasswordHasher
 from adapters.security.tokens import JwtAccessTokens
 from adapters.security.webchat_tokens import WebChatTokens
@@ -53,6 +54,7 @@ class Gateways(containers.DeclarativeContainer):
 
     breakers = providers.Singleton(BreakerBoard)
     unit_of_work = providers.Factory(SqlAlchemyUnitOfWork, engine=core.engine)
+    common_passwords = providers.Singleton(ZxcvbnCommonPasswords)
     password_hasher = providers.Singleton(
         Argon2PasswordHasher,
         time_cost=settings.provided.auth.argon2_time_cost,

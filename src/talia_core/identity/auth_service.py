@@ -21,7 +21,12 @@ from talia_core.identity.model import (
     hash_refresh_token,
     successor_secret,
 )
-from talia_core.identity.ports import AccessTokens, IdentityUnitOfWork, PasswordHasher
+from talia_core.identity.ports import (
+    AccessTokens,
+    CommonPasswords,
+    IdentityUnitOfWork,
+    PasswordHasher,
+)
 from talia_core.identity.registration import add_user, new_user
 from talia_core.shared.clock import Clock
 from talia_core.shared.errors import NotFound, RuleViolated, Unauthorized
@@ -61,6 +66,7 @@ class AuthService:
         clock: Clock,
         *,
         hasher: PasswordHasher,
+        common_passwords: CommonPasswords,
         tokens: AccessTokens,
         throttle: LoginThrottle,
         access_token_lifetime: timedelta = timedelta(minutes=15),
@@ -75,6 +81,7 @@ class AuthService:
         self._uow = uow
         self._clock = clock
         self._hasher = hasher
+        self._common = common_passwords
         self._tokens = tokens
         self._throttle = throttle
         self._access_token_lifetime = access_token_lifetime
@@ -95,7 +102,13 @@ class AuthService:
     ) -> User:
         now = self._clock.now()
         user = await new_user(
-            self._hasher, email=email, name=name, password=password, role=Role.CUSTOMER, at=now
+            self._hasher,
+            self._common,
+            email=email,
+            name=name,
+            password=password,
+            role=Role.CUSTOMER,
+            at=now,
         )
         async with self._uow() as uow:
             await add_user(uow, user)

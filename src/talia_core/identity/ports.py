@@ -150,6 +150,16 @@ class AttemptWindow:
     resets_in_seconds: int
 
 
+class CommonPasswords(Protocol):
+    """The passwords attackers try first (NIST SP 800-63B §5.1.1.2: screen new passwords
+    against lists of common, expected or compromised ones)."""
+
+    def is_common(self, password: str) -> bool:
+        """Whether ``password``, whatever its case, is a well-known one or one with only
+        digits and symbols added to its end (``Password1234!``)."""
+        ...
+
+
 class AttemptStore(Protocol):
     """Counters in fixed windows, shared by every worker of the deployment."""
 

@@ -5,16 +5,28 @@ from __future__ import annotations
 from datetime import datetime
 
 from talia_core.identity.model import Role, User, check_password
-from talia_core.identity.ports import IdentityUnitOfWork, PasswordHasher
-from talia_core.shared.errors import Conflict
+from talia_core.identity.ports import CommonPasswords, IdentityUnitOfWork, PasswordHasher
+from talia_core.shared.errors import Conflict, RuleViolated
 from talia_core.shared.text import email_address
 
 
 async def new_user(
-    hasher: PasswordHasher, *, email: str, name: str, password: str, role: Role, at: datetime
+    hasher: PasswordHasher,
+    common: CommonPasswords,
+    *,
+    email: str,
+    name: str,
+    password: str,
+    role: Role,
+    at: datetime,
 ) -> User:
     address = email_address("email", email)
     check_password(password, email=address)
+    if common.is_common(password):
+        raise RuleViolated(
+            "password is one of the most common passwords; choose another",
+            {"password": "too common"},
+        )
     return User.register(
         email=address, name=name, role=role, password_hash=await hasher.hash(password), at=at
     )

@@ -17,7 +17,7 @@ from talia_core.identity.model import (
     User,
     ensure_admins_remain,
 )
-from talia_core.identity.ports import IdentityUnitOfWork, PasswordHasher
+from talia_core.identity.ports import CommonPasswords, IdentityUnitOfWork, PasswordHasher
 from talia_core.identity.registration import add_user, new_user
 from talia_core.shared.clock import Clock
 from talia_core.shared.errors import Forbidden, RuleViolated
@@ -30,11 +30,17 @@ class UserAdminService:
     """Only admins manage users and read the audit log; there is always an active admin."""
 
     def __init__(
-        self, uow: UnitOfWorkFactory[IdentityUnitOfWork], clock: Clock, *, hasher: PasswordHasher
+        self,
+        uow: UnitOfWorkFactory[IdentityUnitOfWork],
+        clock: Clock,
+        *,
+        hasher: PasswordHasher,
+        common_passwords: CommonPasswords,
     ) -> None:
         self._uow = uow
         self._clock = clock
         self._hasher = hasher
+        self._common = common_passwords
 
     async def list_users(
         self,
@@ -67,7 +73,7 @@ class UserAdminService:
         _require_admin(actor)
         now = self._clock.now()
         user = await new_user(
-            self._hasher, email=email, name=name, password=password, role=role, at=now
+            self._hasher, self._common, email=email, name=name, password=password, role=role, at=now
         )
         async with self._uow() as uow:
             await add_user(uow, user)
@@ -92,7 +98,7 @@ class UserAdminService:
         """
         now = self._clock.now()
         user = await new_user(
-            self._hasher, email=email, name=name, password=password, role=role, at=now
+            self._hasher, self._common, email=email, name=name, password=password, role=role, at=now
         )
         async with self._uow() as uow:
             await add_user(uow, user)

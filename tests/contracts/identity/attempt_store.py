@@ -12,6 +12,7 @@ from functools import partial
 
 from adapters.memory.database import InMemoryDatabase
 from adapters.memory.unit_of_work import InMemoryUnitOfWork
+from adapters.security.common_passwords import ZxcvbnCommonPasswords
 from adapters.security.passwords import FakePasswordHasher
 from adapters.security.tokens import JwtAccessTokens
 from talia_core.identity.auth_service import AuthService
@@ -94,6 +95,7 @@ class AttemptStoreContract:
             partial(InMemoryUnitOfWork, InMemoryDatabase()),
             SystemClock(),
             hasher=SlowPasswordHasher(),
+            common_passwords=ZxcvbnCommonPasswords(),
             tokens=JwtAccessTokens("s" * 32, issuer="talia-test"),
             throttle=LoginThrottle(store, account_failures=5, address_failures=20),
         )

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from adapters.security.common_passwords import ZxcvbnCommonPasswords
 from adapters.security.passwords import FakePasswordHasher
 from adapters.security.tokens import JwtAccessTokens
 from adapters.throttle.memory import InMemoryAttemptStore
@@ -113,10 +114,13 @@ def services(
         units,
         clock,
         hasher=hasher,
+        common_passwords=ZxcvbnCommonPasswords(),
         tokens=JwtAccessTokens("s" * 32, issuer="talia-test"),
         throttle=LoginThrottle(InMemoryAttemptStore(clock)),
     )
-    return auth, UserAdminService(units, clock, hasher=hasher)
+    return auth, UserAdminService(
+        units, clock, hasher=hasher, common_passwords=ZxcvbnCommonPasswords()
+    )
 
 
 def acting_admin() -> Principal:

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from adapters.security.common_passwords import ZxcvbnCommonPasswords
 from adapters.security.passwords import FakePasswordHasher
 from adapters.security.tokens import JwtAccessTokens
 from adapters.throttle.memory import InMemoryAttemptStore
@@ -270,6 +271,7 @@ async def test_concurrent_refreshes_share_a_successor_and_a_late_replay_revokes_
         uow_factory,
         clock,
         hasher=FakePasswordHasher(),
+        common_passwords=ZxcvbnCommonPasswords(),
         tokens=JwtAccessTokens("s" * 32, issuer="talia-test"),
         throttle=LoginThrottle(InMemoryAttemptStore(clock)),
     )

@@ -7,6 +7,7 @@ import pytest
 
 from adapters.memory.database import InMemoryDatabase
 from adapters.memory.unit_of_work import InMemoryUnitOfWork
+from adapters.security.common_passwords import ListedCommonPasswords
 from adapters.security.passwords import FakePasswordHasher
 from adapters.security.tokens import JwtAccessTokens
 from adapters.throttle.memory import InMemoryAttemptStore
@@ -18,6 +19,7 @@ from talia_core.shared.clock import FakeClock
 
 SECRET = "unit-test-secret-" + "x" * 64
 PASSWORD = "correct horse 42"
+COMMON = ListedCommonPasswords(["password", "qwerty", "123456"])
 
 
 @pytest.fixture
@@ -65,14 +67,16 @@ def auth(
         slept.append(seconds)
 
     throttle = LoginThrottle(attempts, account_failures=5, address_failures=20, sleep=sleep)
-    return AuthService(uow, clock, hasher=hasher, tokens=tokens, throttle=throttle)
+    return AuthService(
+        uow, clock, hasher=hasher, common_passwords=COMMON, tokens=tokens, throttle=throttle
+    )
 
 
 @pytest.fixture
 def admin_service(
     uow: Callable[[], InMemoryUnitOfWork], clock: FakeClock, hasher: FakePasswordHasher
 ) -> UserAdminService:
-    return UserAdminService(uow, clock, hasher=hasher)
+    return UserAdminService(uow, clock, hasher=hasher, common_passwords=COMMON)
 
 
 @pytest.fixture

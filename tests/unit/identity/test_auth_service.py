@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 
 from adapters.memory.unit_of_work import InMemoryUnitOfWork
+from adapters.security.common_passwords import ZxcvbnCommonPasswords
 from adapters.security.passwords import FakePasswordHasher
 from adapters.security.tokens import JwtAccessTokens
 from adapters.throttle.memory import InMemoryAttemptStore
@@ -97,7 +98,12 @@ async def test_a_stale_password_hash_is_upgraded_on_login(
     def service(version: int) -> AuthService:
         hasher = FakePasswordHasher(version=version)
         return AuthService(
-            uow, clock, hasher=hasher, tokens=tokens, throttle=LoginThrottle(attempts)
+            uow,
+            clock,
+            hasher=hasher,
+            common_passwords=ZxcvbnCommonPasswords(),
+            tokens=tokens,
+            throttle=LoginThrottle(attempts),
         )
 
     await service(1).register(email=EMAIL, password=PASSWORD, name="Ana")

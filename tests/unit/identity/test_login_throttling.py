@@ -8,6 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from adapters.memory.unit_of_work import InMemoryUnitOfWork
+from adapters.security.common_passwords import ZxcvbnCommonPasswords
 from adapters.security.passwords import FakePasswordHasher
 from adapters.security.tokens import JwtAccessTokens
 from adapters.throttle.memory import InMemoryAttemptStore
@@ -94,7 +95,14 @@ async def test_the_lock_is_checked_before_the_password_is_looked_at(
     uow: Uow, clock: FakeClock, tokens: JwtAccessTokens, attempts: InMemoryAttemptStore
 ) -> None:
     hasher = CountingHasher()
-    auth = AuthService(uow, clock, hasher=hasher, tokens=tokens, throttle=LoginThrottle(attempts))
+    auth = AuthService(
+        uow,
+        clock,
+        hasher=hasher,
+        common_passwords=ZxcvbnCommonPasswords(),
+        tokens=tokens,
+        throttle=LoginThrottle(attempts),
+    )
     await auth.register(email=EMAIL, password=PASSWORD, name="Ana")
     for _ in range(5):
         await _fail(auth)

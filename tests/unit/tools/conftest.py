@@ -14,6 +14,7 @@ import pytest
 from adapters.memory.database import InMemoryDatabase
 from adapters.memory.unit_of_work import InMemoryUnitOfWork
 from adapters.persistence.leads.criteria import DefinitionLeadCriteria
+from adapters.security.common_passwords import ZxcvbnCommonPasswords
 from adapters.security.passwords import FakePasswordHasher
 from entrypoints.wiring.tools import tool_catalogue
 from talia_core.assistants.language import ToolCall
@@ -89,7 +90,9 @@ def world() -> World:
         PaymentService(uow, clock, gateway),
         gateway,
     )
-    users = UserAdminService(uow, clock, hasher=FakePasswordHasher())
+    users = UserAdminService(
+        uow, clock, hasher=FakePasswordHasher(), common_passwords=ZxcvbnCommonPasswords()
+    )
     contacts = ContactBook(uow, clock)
     leads = LeadBook(uow, clock, DefinitionLeadCriteria(uow), zone=UTC)
     tools = tool_catalogue(catalog, orders, users, contacts, KnowledgeSearch(uow, None), leads)
