@@ -24,6 +24,7 @@ from adapters.security.common_passwords import ZxcvbnCommonPasswords
 from adapters.security.passwords import Argon2PasswordHasher
 from adapters.security.tokens import JwtAccessTokens
 from adapters.security.webchat_tokens import WebChatTokens
+from adapters.throttle.fallback import FallbackAttemptStore
 from adapters.throttle.memory import InMemoryAttemptStore
 from adapters.throttle.redis import RedisAttemptStore
 from entrypoints.settings import Settings
@@ -72,10 +73,14 @@ class Gateways(containers.DeclarativeContainer):
         settings.provided.auth.throttle_backend.value,
         memory=providers.Singleton(InMemoryAttemptStore, clock=core.clock),
         redis=providers.Singleton(
-            resilient,
-            providers.Singleton(RedisAttemptStore, redis),
-            providers.Singleton(policies.runner, "redis", breakers, settings),
-            non_idempotent={"hit", "take_back"},
+            FallbackAttemptStore,
+            providers.Singleton(
+                resilient,
+                providers.Singleton(RedisAttemptStore, redis),
+                providers.Singleton(policies.runner, "redis", breakers, settings),
+                non_idempotent={"hit", "take_back"},
+            ),
+            providers.Singleton(InMemoryAttemptStore, clock=core.clock),
         ),
     )
     ftp_files = providers.Singleton(storage.ftp_file_store, settings)

@@ -69,13 +69,15 @@ class RedisAttemptStore:
 
 
 class RedisProbe:
-    """Readiness of the Redis server the attempt counters live in."""
+    """Readiness of the Redis server; ``critical`` when the instance cannot serve without it
+    (the job queue lives there), not when only the login throttle does (it falls back to
+    counting per worker, ``adapters.throttle.fallback``)."""
 
     name = "redis"
-    critical = True
 
-    def __init__(self, client: Redis) -> None:
+    def __init__(self, client: Redis, *, critical: bool) -> None:
         self._client = client
+        self.critical = critical
 
     async def check(self) -> None:
         try:

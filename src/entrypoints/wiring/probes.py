@@ -29,11 +29,9 @@ def readiness_probes(
     settings: Settings, engine: AsyncEngine, redis: Redis, files: Probe
 ) -> Sequence[Probe]:
     """The database and the file store always; Redis when the throttle or the job queue (SAQ)
-    lives there."""
+    lives there, critical only for the job queue."""
     probes: list[Probe] = [SqlAlchemyDatabaseProbe(engine), files]
-    if (
-        settings.auth.throttle_backend is ThrottleBackend.REDIS
-        or settings.jobs.backend is JobBackend.SAQ
-    ):
-        probes.append(RedisProbe(redis))
+    saq = settings.jobs.backend is JobBackend.SAQ
+    if saq or settings.auth.throttle_backend is ThrottleBackend.REDIS:
+        probes.append(RedisProbe(redis, critical=saq))
     return probes
