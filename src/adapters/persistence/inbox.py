@@ -26,7 +26,7 @@ from adapters.persistence.engine import blocking_sqlite_engine, write_lock
 from adapters.persistence.jobs import jobs
 from adapters.persistence.mapping import as_row
 from talia_core.conversations.events import InboxEntry
-from talia_core.shared.errors import ExternalServiceUnavailable
+from talia_core.shared.errors import ExternalServiceUnavailable, Malformed
 
 BUSY_TIMEOUT_MS = 30_000
 _Waiting = tuple[list[InboxEntry], "asyncio.Future[list[bool]]"]
@@ -57,16 +57,12 @@ class SqlAlchemyInbox:
                     answers = await self._write(
                         [entry for entries, _ in batch for entry in entries]
                     )
-                except exc.DBAPIError as error:
-                    self._fail(batch, translate(error))
-                    continue
-                except (OSError, sqlite3.OperationalError) as error:
-                    # sqlite3's own errors come from the embedded path, which SQLAlchemy does
-                    # not wrap: a lock held past the busy timeout, a full or read-only disk.
-                    self._fail(batch, ExternalServiceUnavailable("database", type(error).__name__))
-                    continue
-                except Exception as error:  # a defect: every waiting request must hear of it
-                    self._fail(batch, error)
+                except Exception as error:  # every waiting request must hear of it
+                    refusal = _refusal(error)
+                    if len(batch) > 1 and not isinstance(refusal, ExternalServiceUnavailable):
+                        await self._write_one_by_one(batch)
+                    else:
+                        self._fail(batch, refusal)
                     continue
                 start = 0
                 for entries, future in batch:
@@ -75,6 +71,19 @@ class SqlAlchemyInbox:
                     start += len(entries)
         finally:
             self._writer = None
+
+    async def _write_one_by_one(self, batch: list[_Waiting]) -> None:
+        """A batch the database refused for what one request brought: each request again in
+        its own transaction, so its neighbours commit and only it hears the refusal."""
+        for entries, future in batch:
+            try:
+                answers = await self._write(entries)
+            except Exception as error:
+                if not future.done():
+                    future.set_exception(_refusal(error))
+            else:
+                if not future.done():
+                    future.set_result(answers)
 
     def _take_batch(self) -> list[_Waiting]:
         taken: list[_Waiting] = []
@@ -130,6 +139,21 @@ class SqlAlchemyInbox:
         if self._sqlite is not None:
             self._sqlite.close()
             self._sqlite = None
+
+
+def _refusal(error: Exception) -> Exception:
+    """The core error a failed write means: a value the database cannot store is the
+    sender's (``Malformed``); a database out of reach, ``ExternalServiceUnavailable``;
+    anything else stays a defect."""
+    if isinstance(error, exc.DataError):
+        return Malformed(f"the event holds a value the database cannot store: {error.orig}")
+    if isinstance(error, exc.DBAPIError):
+        return translate(error)
+    if isinstance(error, OSError | sqlite3.OperationalError):
+        # sqlite3's own errors come from the embedded path, which SQLAlchemy does not
+        # wrap: a lock held past the busy timeout, a full or read-only disk.
+        return ExternalServiceUnavailable("database", type(error).__name__)
+    return error
 
 
 def _statements(

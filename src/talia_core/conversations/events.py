@@ -7,6 +7,7 @@ data (``to_data``/``from_data``) and become entities in the worker.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -209,13 +210,24 @@ class InboxEntry:
         )
 
 
+INBOX_KEY_LENGTH = 255
+"""What the inbox's unique key holds; a longer key is stored as its digest."""
+
+
 def inbox_key(event: ChannelEvent) -> str:
-    """What makes a delivery the same event: redeliveries share it, distinct events never do."""
+    """What makes a delivery the same event: redeliveries share it, distinct events never do.
+
+    A provider's id is not ours to bound: a key past ``INBOX_KEY_LENGTH`` becomes its
+    SHA-256, which dedupes the same and fits the column on every database."""
     if isinstance(event, InboundMessage):
-        return f"message:{event.external_id}"
-    if isinstance(event, StatusUpdate):
-        return f"status:{event.external_id}:{event.status.value}"
-    return f"thread:{event.thread}:{event.status.value}:{event.at.isoformat()}"
+        key = f"message:{event.external_id}"
+    elif isinstance(event, StatusUpdate):
+        key = f"status:{event.external_id}:{event.status.value}"
+    else:
+        key = f"thread:{event.thread}:{event.status.value}:{event.at.isoformat()}"
+    if len(key) <= INBOX_KEY_LENGTH:
+        return key
+    return "sha256:" + hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def event_from_data(data: Mapping[str, Any]) -> ChannelEvent:

@@ -21,11 +21,17 @@ from adapters.memory.unit_of_work import InMemoryUnitOfWork
 from adapters.persistence.engine import create_database_engine
 from adapters.persistence.inbox import SqlAlchemyInbox
 from adapters.persistence.unit_of_work import SqlAlchemyUnitOfWork
-from talia_core.conversations.events import InboundMessage, InboxEntry, Sender, event_from_data
+from talia_core.conversations.events import (
+    INBOX_KEY_LENGTH,
+    InboundMessage,
+    InboxEntry,
+    Sender,
+    event_from_data,
+)
 from talia_core.conversations.jobs import INBOX_JOB
 from talia_core.conversations.ports import Inbox
 from talia_core.conversations.vocabulary import Channel, ChannelIdentity, IdentityKind, MessageType
-from talia_core.shared.errors import ExternalServiceUnavailable
+from talia_core.shared.errors import ExternalServiceUnavailable, Malformed
 from talia_core.shared.jobs import JobStatus
 from talia_core.shared.pagination import PageRequest
 from tests.conftest import Engines, UowFactory
@@ -147,3 +153,32 @@ async def test_a_database_that_cannot_be_reached_fails_every_waiting_request(
         await engine.dispose()
 
     assert all(isinstance(r, ExternalServiceUnavailable) for r in results)
+
+
+async def test_an_entry_the_database_refuses_fails_alone_and_its_batch_neighbours_are_stored(
+    inbox: tuple[Inbox, UowFactory],
+) -> None:
+    store, uow_factory = inbox
+    good = [entry(f"wamid.n{n}") for n in range(40)]
+    bad = InboxEntry(Channel.WHATSAPP, "L" * 300, entry("wamid.bad").data, T0)
+
+    answers = await asyncio.gather(
+        *(store.accept([e]) for e in [*good[:20], bad, *good[20:]]), return_exceptions=True
+    )
+
+    refused = answers.pop(20)
+    assert answers == [[True]] * 40
+    assert refused == [True] or isinstance(refused, Malformed)  # SQLite keys are unbounded
+    assert len(await _jobs(uow_factory)) == 40 + (refused == [True])
+
+
+async def test_a_provider_id_too_long_for_the_key_is_kept_by_its_digest_and_still_dedupes(
+    inbox: tuple[Inbox, UowFactory],
+) -> None:
+    store, uow_factory = inbox
+    first, again = entry("L" * 3000), entry("L" * 3000)
+
+    assert first.key == again.key and len(first.key) <= INBOX_KEY_LENGTH
+    assert await store.accept([first]) == [True]
+    assert await store.accept([again]) == [False]
+    assert len(await _jobs(uow_factory)) == 1
