@@ -23,6 +23,23 @@ _REFERENCE = {"23503", 1451, 1452, "FOREIGN KEY constraint failed"}
 _CHECK = {3819, 4025}
 
 
+# A value the column cannot hold: PostgreSQL's SQLSTATE class 22 (too long, a NUL byte, an
+# invalid escape), MySQL's data too long, incorrect string value, out of range, truncated.
+_MYSQL_DATA = {1264, 1265, 1366, 1406}
+
+
+def refuses_value(error: exc.DBAPIError) -> bool:
+    """Whether the database refused a value it was given rather than failed itself."""
+    if isinstance(error, exc.DataError):
+        return True
+    original = error.orig
+    for code in (getattr(original, "sqlstate", None), getattr(original, "pgcode", None)):
+        if isinstance(code, str) and code.startswith("22"):
+            return True
+    arguments: Sequence[object] = getattr(original, "args", ())
+    return bool(arguments) and arguments[0] in _MYSQL_DATA
+
+
 def _violation(error: exc.IntegrityError) -> set[object]:
     """The PostgreSQL SQLSTATE, MySQL error number or SQLite message of a violation."""
     original = error.orig

@@ -20,7 +20,7 @@ from sqlalchemy.dialects import mysql, postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from adapters.persistence.connection import translate
+from adapters.persistence.connection import refuses_value, translate
 from adapters.persistence.conversations.tables import inbox
 from adapters.persistence.engine import blocking_sqlite_engine, write_lock
 from adapters.persistence.jobs import jobs
@@ -145,7 +145,7 @@ def _refusal(error: Exception) -> Exception:
     """The core error a failed write means: a value the database cannot store is the
     sender's (``Malformed``); a database out of reach, ``ExternalServiceUnavailable``;
     anything else stays a defect."""
-    if isinstance(error, exc.DataError):
+    if isinstance(error, exc.DBAPIError) and refuses_value(error):
         return Malformed(f"the event holds a value the database cannot store: {error.orig}")
     if isinstance(error, exc.DBAPIError):
         return translate(error)
