@@ -333,6 +333,8 @@ class UseCases(containers.DeclarativeContainer):
             media_processing.provided.job_handlers.call(),
         ),
         retry_delay=providers.Callable(policies.job_retry_delay, settings),
+        lease=providers.Factory(timedelta, seconds=settings.provided.jobs.lease_seconds),
+        horizon=providers.Factory(timedelta, hours=settings.provided.jobs.retry_horizon_hours),
     )
     job_queue = providers.Selector(
         providers.Callable(choices.job_backend, settings),

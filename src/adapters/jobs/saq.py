@@ -57,7 +57,8 @@ class SaqJobQueue:
     A process that only records jobs (an API worker) may run with ``run_worker=False``: it
     still hands over what it commits, at once when woken. At most ``batch`` jobs wait in
     Redis at any time, so claimed jobs do not sit there while their leases run out.
-    ``timeout_seconds`` bounds one run in SAQ; keep it within the runner's lease.
+    ``timeout_seconds`` bounds one run in SAQ; the runner renews the job's lease while it
+    runs, and a job still waiting in Redis when its lease runs out is claimed again.
     """
 
     def __init__(

@@ -38,6 +38,24 @@ class InMemoryJobStore:
         self._refuse_taken_key(job)
         await self._table.update(job)
 
+    async def renew(self, leases: Mapping[str, int], until: datetime) -> None:
+        held = self._table.matching(
+            lambda j: j.status is JobStatus.RUNNING and leases.get(j.id) == j.attempts
+        )
+        for job in held:
+            job.locked_until = until
+            await self._table.update(job)
+
+    async def dead(self, *, kind: str | None, since: datetime | None, limit: int) -> Sequence[Job]:
+        found = self._table.matching(
+            lambda j: (
+                j.status is JobStatus.DEAD
+                and (kind is None or j.kind == kind)
+                and (since is None or (j.finished_at is not None and j.finished_at >= since))
+            )
+        )
+        return sorted(found, key=lambda j: (j.finished_at or j.created_at, j.id))[:limit]
+
     async def claim_due(self, now: datetime, limit: int) -> Sequence[Job]:
         due = self._table.matching(lambda j: j.is_due(now))
         return sorted(due, key=lambda j: (j.run_at, j.id))[:limit]

@@ -134,6 +134,29 @@ class SqlAlchemyJobStore:
             )
         )
 
+    async def renew(self, leases: Mapping[str, int], until: datetime) -> None:
+        for job_id, attempt in leases.items():
+            await self._tx.execute(
+                jobs.update()
+                .where(
+                    jobs.c.id == job_id,
+                    jobs.c.status == JobStatus.RUNNING.value,
+                    jobs.c.attempts == attempt,
+                )
+                .values(locked_until=until)
+            )
+
+    async def dead(self, *, kind: str | None, since: datetime | None, limit: int) -> Sequence[Job]:
+        query = jobs.select().where(jobs.c.status == JobStatus.DEAD.value)
+        if kind is not None:
+            query = query.where(jobs.c.kind == kind)
+        if since is not None:
+            query = query.where(jobs.c.finished_at >= since)
+        query = query.order_by(jobs.c.finished_at, jobs.c.id).limit(limit)
+        if self._lock:
+            query = query.with_for_update()
+        return [_job(row) for row in (await self._tx.execute(query)).mappings()]
+
     async def claim_due(self, now: datetime, limit: int) -> Sequence[Job]:
         pending = sa.and_(jobs.c.status == JobStatus.PENDING.value, jobs.c.run_at <= now)
         abandoned = sa.and_(jobs.c.status == JobStatus.RUNNING.value, jobs.c.locked_until <= now)

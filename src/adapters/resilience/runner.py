@@ -25,7 +25,7 @@ from talia_core.resilience.model import (
     classify,
     retry_delay,
 )
-from talia_core.shared.errors import ExternalServiceUnavailable
+from talia_core.shared.errors import CallNotAttempted, ExternalServiceUnavailable
 
 T = TypeVar("T")
 
@@ -82,11 +82,11 @@ class HyxResilienceRunner:
             async with asyncio.timeout(self.policy.bulkhead.max_wait_seconds) as wait:
                 return await self._bulkhead(admitted)()
         except BulkheadFull as error:
-            raise ExternalServiceUnavailable(self.name, "too many calls waiting") from error
+            raise CallNotAttempted(self.name, "too many calls waiting") from error
         except TimeoutError as error:
             if not wait.expired():
                 raise
-            raise ExternalServiceUnavailable(
+            raise CallNotAttempted(
                 self.name, f"no free slot within {self.policy.bulkhead.max_wait_seconds} s"
             ) from error
 
@@ -96,7 +96,7 @@ class HyxResilienceRunner:
             permit = self._breaker.admit(self._monotonic())
             if permit is None:
                 wait = self._breaker.snapshot(self._monotonic()).retry_after_seconds
-                raise ExternalServiceUnavailable(
+                raise CallNotAttempted(
                     self.name, "circuit breaker is open", max(1, math.ceil(wait))
                 )
             try:

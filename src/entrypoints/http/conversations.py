@@ -30,6 +30,7 @@ from talia_core.conversations.messages import Message, Template
 from talia_core.conversations.ports import ConversationFilter
 from talia_core.conversations.vocabulary import Channel, ConversationStatus
 from talia_core.identity.model import Principal
+from talia_core.shared.errors import Malformed
 from talia_core.shared.jobs import Job, JobRunner, JobStatus
 
 
@@ -152,6 +153,10 @@ class MergeIn(Schema):
     contact_id: str = Field(
         min_length=1, max_length=36, pattern=PRINTABLE, description="The contact absorbed."
     )
+
+
+class RetriedOut(Out):
+    retried: int
 
 
 class JobOut(Out):
@@ -369,6 +374,23 @@ class JobController(Controller):
         """A dead job runs again with a fresh count of attempts."""
         job: Job = await job_runner.retry(job_id)
         return JobOut.model_validate(job)
+
+    @post("/retry", status_code=200, responses=problems(400, 401, 403))
+    async def retry_dead(
+        self,
+        job_runner: NamedDependency[JobRunner],
+        kind: Annotated[
+            str | None, QueryParameter(max_length=100, pattern=PRINTABLE, description="Kind.")
+        ] = None,
+        since: Annotated[
+            datetime | None, QueryParameter(description="Dead since then (with its offset).")
+        ] = None,
+    ) -> RetriedOut:
+        """Every dead job, of a kind and dead since a time when given, runs again with a
+        fresh count of attempts: what an outage killed, retried in one call."""
+        if since is not None and since.utcoffset() is None:
+            raise Malformed("since needs its UTC offset (2026-12-06T10:00:00Z)")
+        return RetriedOut(retried=await job_runner.retry_dead(kind=kind, since=since))
 
 
 CONTROLLERS = [ConversationController, ContactController, JobController]

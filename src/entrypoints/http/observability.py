@@ -13,7 +13,7 @@ from litestar.enums import ScopeType
 from litestar.handlers import HTTPRouteHandler
 from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.exposition import generate_latest
 from prometheus_client.registry import Collector
@@ -22,6 +22,7 @@ from entrypoints.http.auth import public
 from entrypoints.logs import request_id
 from talia_core.resilience.model import BreakerSnapshot
 from talia_core.shared.ids import new_id
+from talia_core.shared.jobs import JobStatus
 
 logger = logging.getLogger("talia.http")
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
@@ -47,6 +48,12 @@ class Metrics:
             ["method", "route"],
             registry=self.registry,
             buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+        )
+        self.jobs = Gauge(
+            "talia_jobs",
+            "Background jobs by status; dead ones wait for an admin to retry them",
+            ["status"],
+            registry=self.registry,
         )
         self.registry.register(_BreakerCollector(breakers))
         # labels() takes a lock and builds its key on every call; the children are kept.
@@ -154,10 +161,20 @@ def unrouted_responses(metrics: Metrics) -> Callable[[Message, Scope], Awaitable
     return stamp
 
 
-def metrics_route(metrics: Metrics) -> HTTPRouteHandler:
-    @get("/metrics", guards=[public], include_in_schema=True, tags=["health"], sync_to_thread=False)
-    def prometheus() -> Response[bytes]:
-        """Prometheus text exposition."""
+JobCounts = Callable[[], Awaitable[Mapping[JobStatus, int]]]
+
+
+def metrics_route(metrics: Metrics, job_counts: JobCounts) -> HTTPRouteHandler:
+    @get("/metrics", guards=[public], include_in_schema=True, tags=["health"])
+    async def prometheus() -> Response[bytes]:
+        """Prometheus text exposition; the jobs by status are counted at each scrape."""
+        try:
+            counts = await job_counts()
+        except Exception:  # the database may be away: the rest of the metrics still answer
+            logger.warning("could not count the jobs for /metrics", exc_info=True)
+        else:
+            for status, count in counts.items():
+                metrics.jobs.labels(status.value).set(count)
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     return prometheus

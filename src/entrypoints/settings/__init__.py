@@ -239,6 +239,14 @@ class JobSettings(BaseModel):
     retry_attempts: Annotated[int, Field(ge=1, le=50)] = 8
     retry_base_delay_seconds: Annotated[float, Field(gt=0)] = 2.0
     retry_max_delay_seconds: Annotated[float, Field(gt=0)] = 900.0
+    retry_horizon_hours: Annotated[float, Field(gt=0, le=24 * 30)] = Field(
+        24.0, description="No job is retried later than this after it was created."
+    )
+    lease_seconds: Annotated[float, Field(ge=3, le=3600)] = Field(
+        30.0,
+        description="How long a claimed job is held by its worker; renewed every third of it "
+        "while the job runs, so a dead worker's jobs run again within this.",
+    )
     saq_queue: str = Field("talia", pattern="^[A-Za-z0-9_.-]{1,64}$")
 
 

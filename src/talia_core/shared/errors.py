@@ -55,6 +55,11 @@ class ExternalServiceUnavailable(TaliaError):
         self.retry_after_seconds = retry_after_seconds
 
 
+class CallNotAttempted(ExternalServiceUnavailable):
+    """The dependency was not called at all: its circuit breaker is open, or no slot came
+    free to call it. A job retrying such a call has not spent an attempt."""
+
+
 class RequestRefused(TaliaError):
     """A provider refused the request as it was (a bad model name, a malformed tool schema,
     too long an input, credentials it does not take): sending it again would be refused

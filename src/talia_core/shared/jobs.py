@@ -8,20 +8,26 @@ Redis) goes through ``JobRunner``, so retry and dead-letter rules live here once
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import enum
+import logging
 import uuid
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 import attrs
 
 from talia_core.shared.clock import Clock
-from talia_core.shared.errors import Conflict, TaliaError
+from talia_core.shared.errors import CallNotAttempted, Conflict, TaliaError
 from talia_core.shared.ids import new_id
 from talia_core.shared.pagination import Page, PageRequest
 from talia_core.shared.ports import UnitOfWork, UnitOfWorkFactory
 
+logger = logging.getLogger("talia.jobs")
+
+REVIVE_BATCH = 500
 _KEYED = uuid.UUID("6f1c2b8e-4a57-4d0e-9c3e-2d7f0b9a1e55")
 MAX_ERROR_LENGTH = 500
 """A failed attempt's error is kept for diagnosis only, shortened to this on purpose."""
@@ -104,11 +110,16 @@ class Job:
         self.finished_at = now
         self.last_error = None
 
-    def fail(self, error: str, now: datetime, retry_in: float | None) -> None:
+    def fail(
+        self, error: str, now: datetime, retry_in: float | None, *, counted: bool = True
+    ) -> None:
         """Retry after ``retry_in`` seconds, or give up (dead) when it is None.
 
         ``error`` is whatever the work raised: it is kept shortened to ``MAX_ERROR_LENGTH``.
+        An attempt that never reached its dependency (``counted`` false) is given back.
         """
+        if not counted:
+            self.attempts = max(0, self.attempts - 1)
         self.last_error = error[:MAX_ERROR_LENGTH]
         self.locked_until = None
         if retry_in is None:
@@ -143,6 +154,16 @@ class JobStore(Protocol):
         ...
 
     async def update(self, job: Job) -> None: ...
+
+    async def renew(self, leases: Mapping[str, int], until: datetime) -> None:
+        """Extend to ``until`` the lease of each job (by id) still running the attempt
+        given; a job another worker took over, or that ended, is left as it is."""
+        ...
+
+    async def dead(self, *, kind: str | None, since: datetime | None, limit: int) -> Sequence[Job]:
+        """Dead jobs, of ``kind`` and dead since ``since`` when given, oldest first; locked
+        in a writing unit."""
+        ...
 
     async def claim_due(self, now: datetime, limit: int) -> Sequence[Job]:
         """Up to ``limit`` due jobs, oldest ``run_at`` first, locked so that concurrent
@@ -179,7 +200,14 @@ class JobRunner:
     """Claims due jobs and runs them through their handlers; one place for retries.
 
     Handlers own their transactions and must be idempotent: a job runs at least once (a
-    worker that dies mid-job leaves it to be claimed again when its lease runs out).
+    worker that dies mid-job leaves it to be claimed again when its lease runs out). The
+    lease is short and renewed every third of it while the job runs, so a dead worker's
+    jobs are taken over within a lease, not minutes later.
+
+    A failure counts as an attempt unless the call never reached its dependency
+    (``CallNotAttempted``: an open breaker): then the job waits for the breaker without
+    spending its attempts. No job is retried past ``horizon`` after it was created, the
+    time its work is still worth doing (a reply hours late is no reply).
     """
 
     def __init__(
@@ -189,7 +217,8 @@ class JobRunner:
         handlers: Mapping[str, JobHandler],
         retry_delay: RetryDelay,
         *,
-        lease: timedelta = timedelta(minutes=5),
+        lease: timedelta = timedelta(seconds=30),
+        horizon: timedelta = timedelta(hours=24),
         on_error: Callable[[Job, BaseException], None] | None = None,
     ) -> None:
         self._uow = uow
@@ -197,6 +226,7 @@ class JobRunner:
         self._handlers = dict(handlers)
         self._retry_delay = retry_delay
         self._lease = lease
+        self._horizon = horizon
         self._on_error = on_error
 
     @property
@@ -225,7 +255,8 @@ class JobRunner:
         try:
             if handler is None:
                 raise UnknownJobKind(f"no handler for job kind {job.kind!r}")
-            await handler(job.payload)
+            async with self._renewing(job):
+                await handler(job.payload)
         except Exception as failure:  # every failure is recorded on the job
             error = failure
             if self._on_error is not None:
@@ -238,13 +269,53 @@ class JobRunner:
             if error is None:
                 stored.succeed(now)
             else:
-                core = error if isinstance(error, TaliaError) else None
-                permanent = isinstance(error, PermanentFailure)
-                retry_in = None if permanent else self._retry_delay(stored.attempts, core)
-                stored.fail(f"{type(error).__name__}: {error}", now, retry_in)
+                counted = not isinstance(error, CallNotAttempted)
+                retry_in = self._retry_in(stored, error, now)
+                stored.fail(f"{type(error).__name__}: {error}", now, retry_in, counted=counted)
             await uow.jobs.update(stored)
             await uow.commit()
         return stored.status
+
+    def _retry_in(self, job: Job, error: BaseException, now: datetime) -> float | None:
+        """Seconds to the next attempt, or None when the job dies now."""
+        if isinstance(error, PermanentFailure):
+            return None
+        if isinstance(error, CallNotAttempted):
+            retry_in: float | None = float(error.retry_after_seconds or 1)
+        else:
+            core = error if isinstance(error, TaliaError) else None
+            retry_in = self._retry_delay(job.attempts, core)
+        if retry_in is None or now + timedelta(seconds=retry_in) > job.created_at + self._horizon:
+            return None
+        return retry_in
+
+    @contextlib.asynccontextmanager
+    async def _renewing(self, job: Job) -> AsyncIterator[None]:
+        """Renew the job's lease every third of it until the work ends."""
+
+        async def beat() -> None:
+            every = self._lease.total_seconds() / 3
+            while True:
+                await asyncio.sleep(every)
+                try:
+                    await self.renew([job])
+                except Exception:  # the database may be away: the next beat tries again
+                    logger.warning("could not renew the lease of job %s", job.id, exc_info=True)
+
+        heart = asyncio.create_task(beat(), name=f"talia-job-lease-{job.id}")
+        try:
+            yield
+        finally:
+            heart.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await heart
+
+    async def renew(self, running: Sequence[Job]) -> None:
+        """Extend the leases of these jobs, claimed by this worker and still running."""
+        async with self._uow() as uow:
+            until = self._clock.now() + self._lease
+            await uow.jobs.renew({job.id: job.attempts for job in running}, until)
+            await uow.commit()
 
     async def run_due(self, limit: int) -> int:
         """Claim and run due jobs one after another; how many ran."""
@@ -260,6 +331,22 @@ class JobRunner:
     async def counts(self) -> Mapping[JobStatus, int]:
         async with self._uow(read_only=True) as uow:
             return await uow.jobs.counts()
+
+    async def retry_dead(self, *, kind: str | None = None, since: datetime | None = None) -> int:
+        """Every dead job (of ``kind``, dead since ``since``) runs again with a fresh count
+        of attempts, in batches of a transaction each; how many."""
+        revived = 0
+        while True:
+            async with self._uow() as uow:
+                found = await uow.jobs.dead(kind=kind, since=since, limit=REVIVE_BATCH)
+                now = self._clock.now()
+                for job in found:
+                    job.revive(now)
+                    await uow.jobs.update(job)
+                await uow.commit()
+            revived += len(found)
+            if len(found) < REVIVE_BATCH:
+                return revived
 
     async def retry(self, job_id: str) -> Job:
         async with self._uow() as uow:

@@ -324,6 +324,36 @@ async def test_a_dead_reply_is_listed_for_admins_and_retried(desk: tuple[Api, Ch
     assert len(sender.sent) == 1
 
 
+async def test_dead_replies_are_counted_in_the_metrics_and_retried_together(
+    desk: tuple[Api, Channels],
+) -> None:
+    api, channels = desk
+    sender = channels.senders[Channel.WHATSAPP]
+    sender.fail_next(4)  # two replies, two attempts each
+    for n in range(2):
+        body = whatsapp_text("hola", message_id=f"wamid.dead{n}", wa_id=f"5198765432{n}")
+        await api.client.post(WEBHOOK, content=body, headers=meta_signature(body))
+    await run_jobs(api)
+    await asyncio.sleep(0.01)
+    await run_jobs(api)
+    _, admin = await api.user(Role.ADMIN)
+    metrics = (await api.client.get("/metrics")).text
+
+    naive = await api.client.post("/api/admin/jobs/retry?since=2026-01-01T00:00:00", headers=admin)
+    other = await api.client.post("/api/admin/jobs/retry?kind=knowledge.ingest", headers=admin)
+    retried = await api.client.post(
+        "/api/admin/jobs/retry?kind=conversations.deliver&since=2026-01-01T00:00:00Z",
+        headers=admin,
+    )
+    await run_jobs(api)
+
+    assert 'talia_jobs{status="dead"} 2.0' in metrics
+    assert_problem(naive, 400)
+    assert other.json() == {"retried": 0}
+    assert retried.json() == {"retried": 2}
+    assert len(sender.sent) == 2
+
+
 async def test_a_chatwoot_delivery_signed_with_the_bots_secret_is_accepted(
     engines: Engines, tmp_path: Path
 ) -> None:

@@ -332,3 +332,41 @@ async def test_concurrent_claimers_get_different_jobs(engine: AsyncEngine) -> No
     assert others == [jobs[2].id, jobs[3].id]
     async with units(read_only=True) as uow:
         assert (await uow.jobs.counts())[JobStatus.RUNNING] == 4
+
+
+async def test_a_renewal_extends_only_leases_still_held_by_the_same_attempt(
+    uow_factory: UowFactory,
+) -> None:
+    held, taken_over, finished = _job(created=1), _job(created=2), _job(created=3)
+    for job in (held, taken_over, finished):
+        job.start(_at(10), LEASE)
+    taken_over.attempts += 1  # another worker claimed it again since
+    finished.succeed(_at(11))
+    await _add(uow_factory, held, taken_over, finished)
+
+    async with uow_factory() as uow:
+        await uow.jobs.renew({j.id: 1 for j in (held, taken_over, finished)}, _at(500))
+        await uow.commit()
+
+    assert (await _get(uow_factory, held.id)).locked_until == _at(500)
+    assert (await _get(uow_factory, taken_over.id)).locked_until == _at(10) + LEASE
+    assert (await _get(uow_factory, finished.id)).locked_until is None
+
+
+async def test_dead_jobs_are_found_by_kind_and_since_oldest_first(
+    uow_factory: UowFactory,
+) -> None:
+    jobs = [_job("a", created=1), _job("a", created=2), _job("b", created=3), _job("a", created=4)]
+    for n, job in enumerate(jobs[:3]):
+        job.start(_at(10), LEASE)
+        job.fail("gone", _at(100 + n), None)
+    await _add(uow_factory, *jobs)
+
+    async with uow_factory() as uow:
+        every = await uow.jobs.dead(kind=None, since=None, limit=10)
+        recent_a = await uow.jobs.dead(kind="a", since=_at(101), limit=10)
+        first = await uow.jobs.dead(kind=None, since=None, limit=1)
+
+    assert [j.id for j in every] == [j.id for j in jobs[:3]]
+    assert [j.id for j in recent_a] == [jobs[1].id]
+    assert [j.id for j in first] == [jobs[0].id]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import math
 from collections.abc import Callable, Mapping
 from contextlib import nullcontext
@@ -16,8 +17,14 @@ from hypothesis import strategies as st
 from adapters.memory.database import InMemoryDatabase
 from adapters.memory.unit_of_work import InMemoryUnitOfWork
 from talia_core.resilience.model import RetryPolicy, retry_delay
-from talia_core.shared.clock import FakeClock
-from talia_core.shared.errors import Conflict, ExternalServiceUnavailable, NotFound, TaliaError
+from talia_core.shared.clock import FakeClock, SystemClock
+from talia_core.shared.errors import (
+    CallNotAttempted,
+    Conflict,
+    ExternalServiceUnavailable,
+    NotFound,
+    TaliaError,
+)
 from talia_core.shared.jobs import (
     MAX_ERROR_LENGTH,
     Job,
@@ -551,3 +558,100 @@ async def test_attempts_only_grow_a_dead_job_never_runs_and_a_job_is_done_at_mos
             assert before[job.id].status not in (JobStatus.DEAD, JobStatus.DONE)
             assert after[job.id].attempts == before[job.id].attempts + 1
         before = after
+
+
+# Outages: calls never made, the retry horizon, bulk retry, leases renewed while running
+
+
+async def test_a_call_refused_by_an_open_breaker_spends_no_attempt_and_waits_for_the_breaker(
+    database: Database, clock: FakeClock, handlers: Handlers
+) -> None:
+    runner = a_runner(database, clock, handlers, backoff(policy(max_attempts=2), lambda: 0.5))
+    job = a_job()
+    await commit(database, job)
+    handlers.failure = CallNotAttempted("whatsapp", "circuit breaker is open", 45)
+
+    for _ in range(20):
+        clock.advance(timedelta(minutes=1))
+        assert await runner.run_due(10) == 1
+
+    found = await stored(database, job)
+    assert (found.status, found.attempts) == (JobStatus.PENDING, 0)
+    assert found.run_at == clock.now() + timedelta(seconds=45)
+
+
+async def test_no_job_is_retried_past_its_horizon(
+    database: Database, clock: FakeClock, handlers: Handlers
+) -> None:
+    runner = a_runner(database, clock, handlers, horizon=timedelta(hours=2))
+    job = a_job()
+    await commit(database, job)
+    handlers.failure = CallNotAttempted("whatsapp", "circuit breaker is open", 600)
+
+    while (await stored(database, job)).status is JobStatus.PENDING:
+        clock.advance(timedelta(minutes=10))
+        await runner.run_due(10)
+
+    found = await stored(database, job)
+    assert found.status is JobStatus.DEAD
+    assert found.finished_at is not None
+    assert found.finished_at <= START + timedelta(hours=2)
+
+
+async def test_dead_jobs_are_retried_together_by_kind_and_since(
+    database: Database, clock: FakeClock, handlers: Handlers
+) -> None:
+    runner = a_runner(database, clock, handlers, backoff(policy(max_attempts=1), lambda: 0.5))
+    early, late, other = a_job(1), a_job(2), a_job(3, kind="other")
+    handlers.failure = RuntimeError("provider down")
+    await commit(database, early)
+    await runner.run_due(10)
+    clock.advance(timedelta(hours=1))
+    outage = clock.now()
+    await commit(database, late, other)
+    await runner.run_due(10)
+
+    assert await runner.retry_dead(kind="work", since=outage) == 1
+    assert [(await stored(database, j)).status for j in (early, late, other)] == [
+        JobStatus.DEAD,
+        JobStatus.PENDING,
+        JobStatus.DEAD,
+    ]
+    assert await runner.retry_dead() == 2
+    assert (await stored(database, early)).attempts == 0
+
+
+async def test_a_job_running_longer_than_its_lease_keeps_it_while_it_runs(
+    database: Database,
+) -> None:
+    release = asyncio.Event()
+    started = asyncio.Event()
+
+    async def slow(payload: Mapping[str, Any]) -> None:
+        started.set()
+        await release.wait()
+
+    lease = timedelta(milliseconds=300)
+    runner = JobRunner(database, SystemClock(), {"work": slow}, lambda n, e: 1.0, lease=lease)
+    other = JobRunner(database, SystemClock(), {"work": slow}, lambda n, e: 1.0, lease=lease)
+    await commit(database, Job.new("work", {}, at=SystemClock().now()))
+    [job] = await runner.claim(1)
+    running = asyncio.create_task(runner.execute(job))
+    await started.wait()
+
+    await asyncio.sleep(1.0)  # more than three leases
+    assert await other.claim(1) == []
+    release.set()
+    assert await running is JobStatus.DONE
+
+
+async def test_a_dead_workers_job_is_taken_over_once_its_lease_runs_out(
+    database: Database,
+) -> None:
+    lease = timedelta(milliseconds=300)
+    runner = JobRunner(database, SystemClock(), {}, lambda n, e: 1.0, lease=lease)
+    await commit(database, Job.new("work", {}, at=SystemClock().now()))
+    assert len(await runner.claim(1)) == 1  # and its worker dies: nothing renews it
+
+    await asyncio.sleep(0.4)
+    assert len(await runner.claim(1)) == 1

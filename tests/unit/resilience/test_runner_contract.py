@@ -5,7 +5,7 @@ import asyncio
 import pytest
 
 from talia_core.resilience.model import BreakerSnapshot, BreakerState
-from talia_core.shared.errors import ExternalServiceUnavailable, RuleViolated
+from talia_core.shared.errors import CallNotAttempted, ExternalServiceUnavailable, RuleViolated
 from tests.unit.resilience.doubles import (
     Flaky,
     Gated,
@@ -143,7 +143,7 @@ async def test_open_breaker_rejects_calls_without_making_them_until_its_interval
     manual_time.advance(10)
     healthy = Flaky()
 
-    with pytest.raises(ExternalServiceUnavailable) as raised:
+    with pytest.raises(CallNotAttempted) as raised:  # a job waiting on it spends no attempt
         await runner.run(healthy)
 
     assert (raised.value.service, raised.value.retry_after_seconds) == ("ftp", 20)
@@ -284,7 +284,7 @@ async def test_a_full_bulkhead_rejects_a_call_after_the_bounded_wait_without_bla
     await asyncio.sleep(0.001)
     late = Flaky()
 
-    with pytest.raises(ExternalServiceUnavailable, match="redis"):
+    with pytest.raises(CallNotAttempted, match="redis"):
         await runner.run(late)
     busy.gate.set()
     await holding
