@@ -22,7 +22,8 @@ from entrypoints.http.auth import public
 from entrypoints.logs import request_id
 from talia_core.resilience.model import BreakerSnapshot
 from talia_core.shared.ids import new_id
-from talia_core.shared.jobs import JobStatus
+from talia_core.shared.jobs import JobsUnitOfWork
+from talia_core.shared.ports import UnitOfWorkFactory
 
 logger = logging.getLogger("talia.http")
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
@@ -161,15 +162,13 @@ def unrouted_responses(metrics: Metrics) -> Callable[[Message, Scope], Awaitable
     return stamp
 
 
-JobCounts = Callable[[], Awaitable[Mapping[JobStatus, int]]]
-
-
-def metrics_route(metrics: Metrics, job_counts: JobCounts) -> HTTPRouteHandler:
+def metrics_route(metrics: Metrics, uow: UnitOfWorkFactory[JobsUnitOfWork]) -> HTTPRouteHandler:
     @get("/metrics", guards=[public], include_in_schema=True, tags=["health"])
     async def prometheus() -> Response[bytes]:
         """Prometheus text exposition; the jobs by status are counted at each scrape."""
         try:
-            counts = await job_counts()
+            async with uow(read_only=True) as work:
+                counts = await work.jobs.counts()
         except Exception:  # the database may be away: the rest of the metrics still answer
             logger.warning("could not count the jobs for /metrics", exc_info=True)
         else:
