@@ -143,7 +143,7 @@ def create_app(container: Container) -> Litestar:
     app = Litestar(
         route_handlers=[
             health_controller(container.gateways.probes(), board.snapshots),
-            metrics_route(metrics, container.gateways.unit_of_work.provider),
+            metrics_route(metrics, container.gateways.unit_of_work),
             *identity.CONTROLLERS,
             *feedback.CONTROLLERS,
             *catalog.CONTROLLERS,
