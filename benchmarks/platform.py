@@ -54,6 +54,9 @@ async def main(seconds: float, concurrency: int) -> None:
             # not the throttle (which would answer 429 past 5 attempts in flight).
             "TALIA_AUTH__LOGIN_MAX_FAILURES_PER_ACCOUNT": "1000000",
             "TALIA_AUTH__LOGIN_MAX_FAILURES_PER_ADDRESS": "1000000",
+            # One client writing contact messages at full speed: measure the write, not
+            # the limit on anonymous writes.
+            "TALIA_HTTP__PUBLIC_WRITES_PER_MINUTE": "0",
         }
         with serving(["-m", "entrypoints", "serve"], port, env=env, cwd=Path(tmp)):
             bearer = {"Authorization": f"Bearer {_login(port)}"}

@@ -56,6 +56,7 @@ from entrypoints.http.observability import (
     metrics_route,
     unrouted_responses,
 )
+from entrypoints.http.public_writes import PublicWriteLimit
 from entrypoints.settings import PaymentProvider
 from talia_core.commerce.actor import Actor
 from talia_core.identity.auth_service import AuthService
@@ -171,6 +172,9 @@ def create_app(container: Container) -> Litestar:
                 authenticate,
                 record_admin_write,
                 trusted,
+            ),
+            PublicWriteLimit(
+                container.gateways.attempt_store(), settings.http.public_writes_per_minute, trusted
             ),
         ],
         exception_handlers=EXCEPTION_HANDLERS,

@@ -31,6 +31,7 @@ from adapters.channels.twilio import webhook as twilio
 from adapters.channels.whatsapp import webhook as whatsapp
 from entrypoints.http.auth import public
 from entrypoints.http.errors import problem_response, problems
+from entrypoints.http.public_writes import NOT_LIMITED
 from entrypoints.settings import ChannelSettings
 from talia_core.conversations.events import ChannelEvent
 from talia_core.conversations.inbox import InboxService
@@ -129,7 +130,12 @@ class WhatsAppController(Controller):
             raise Forbidden("the verification token does not match")
         return echoed
 
-    @post(guards=[public], status_code=200, responses=problems(400, 401, 403, 404, 413))
+    @post(
+        guards=[public],
+        opt=NOT_LIMITED,
+        status_code=200,
+        responses=problems(400, 401, 403, 404, 413),
+    )
     async def notify(
         self,
         request: Request[Any, Any, Any],
@@ -152,6 +158,7 @@ class TwilioController(Controller):
     @post(
         "/whatsapp",
         guards=[public],
+        opt=NOT_LIMITED,
         status_code=200,
         media_type="text/xml",
         responses=problems(400, 401, 403, 404, 413, 415),
@@ -173,6 +180,7 @@ class TwilioController(Controller):
     @post(
         "/status",
         guards=[public],
+        opt=NOT_LIMITED,
         status_code=200,
         responses=problems(400, 401, 403, 404, 413, 415),
     )
@@ -210,7 +218,12 @@ class ChatwootController(Controller):
     path = "/api/chatwoot/webhook"
     tags = ["channels"]
 
-    @post(guards=[public], status_code=200, responses=problems(400, 401, 403, 404, 413))
+    @post(
+        guards=[public],
+        opt=NOT_LIMITED,
+        status_code=200,
+        responses=problems(400, 401, 403, 404, 413),
+    )
     async def event(
         self,
         request: Request[Any, Any, Any],

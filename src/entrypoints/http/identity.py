@@ -12,6 +12,7 @@ from pydantic import BeforeValidator, EmailStr, Field
 
 from entrypoints.http.auth import Client, admin_only, public, signed_in
 from entrypoints.http.errors import problems
+from entrypoints.http.public_writes import NOT_LIMITED
 from entrypoints.http.schemas import (
     PRINTABLE,
     Id,
@@ -142,7 +143,13 @@ class AuthController(Controller):
         )
         return UserOut.model_validate(user)
 
-    @post("/login", guards=[public], status_code=200, responses=problems(400, 401, 429))
+    @post(
+        "/login",
+        guards=[public],
+        opt=NOT_LIMITED,
+        status_code=200,
+        responses=problems(400, 401, 429),
+    )
     async def login(
         self,
         data: JSONBody[LoginIn],
@@ -158,7 +165,13 @@ class AuthController(Controller):
         )
         return TokensOut.model_validate(issued)
 
-    @post("/token", guards=[public], status_code=200, responses=problems(400, 401, 429))
+    @post(
+        "/token",
+        guards=[public],
+        opt=NOT_LIMITED,
+        status_code=200,
+        responses=problems(400, 401, 429),
+    )
     async def token(
         self,
         data: URLEncodedBody[TokenForm],
@@ -171,7 +184,13 @@ class AuthController(Controller):
         )
         return TokensOut.model_validate(issued)
 
-    @post("/refresh", guards=[public], status_code=200, responses=problems(400, 401))
+    @post(
+        "/refresh",
+        guards=[public],
+        opt=NOT_LIMITED,
+        status_code=200,
+        responses=problems(400, 401),
+    )
     async def refresh(
         self,
         data: JSONBody[RefreshIn],

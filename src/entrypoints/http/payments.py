@@ -18,6 +18,7 @@ from pydantic import Field
 from adapters.payments.sandbox import SandboxPaymentGateway
 from entrypoints.http.auth import admin_only, customer_or_admin, public
 from entrypoints.http.errors import problem_response, problems
+from entrypoints.http.public_writes import NOT_LIMITED
 from entrypoints.http.schemas import (
     PRINTABLE,
     Limit,
@@ -118,6 +119,7 @@ class PaymentController(Controller):
     @post(
         IPN_PATH,
         guards=[public],
+        opt=NOT_LIMITED,
         status_code=200,
         responses=problems(400, 403, 413, 415, 422),
     )

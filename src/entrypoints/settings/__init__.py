@@ -346,6 +346,11 @@ class HttpSettings(BaseModel):
         default_factory=list,
         description="Addresses whose X-Forwarded-For is believed for the client address.",
     )
+    public_writes_per_minute: Annotated[int, Field(ge=0)] = Field(
+        20,
+        description="Writes a minute one client may make to each public route (a web chat "
+        "session or message, a contact message, a claim, a registration, an RSVP); 0: no limit.",
+    )
 
 
 class LogFormat(StrEnum):
