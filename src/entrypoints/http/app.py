@@ -57,6 +57,7 @@ from entrypoints.http.observability import (
     unrouted_responses,
 )
 from entrypoints.http.public_writes import PublicWriteLimit
+from entrypoints.http.security_headers import SecurityHeaders, pages_policy
 from entrypoints.settings import PaymentProvider
 from talia_core.commerce.actor import Actor
 from talia_core.identity.auth_service import AuthService
@@ -176,6 +177,7 @@ def create_app(container: Container) -> Litestar:
             PublicWriteLimit(
                 container.gateways.attempt_store(), settings.http.public_writes_per_minute, trusted
             ),
+            SecurityHeaders(pages_policy(), trusted),
         ],
         exception_handlers=EXCEPTION_HANDLERS,
         request_class=JsonBodyRequest,
