@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
+import bcrypt
 import pytest
 from dependency_injector import providers
 
@@ -118,6 +119,32 @@ def test_create_admin_refuses_a_weak_password_naming_the_policy(
     assert code != 0
     assert "password must be at least" in capsys.readouterr().err
     assert not can_log_in("boss@example.com", "short")
+
+
+def test_users_imported_with_their_old_bcrypt_hashes_sign_in_with_their_old_passwords(
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run(["migrate"])
+    old = bcrypt.hashpw(b"vieja-clave-2019", bcrypt.gensalt(rounds=4)).decode()
+    file = workdir / "clientes.csv"
+    file.write_text(
+        "email,name,password_hash,role\n"
+        f"rosa@example.com,Rosa,{old},\n"
+        f"eva@example.com,Eva,{old},agent\n"
+        "raro@example.com,Raro,md5-5f4dcc3b,\n"
+        f"rosa@example.com,Rosa,{old},\n",
+        encoding="utf-8",
+    )
+    capsys.readouterr()
+
+    code = run(["users", "import", str(file)])
+
+    captured = capsys.readouterr()
+    assert code == 1
+    assert "2 users imported, 1 already there, 1 refused" in captured.out
+    assert "line 4" in captured.err
+    assert can_log_in("rosa@example.com", "vieja-clave-2019")
+    assert can_log_in("eva@example.com", "vieja-clave-2019")
 
 
 def test_create_admin_refuses_an_e_mail_that_is_taken(

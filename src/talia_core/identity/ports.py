@@ -131,6 +131,10 @@ class PasswordHasher(Protocol):
         """True when the hash was made with weaker parameters than the current ones."""
         ...
 
+    def reads(self, password_hash: str) -> bool:
+        """Whether ``verify`` can check hashes of this one's format (an imported user's)."""
+        ...
+
 
 class AccessTokens(Protocol):
     """Short-lived signed bearer tokens naming the user, the session and the role."""

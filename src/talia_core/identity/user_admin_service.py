@@ -115,6 +115,41 @@ class UserAdminService:
             await uow.commit()
         return user
 
+    async def import_user(
+        self, *, email: str, name: str, password_hash: str, role: Role = Role.CUSTOMER
+    ) -> User:
+        """A user brought over from an older system with the password hash it kept (bcrypt):
+        it signs in with its old password, which its first login re-hashes with today's
+        algorithm. ``Conflict`` if the e-mail exists; ``RuleViolated`` for a hash of a
+        format nothing here reads."""
+        if not self._hasher.reads(password_hash):
+            raise RuleViolated(
+                "the password hash is of a format that cannot be verified here",
+                {"password_hash": "unknown format"},
+            )
+        now = self._clock.now()
+        user = User.register(
+            email=email_address("email", email),
+            name=name,
+            role=role,
+            password_hash=password_hash,
+            at=now,
+        )
+        async with self._uow() as uow:
+            await add_user(uow, user)
+            await uow.audit_events.add(
+                AuditEvent(
+                    occurred_at=now,
+                    actor_id=None,
+                    actor_email=None,
+                    action=AuditAction.USER_CREATED,
+                    target=user.id,
+                    details={"email": user.email, "role": user.role.value, "via": "import"},
+                )
+            )
+            await uow.commit()
+        return user
+
     async def account_by_email(self, email: str) -> User | None:
         """The active account registered with ``email``, for the system answering its holder
         (an assistant's tool); ``None`` when the address is malformed, unknown or inactive."""

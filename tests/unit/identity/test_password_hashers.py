@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import bcrypt
 import pytest
 
 from adapters.security.passwords import Argon2PasswordHasher, FakePasswordHasher
@@ -48,3 +49,30 @@ async def test_the_fake_hasher_behaves_like_a_hasher() -> None:
     assert not await new.verify("garbage", "correct horse 42")
     assert new.needs_rehash(hashed)
     assert not old.needs_rehash(hashed)
+
+
+BCRYPT_OF_OLD_PASSWORD = bcrypt.hashpw(b"vieja-clave-2019", bcrypt.gensalt(rounds=4)).decode()
+
+
+async def test_a_bcrypt_hash_from_an_older_system_verifies_and_asks_for_a_rehash(
+    argon2: Argon2PasswordHasher,
+) -> None:
+    assert argon2.reads(BCRYPT_OF_OLD_PASSWORD)
+    assert await argon2.verify(BCRYPT_OF_OLD_PASSWORD, "vieja-clave-2019")
+    assert not await argon2.verify(BCRYPT_OF_OLD_PASSWORD, "vieja-clave-2020")
+    assert argon2.needs_rehash(BCRYPT_OF_OLD_PASSWORD)
+
+
+async def test_a_bcrypt_hash_checks_the_first_72_bytes_as_bcrypt_always_did(
+    argon2: Argon2PasswordHasher,
+) -> None:
+    long = "x" * 72
+    hashed = bcrypt.hashpw(long.encode(), bcrypt.gensalt(rounds=4)).decode()
+    assert await argon2.verify(hashed, long + "anything after")
+
+
+@pytest.mark.parametrize("unknown", ["", "5f4dcc3b5aa765d61d8327deb882cf99", "$1$salt$hash"])
+def test_hashes_of_formats_it_cannot_verify_are_not_read(
+    argon2: Argon2PasswordHasher, unknown: str
+) -> None:
+    assert not argon2.reads(unknown)
