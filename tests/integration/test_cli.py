@@ -7,8 +7,10 @@ import io
 import json
 import logging
 import os
+import sqlite3
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -145,6 +147,49 @@ def test_users_imported_with_their_old_bcrypt_hashes_sign_in_with_their_old_pass
     assert "line 4" in captured.err
     assert can_log_in("rosa@example.com", "vieja-clave-2019")
     assert can_log_in("eva@example.com", "vieja-clave-2019")
+
+
+def test_a_backup_taken_while_writes_go_on_restores_the_database_as_it_was(
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run(["migrate"])
+    run(["seed"])
+    database = workdir / "talia.db"
+    writing = threading.Event()
+
+    def write_meanwhile() -> None:
+        with sqlite3.connect(database) as connection:
+            connection.execute("CREATE TABLE busy (n INTEGER)")
+            writing.set()
+            for n in range(2000):
+                connection.execute("INSERT INTO busy VALUES (?)", (n,))
+                connection.commit()
+
+    writer = threading.Thread(target=write_meanwhile)
+    writer.start()
+    writing.wait(5)
+    assert run(["backup", str(workdir / "copy.db")]) == 0
+    writer.join()
+    run(
+        ["create-admin", "--email", "late@example.com", "--name", "Late", "--password-stdin"],
+        stdin="a-strong-pass-42\n",
+    )
+    capsys.readouterr()
+
+    assert run(["restore", str(workdir / "copy.db")]) == 0
+
+    assert "restored" in capsys.readouterr().out
+    assert can_log_in(DEMO_ADMIN, DEMO_PASSWORD)
+    assert not can_log_in("late@example.com", "a-strong-pass-42")
+
+
+def test_a_backup_of_a_server_database_points_to_its_own_tools(
+    workdir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TALIA_DATABASE__URL", "postgresql+asyncpg://talia@db.example/talia")
+
+    assert run(["backup", str(workdir / "copy.db")]) == 1
+    assert "pg_dump" in capsys.readouterr().err
 
 
 def test_create_admin_refuses_an_e_mail_that_is_taken(

@@ -1,5 +1,5 @@
 """``talia serve | worker | migrate | seed | create-admin | jobs expire-orders |
-assistants eval | knowledge reindex | users import``."""
+assistants eval | knowledge reindex | users import | backup | restore``."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from sqlalchemy.engine import make_url
 from adapters.persistence import migrations
 from adapters.persistence.engine import create_database_engine
 from entrypoints.bootstrap import open_talia
-from entrypoints.cli import assistants, knowledge, users
+from entrypoints.cli import assistants, backups, knowledge, users
 from entrypoints.container import (
     build_container,
     close_resources,
@@ -67,6 +67,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     assistants.add_commands(commands)
     knowledge.add_commands(commands)
     users.add_commands(commands)
+    backups.add_commands(commands)
     args = parser.parse_args(argv)
 
     try:
@@ -95,6 +96,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return knowledge.run(settings, args)
         if args.command == "users":
             return users.run(settings, args)
+        if args.command in ("backup", "restore"):
+            return backups.run(settings, args)
         if args.command == "jobs":
             report = asyncio.run(_expire_orders(settings))
             print(f"talia: {report.expired} of {report.examined} stale pending orders expired")
