@@ -7,8 +7,10 @@ tool would; figures from it are comparable within one run (server vs. bare basel
 from __future__ import annotations
 
 import asyncio
+import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from pathlib import Path
 
 import attrs
 
@@ -24,20 +26,51 @@ class Result:
     latencies_ms: list[float]
     completed: int = 0
     """Every successful response, warm-up and the in-flight tail included."""
+    cpu_seconds: float | None = None
+    """The server's CPU time while measured, when its process was named."""
+
+    @classmethod
+    def merged(cls, label: str, parts: Sequence[Result]) -> Result:
+        """One result of several measured in turns."""
+        cpu = [part.cpu_seconds for part in parts]
+        return cls(
+            label,
+            requests=sum(part.requests for part in parts),
+            errors=sum(part.errors for part in parts),
+            seconds=sum(part.seconds for part in parts),
+            latencies_ms=[ms for part in parts for ms in part.latencies_ms],
+            completed=sum(part.completed for part in parts),
+            cpu_seconds=None if None in cpu else sum(c or 0.0 for c in cpu),
+        )
 
     @property
     def rate(self) -> float:
         return self.requests / self.seconds
+
+    @property
+    def cpu_per_request_us(self) -> float | None:
+        """The server's CPU time a request, which what else runs on the machine barely moves."""
+        if self.cpu_seconds is None or not self.requests:
+            return None
+        return self.cpu_seconds / self.requests * 1e6
 
     def percentile(self, fraction: float) -> float:
         ordered = sorted(self.latencies_ms)
         return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] if ordered else 0.0
 
     def line(self) -> str:
+        cpu = self.cpu_per_request_us
         return (
             f"{self.label:<44} {self.rate:>9.0f} req/s   p50 {self.percentile(0.5):6.2f} ms"
             f"   p99 {self.percentile(0.99):6.2f} ms   errors {self.errors}"
+            + (f"   CPU {cpu:5.0f} µs/req" if cpu is not None else "")
         )
+
+
+def cpu_seconds(pid: int) -> float:
+    """The user and system CPU time process ``pid`` has used so far (Linux's ``/proc``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def get(path: str, headers: dict[str, str] | None = None) -> RequestFactory:
@@ -86,6 +119,7 @@ async def run(
     seconds: float = 5.0,
     warmup_seconds: float = 1.0,
     ok: Callable[[int], bool] = lambda status: status < 400,
+    server_pid: int | None = None,
 ) -> Result:
     counter = iter(range(10**12))
     latencies: list[float] = []
@@ -114,13 +148,16 @@ async def run(
     tasks = [asyncio.create_task(client()) for _ in range(concurrency)]
     await asyncio.sleep(warmup_seconds)
     measuring = True
+    cpu = cpu_seconds(server_pid) if server_pid is not None else None
     started = time.perf_counter()
     await asyncio.sleep(seconds)
     measuring = False
     elapsed = time.perf_counter() - started
+    if server_pid is not None and cpu is not None:
+        cpu = cpu_seconds(server_pid) - cpu
     done = True
     await asyncio.gather(*tasks, return_exceptions=True)
-    return Result(label, len(latencies), errors, elapsed, latencies, completed)
+    return Result(label, len(latencies), errors, elapsed, latencies, completed, cpu)
 
 
 def summary(results: list[Result]) -> str:

@@ -25,6 +25,7 @@ def free_port() -> int:
 def serving(
     args: Sequence[str], port: int, env: dict[str, str] | None = None, cwd: Path | None = None
 ) -> Iterator[int]:
+    """The server's process id, once it answers on ``port``."""
     process = subprocess.Popen(
         [sys.executable, *args],
         env={**os.environ, **(env or {})},
@@ -42,7 +43,7 @@ def serving(
                 if process.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError(f"server {args} did not start") from None
                 time.sleep(0.2)
-        yield port
+        yield process.pid
     finally:
         process.terminate()
         process.wait(10)

@@ -55,6 +55,43 @@ def whatsapp_text(
     return _notification(value)
 
 
+def whatsapp_media(
+    kind: str,
+    media_id: str,
+    mime_type: str,
+    *,
+    message_id: str,
+    content: bytes,
+    caption: str | None = None,
+    wa_id: str = "51987654321",
+) -> bytes:
+    """A Cloud API notification with one voice note (``kind`` audio) or photo (image)."""
+    media: dict[str, Any] = {
+        "mime_type": mime_type,
+        "sha256": hashlib.sha256(content).hexdigest(),
+        "id": media_id,
+    }
+    if kind == "audio":
+        media["voice"] = True
+    if caption is not None:
+        media["caption"] = caption
+    value = {
+        "messaging_product": "whatsapp",
+        "metadata": {"display_phone_number": "51999999999", "phone_number_id": "1234567890"},
+        "contacts": [{"profile": {"name": "Ana"}, "wa_id": wa_id}],
+        "messages": [
+            {
+                "from": wa_id,
+                "id": message_id,
+                "timestamp": str(int(time.time())),
+                "type": kind,
+                kind: media,
+            }
+        ],
+    }
+    return _notification(value)
+
+
 def whatsapp_status(message_id: str, status: str, *, at: int | None = None) -> bytes:
     value: dict[str, Any] = {
         "messaging_product": "whatsapp",

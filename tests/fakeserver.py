@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import email.parser
+import email.policy
 import json
 import socket
 from collections import deque
@@ -39,6 +41,35 @@ class Recorded:
 
     def form_pairs(self) -> list[tuple[str, str]]:
         return parse_qsl(self.body.decode(), keep_blank_values=True, strict_parsing=True)
+
+    def multipart(self) -> dict[str, Part]:
+        """The parts of a ``multipart/form-data`` body by name; empty for any other body."""
+        content_type = self.headers.get("content-type", "")
+        if not content_type.startswith("multipart/form-data"):
+            return {}
+        head = f"Content-Type: {content_type}\r\n\r\n".encode()
+        message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(head + self.body)
+        parts: dict[str, Part] = {}
+        for part in message.iter_parts():
+            name = part.get_param("name", header="content-disposition")
+            content = part.get_payload(decode=True)
+            if isinstance(name, str) and isinstance(content, bytes):
+                filename = part.get_filename()
+                parts[name] = Part(content, part.get_content_type(), filename)
+        return parts
+
+
+@attrs.frozen
+class Part:
+    """One field of a multipart form: a file has a ``filename``."""
+
+    content: bytes
+    content_type: str
+    filename: str | None = None
+
+    @property
+    def text(self) -> str:
+        return self.content.decode()
 
 
 @attrs.frozen

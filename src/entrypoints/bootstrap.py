@@ -14,6 +14,7 @@ import attrs
 from entrypoints.container import Container, build_container, close_resources, open_resources
 from entrypoints.settings import Settings, load_settings
 from talia_core.assistants.admin import AssistantAdmin
+from talia_core.assistants.direct import DirectChat
 from talia_core.assistants.evaluation import Evaluation
 from talia_core.assistants.ledger import UsageLedger
 from talia_core.catalog.services import CatalogService
@@ -21,6 +22,7 @@ from talia_core.commerce.cart_service import CartService
 from talia_core.commerce.coupon_service import CouponService
 from talia_core.commerce.order_service import OrderService
 from talia_core.commerce.payment_service import PaymentService
+from talia_core.conversations.calls import VoiceCalls
 from talia_core.conversations.contact_book import ContactBook
 from talia_core.conversations.desk import AgentDesk
 from talia_core.conversations.inbox import InboxService
@@ -74,6 +76,8 @@ class Talia:
     invitation_media: InvitationMediaService
     public_invitations: PublicInvitations
     rsvp: RsvpService
+    direct_chat: DirectChat
+    voice_calls: VoiceCalls
 
     @classmethod
     def names(cls) -> list[str]:

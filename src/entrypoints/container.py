@@ -19,6 +19,7 @@ from adapters.jobs.worker import DatabaseJobQueue
 from adapters.persistence.leads.criteria import DefinitionLeadCriteria
 from entrypoints.gateways import Gateways
 from entrypoints.settings import Settings
+from entrypoints.wiring import channels as channel_links
 from entrypoints.wiring import (
     choices,
     clients,
@@ -41,6 +42,7 @@ from entrypoints.wiring.scheduling import (
 )
 from entrypoints.wiring.tools import tool_catalogue
 from talia_core.assistants.admin import AssistantAdmin
+from talia_core.assistants.direct import DirectChat
 from talia_core.assistants.evaluation import Evaluation
 from talia_core.assistants.ledger import UsageLedger
 from talia_core.assistants.turn import AgentTurns
@@ -49,10 +51,13 @@ from talia_core.commerce.cart_service import CartService
 from talia_core.commerce.coupon_service import CouponService
 from talia_core.commerce.order_service import OrderService
 from talia_core.commerce.payment_service import PaymentService
+from talia_core.conversations.calls import VoiceCalls
 from talia_core.conversations.contact_book import ContactBook
 from talia_core.conversations.desk import AgentDesk
 from talia_core.conversations.inbox import InboxService
 from talia_core.conversations.pipeline import ConversationPipeline
+from talia_core.conversations.understanding import MediaUnderstanding
+from talia_core.conversations.voicing import VoiceReplies
 from talia_core.feedback.services import FeedbackService
 from talia_core.identity.auth_service import AuthService
 from talia_core.identity.login_throttle import LoginThrottle
@@ -254,6 +259,24 @@ class UseCases(containers.DeclarativeContainer):
         turns=turns_on.provider,
         tools=tools,
     )
+    direct_chat = providers.Singleton(
+        DirectChat,
+        uow=gateways.unit_of_work.provider,
+        clock=core.clock,
+        turns=turns_on.provider,
+        tools=tools,
+    )
+    voice_calls = providers.Singleton(
+        VoiceCalls,
+        uow=gateways.unit_of_work.provider,
+        clock=core.clock,
+        assistant=assistant,
+        transfers=gateways.call_transfers,
+        greetings=gateways.call_greetings,
+    )
+    turn_debounce = providers.Factory(
+        timedelta, seconds=settings.provided.channels.debounce_seconds
+    )
     pipeline = providers.Singleton(
         ConversationPipeline,
         uow=gateways.unit_of_work.provider,
@@ -263,9 +286,28 @@ class UseCases(containers.DeclarativeContainer):
         files=gateways.files,
         assistant=assistant,
         live=gateways.live_feed,
-        debounce=providers.Factory(timedelta, seconds=settings.provided.channels.debounce_seconds),
+        debounce=turn_debounce,
         wake=doorbell.provided.ring,
         answers=providers.Singleton(reminding.reminder_answers, settings, scheduling),
+        understanding=providers.Singleton(
+            MediaUnderstanding,
+            uow=gateways.unit_of_work.provider,
+            clock=core.clock,
+            files=gateways.files,
+            hearing=gateways.speech_to_text,
+            seeing=gateways.image_understanding,
+            language=settings.provided.channels.speech_language,
+            debounce=turn_debounce,
+            wake=doorbell.provided.ring,
+        ),
+        voice=providers.Singleton(
+            VoiceReplies,
+            speech=gateways.text_to_speech,
+            converter=gateways.audio_converter,
+            files=gateways.files,
+            links=providers.Singleton(channel_links.media_links, settings),
+            language=settings.provided.channels.speech_language,
+        ),
     )
     assistants = providers.Singleton(
         AssistantAdmin,
@@ -274,7 +316,12 @@ class UseCases(containers.DeclarativeContainer):
         capabilities=providers.Singleton(assistant_capabilities, tools),
         evaluation=evaluation,
     )
-    invitations = providers.Singleton(InvitationService, gateways.unit_of_work.provider, core.clock)
+    invitations = providers.Singleton(
+        InvitationService,
+        gateways.unit_of_work.provider,
+        core.clock,
+        wake=doorbell.provided.ring,
+    )
     invitation_media = providers.Singleton(
         InvitationMediaService,
         uow=gateways.unit_of_work.provider,

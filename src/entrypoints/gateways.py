@@ -9,6 +9,7 @@ from pathlib import Path
 from dependency_injector import containers, providers
 
 from adapters.assistant.definition import load_definition
+from adapters.assistant.greetings import DefinitionCallGreetings
 from adapters.assistant.offline import OfflineAssistant
 from adapters.channels.webchat import InProcessLiveFeed, RedisLiveFeed
 from adapters.documents.extractor import LocalTextExtractor
@@ -39,6 +40,7 @@ from entrypoints.wiring import (
     policies,
     probes,
     storage,
+    voice,
 )
 from entrypoints.wiring.scheduling import (
     ics_feed,
@@ -128,11 +130,13 @@ class Gateways(containers.DeclarativeContainer):
     )
     embedder = providers.Singleton(knowledge.embedder, settings, outbound, breakers)
     image_processor = providers.Singleton(PillowImageProcessor)
-    speech_to_text = providers.Singleton(perception.speech_to_text)
-    text_to_speech = providers.Singleton(perception.text_to_speech)
+    speech_to_text = providers.Singleton(perception.speech_to_text, settings, outbound, breakers)
+    text_to_speech = providers.Singleton(perception.text_to_speech, settings, outbound, breakers)
     audio_converter = providers.Singleton(perception.audio_converter)
-    image_understanding = providers.Singleton(perception.image_understanding)
-    sign_language_reader = providers.Singleton(perception.sign_language_reader)
+    image_understanding = providers.Singleton(
+        perception.image_understanding, settings, outbound, breakers
+    )
+    sign_language_reader = providers.Singleton(perception.sign_language_reader, settings, breakers)
     database_calendar = providers.Singleton(local_calendar, core.engine, core.clock)
     calendar = providers.Singleton(
         selected_calendar, settings, database_calendar, outbound, breakers
@@ -170,4 +174,12 @@ class Gateways(containers.DeclarativeContainer):
             # A refund that timed out may have gone through: it is never repeated.
             non_idempotent={"refund"},
         ),
+    )
+    call_transfers = providers.Singleton(voice.call_transfers, settings, outbound, breakers)
+    voice_activity = providers.Singleton(voice.voice_activity, settings)
+    stream_tokens = providers.Singleton(voice.stream_tokens, settings, core.clock)
+    call_greetings = providers.Singleton(
+        DefinitionCallGreetings,
+        unit_of_work.provider,
+        otherwise=settings.provided.voice.greeting,
     )

@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.async_api import Browser, expect
+from playwright.async_api import Browser, Page, expect
 
 from entrypoints.seed import DEMO_ADMIN, DEMO_PASSWORD
 from tests.e2e.test_widget_in_chromium import browser, chromium, serving
@@ -65,6 +65,17 @@ async def published_invitation(client: httpx.AsyncClient) -> tuple[dict[str, str
     return owner, {**published.json(), "short_url": short.json()["url"]}
 
 
+async def answer_for_two(page: Page) -> None:
+    """Rosa says yes for two with the page's form (``rosa@example.com``), and sends it."""
+    form = page.get_by_test_id("rsvp-form")
+    await form.get_by_label("Sí").check()
+    await form.get_by_label("Personas").fill("2")
+    await form.get_by_label("Nombre").fill("Rosa Díaz, Pedro Díaz")
+    await form.get_by_label("Correo o teléfono").fill("rosa@example.com")
+    await form.get_by_label("Mensaje").fill("¡Allí estaremos!")
+    await form.get_by_role("button").click()
+
+
 async def test_a_guest_opens_the_short_link_on_a_phone_and_answers_without_javascript(
     browser: Browser, base_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
@@ -94,13 +105,7 @@ async def test_a_guest_opens_the_short_link_on_a_phone_and_answers_without_javas
         # Nothing is laid out wider than the phone.
         assert await page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
 
-        form = page.get_by_test_id("rsvp-form")
-        await form.get_by_label("Sí").check()
-        await form.get_by_label("Personas").fill("2")
-        await form.get_by_label("Nombre").fill("Rosa Díaz, Pedro Díaz")
-        await form.get_by_label("Correo o teléfono").fill("rosa@example.com")
-        await form.get_by_label("Mensaje").fill("¡Allí estaremos!")
-        await form.get_by_role("button").click()
+        await answer_for_two(page)
 
         await expect(page.get_by_test_id("rsvp-ok")).to_be_visible()
         assert page.url == f"{base_url}/i/{slug}?rsvp=ok"

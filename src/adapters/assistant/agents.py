@@ -57,7 +57,11 @@ class AgentsAssistant:
         return AssistantReply(
             messages=result.messages,
             tool_calls=tuple(_tool_call(event) for event in result.events),
-            speaker=None if speaker is None else Speaker(speaker.id, speaker.name, speaker.version),
+            speaker=None
+            if speaker is None
+            else Speaker(
+                speaker.id, speaker.name, speaker.version, speaker.voice_replies, speaker.voice
+            ),
             hand_off=result.hand_off,
         )
 

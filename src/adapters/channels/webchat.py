@@ -28,7 +28,7 @@ from redis.exceptions import RedisError
 
 from talia_core.conversations.messages import Message
 from talia_core.conversations.ports import Outbound
-from talia_core.conversations.vocabulary import Channel, Direction
+from talia_core.conversations.vocabulary import Channel, Direction, MessageType
 from talia_core.shared.errors import ExternalServiceUnavailable
 
 logger = logging.getLogger("talia.webchat")
@@ -42,7 +42,8 @@ def _utc(moment: datetime) -> str:
 
 
 def frame(message: Message) -> dict[str, Any]:
-    """What the socket sends for a message (and, its ``message`` part, what history lists).
+    """What the socket sends for a message (and, its ``message`` part, what history lists);
+    ``audio_url``: a voice reply of ours to play.
 
     ``client_id`` is the id the visitor's widget gave a message it sent (the part after the
     session id in its ``external_id``), so the widget can match it to the one it shows as
@@ -65,10 +66,19 @@ def frame(message: Message) -> dict[str, Any]:
             "author": message.author.value,
             "type": message.type.value,
             "text": message.text,
+            "audio_url": _audio_url(message),
             "status": message.status.value,
             "created_at": _utc(message.created_at),
         },
     }
+
+
+def _audio_url(message: Message) -> str | None:
+    """Our voice reply's public link, for the widget to play (its text is shown too)."""
+    media = message.media
+    if message.direction is Direction.OUTBOUND and message.type is MessageType.AUDIO and media:
+        return media.source
+    return None
 
 
 def draft_frame(text: str) -> dict[str, Any]:

@@ -14,6 +14,9 @@ from talia_core.invitations.model import Allowances, Invitation
 from talia_core.shared.errors import Conflict, NotFound
 from talia_core.shared.pagination import Page, PageRequest
 
+CASCADED = ("invitation_guests", "invitation_answers", "invitation_media", "short_urls")
+"""The tables of what belongs to an invitation, each row holding its ``invitation_id``."""
+
 
 class InMemoryInvitationRepository(InMemoryTable[Invitation]):
     def __init__(self, state: Callable[[], State]) -> None:
@@ -35,8 +38,13 @@ class InMemoryInvitationRepository(InMemoryTable[Invitation]):
         await super().update(invitation)
 
     async def remove(self, invitation_id: str) -> None:
+        """Its guests, answers, media and short URLs go too, as the tables' cascades do."""
         if self.rows.pop(invitation_id, None) is None:
             raise NotFound("invitation", invitation_id)
+        for name in CASCADED:
+            rows = self._state().table(name)
+            for key in [key for key, row in rows.items() if row.invitation_id == invitation_id]:
+                del rows[key]
 
     async def find(self, page: PageRequest, *, owner_id: str | None) -> Page[Invitation]:
         found = self.matching(lambda i: owner_id is None or i.owner_id == owner_id)

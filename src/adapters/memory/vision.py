@@ -5,11 +5,14 @@
     seeing.will_see(DetectedObject("cake", 0.97, Box(10, 20, 200, 240)))
     signs = FakeSignLanguageReader("A")
 
-Both refuse what is not an image, as the real engines do, and remember what they looked at.
+Both refuse what is not an image, as the real engines do, and remember what they looked at;
+objects are held inside the picture as the real engines' are.
 """
 
 from __future__ import annotations
 
+from adapters.memory.media import header
+from adapters.perception.pictures import inside
 from talia_core.shared.errors import TaliaError
 from talia_core.shared.media import MediaKind, NotMedia, sniff
 from talia_core.shared.vision import DetectedObject, Image, SignReading
@@ -40,7 +43,7 @@ class FakeImageUnderstanding(_Looking):
         self._objects: tuple[DetectedObject, ...] = ()
 
     def will_see(self, *objects: DetectedObject) -> None:
-        self._objects = tuple(sorted(objects, key=lambda o: -o.score))
+        self._objects = objects
 
     async def caption(self, image: Image, *, language: str | None = None) -> str:
         self._look(image)
@@ -48,13 +51,16 @@ class FakeImageUnderstanding(_Looking):
 
     async def detect(self, image: Image) -> tuple[DetectedObject, ...]:
         self._look(image)
-        return self._objects
+        width, height, _ = header(image.content)
+        return inside(list(self._objects), (width, height))
 
 
 class FakeSignLanguageReader(_Looking):
-    def __init__(self, sign: str = "A", score: float = 0.9) -> None:
+    def __init__(
+        self, sign: str = "A", score: float = 0.9, alternatives: tuple[tuple[str, float], ...] = ()
+    ) -> None:
         super().__init__()
-        self._reading = SignReading(sign, score)
+        self._reading = SignReading(sign, score, alternatives)
 
     async def read(self, image: Image) -> SignReading:
         self._look(image)

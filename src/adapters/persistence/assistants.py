@@ -26,6 +26,7 @@ from adapters.persistence.metadata import UtcDateTime, id_column, metadata
 from talia_core.assistants.definition import (
     MAX_MODEL_LENGTH,
     MAX_NAME_LENGTH,
+    MAX_VOICE_LENGTH,
     Assistant,
     AssistantVersion,
     Channel,
@@ -78,6 +79,8 @@ assistant_versions = sa.Table(
     *money_columns("daily_budget", nullable=True),
     # The lead criteria as the definition holds them; SQL NULL when it has none.
     sa.Column("leads", sa.JSON(none_as_null=True)),
+    sa.Column("voice_replies", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("voice", sa.String(MAX_VOICE_LENGTH)),
     id_column("created_by", nullable=False),
     sa.Column("created_at", UtcDateTime, nullable=False),
     sa.Column("eval_passed", sa.Integer),
@@ -151,6 +154,8 @@ def _version_row(version: AssistantVersion) -> dict[str, Any]:
         "enabled": definition.enabled,
         **money_values("daily_budget", definition.daily_budget),
         "leads": None if definition.leads is None else dict(definition.leads),
+        "voice_replies": definition.voice_replies,
+        "voice": definition.voice,
         "created_by": version.created_by,
         "created_at": version.created_at,
         **_report_values(version.report),
@@ -206,6 +211,8 @@ def _version(row: sa.RowMapping) -> AssistantVersion:
         enabled=row["enabled"],
         daily_budget=optional_money(row, "daily_budget"),
         leads=row["leads"],
+        voice_replies=row["voice_replies"],
+        voice=row["voice"],
     )
     return AssistantVersion(
         assistant_id=row["assistant_id"],

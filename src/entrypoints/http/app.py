@@ -22,6 +22,8 @@ from entrypoints.container import (
 )
 from entrypoints.gateways import SANDBOX_PAY_PATH
 from entrypoints.http import (
+    ai,
+    ai_socket,
     assistants,
     catalog,
     channels,
@@ -39,6 +41,7 @@ from entrypoints.http import (
     scheduling,
     short_links,
     usage,
+    voice,
     webchat,
 )
 from entrypoints.http.auth import (
@@ -59,6 +62,7 @@ from entrypoints.http.observability import (
 from entrypoints.http.public_writes import PublicWriteLimit
 from entrypoints.http.security_headers import SecurityHeaders, pages_policy
 from entrypoints.settings import PaymentProvider
+from entrypoints.wiring.voice import turn_taking as voice_turn_taking
 from talia_core.commerce.actor import Actor
 from talia_core.identity.auth_service import AuthService
 from talia_core.identity.model import Principal
@@ -118,9 +122,20 @@ def create_app(container: Container) -> Litestar:
         "live_feed": container.gateways.live_feed(),
         "calendar_feed": container.gateways.calendar_feed(),
         "invitation_pages": public_invitations.InvitationPages(
-            settings.invitation_pages.cache_seconds
+            settings.invitation_pages.cache_seconds,
+            public_invitations.page_reader(
+                use_cases.public_invitations, use_cases.invitation_media
+            ),
+            container.core.clock(),
         ),
         "click_tally": click_tally,
+        "ai_settings": settings.ai,
+        "voice_line": voice.VoiceLine(
+            container.gateways.stream_tokens(),
+            container.gateways.voice_activity(),
+            voice_turn_taking(settings),
+            settings.channels.speech_language,
+        ),
     }
     sandbox: list[Any] = []
     if settings.payments.provider is PaymentProvider.SANDBOX:
@@ -140,6 +155,16 @@ def create_app(container: Container) -> Litestar:
         **{
             name: Provide(_first_use(getattr(use_cases, name)), sync_to_thread=False)
             for name in Talia.names()
+        },
+        "ai_throttle": Provide(
+            lambda: ai.AiThrottle(
+                container.gateways.attempt_store(), settings.ai.requests_per_minute
+            ),
+            sync_to_thread=False,
+        ),
+        **{
+            name: Provide(_first_use(getattr(container.gateways, name)), sync_to_thread=False)
+            for name in ai.ENGINES
         },
     }
     app = Litestar(
@@ -164,6 +189,9 @@ def create_app(container: Container) -> Litestar:
             *short_links.CONTROLLERS,
             *rsvp.CONTROLLERS,
             *scheduling.CONTROLLERS,
+            *ai.CONTROLLERS,
+            *ai_socket.CONTROLLERS,
+            *voice.CONTROLLERS,
             *sandbox,
         ],
         dependencies=dependencies,

@@ -51,6 +51,7 @@ from talia_core.assistants.definition import (
     MAX_VARIABLE_NAME_LENGTH,
     MAX_VARIABLE_VALUE_LENGTH,
     MAX_VARIABLES,
+    MAX_VOICE_LENGTH,
     Assistant,
     AssistantVersion,
     Channel,
@@ -77,6 +78,7 @@ _REQUIRED_WHEN_SENT = (
     "fallback",
     "enabled",
     "require_eval",
+    "voice_replies",
 )
 Variables = dict[
     Annotated[str, Field(max_length=MAX_VARIABLE_NAME_LENGTH)],
@@ -136,6 +138,15 @@ class AssistantPatch(Schema):
         None,
         description="Lead qualification criteria: facts with kind, weight and rule, and "
         "qualified_at (null: none); the README's Leads section has the shape.",
+    )
+    voice_replies: bool | None = Field(
+        None, description="(false) Answer a customer's voice note with a voice note."
+    )
+    voice: str | None = Field(
+        None,
+        min_length=1,
+        max_length=MAX_VOICE_LENGTH,
+        description="The speech engine's voice for those replies (null: its default).",
     )
     require_eval: bool | None = Field(
         None,
@@ -211,6 +222,8 @@ class DefinitionOut(Out):
     enabled: bool
     daily_budget: MoneyOut | None
     leads: dict[str, Any] | None
+    voice_replies: bool
+    voice: str | None
 
 
 def _definition(definition: Definition) -> dict[str, Any]:

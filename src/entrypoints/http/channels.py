@@ -170,7 +170,7 @@ class TwilioController(Controller):
     ) -> Response[Any]:
         """An incoming WhatsApp message through Twilio; the answer is empty TwiML (the reply
         goes out later through the Messages API)."""
-        params = await _signed_twilio_form(request, webhooks)
+        params = await signed_twilio_form(request, webhooks)
         if params is None:
             return problem_response(request, 415, f"Twilio webhooks are {FORM}")
         message = twilio.parse_message(params, received_at=datetime.now(UTC))
@@ -190,7 +190,7 @@ class TwilioController(Controller):
         webhooks: NamedDependency[Webhooks],
     ) -> Response[Any]:
         """Twilio's status callback for a message we sent."""
-        params = await _signed_twilio_form(request, webhooks)
+        params = await signed_twilio_form(request, webhooks)
         if params is None:
             return problem_response(request, 415, f"Twilio webhooks are {FORM}")
         update = twilio.parse_status(params, received_at=datetime.now(UTC))
@@ -200,9 +200,10 @@ class TwilioController(Controller):
         return Response(await webhooks.store("Twilio", [update], []))
 
 
-async def _signed_twilio_form(
+async def signed_twilio_form(
     request: Request[Any, Any, Any], webhooks: Webhooks
 ) -> list[tuple[str, str]] | None:
+    """The form Twilio posted, its signature checked; None when the body is not a form."""
     token = webhooks.twilio_token()
     if request.content_type[0] != FORM:
         return None

@@ -5,12 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from litestar import Controller, get, patch, post
+from litestar import Controller, Response, get, patch, post
 from litestar.di import NamedDependency
-from litestar.params import JSONBody, QueryParameter
+from litestar.handlers import HTTPRouteHandler
+from litestar.params import JSONBody, PathParameter, QueryParameter
 from pydantic import Field, model_validator
 
-from entrypoints.http.auth import admin_only, staff
+from adapters.channels.media_links import MAX_TOKEN_LENGTH, MEDIA_PATH
+from entrypoints.http.auth import admin_only, public, staff
 from entrypoints.http.errors import problems
 from entrypoints.http.schemas import (
     PRINTABLE,
@@ -27,6 +29,7 @@ from talia_core.conversations.contact_book import ContactBook
 from talia_core.conversations.contacts import Contact
 from talia_core.conversations.desk import AgentDesk
 from talia_core.conversations.messages import Message, Template
+from talia_core.conversations.pipeline import ConversationPipeline
 from talia_core.conversations.ports import ConversationFilter
 from talia_core.conversations.vocabulary import Channel, ConversationStatus
 from talia_core.identity.model import Principal
@@ -89,6 +92,13 @@ class MessageOut(Out):
     error_title: str | None
     raw_type: str | None
     created_at: datetime
+    transcript: str | None = Field(
+        description="A voice note's words or what a photo shows, as the engine put it."
+    )
+    understanding: str | None = Field(
+        description="pending, understood or not_understood (for now: it is tried again), "
+        "on inbound voice notes and photos; null on other messages."
+    )
 
 
 class ToolUseOut(Out):
@@ -393,4 +403,30 @@ class JobController(Controller):
         return RetriedOut(retried=await job_runner.retry_dead(kind=kind, since=since))
 
 
-CONTROLLERS = [ConversationController, ContactController, JobController]
+VoiceToken = Annotated[
+    str, PathParameter(min_length=1, max_length=MAX_TOKEN_LENGTH, pattern=r"^[A-Za-z0-9_.-]+$")
+]
+
+
+@get(
+    f"{MEDIA_PATH}/{{token:str}}",
+    guards=[public],
+    tags=["conversations"],
+    responses=problems(400, 404),
+)
+async def voice_note(
+    token: VoiceToken, pipeline: NamedDependency[ConversationPipeline]
+) -> Response[bytes]:
+    """A voice reply the assistant sent, by the unguessable link it went out with (Twilio
+    and the web chat widget fetch it); 404 for any other token."""
+    found = await pipeline.voice_note(token)
+    headers = {"Cache-Control": "private, max-age=86400", "X-Content-Type-Options": "nosniff"}
+    return Response(found.content, media_type=found.mime_type, headers=headers)
+
+
+CONTROLLERS: list[type[Controller] | HTTPRouteHandler] = [
+    ConversationController,
+    ContactController,
+    JobController,
+    voice_note,
+]

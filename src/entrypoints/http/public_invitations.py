@@ -34,6 +34,7 @@ from talia_core.invitations.media import Gallery, MediaItem
 from talia_core.invitations.media_service import InvitationMediaService
 from talia_core.invitations.model import SLUG_MAX, Event, Invitation
 from talia_core.invitations.public import InvitationExpired, PublicInvitations
+from talia_core.shared.clock import Clock
 from talia_core.shared.errors import NotFound
 
 HTML = "text/html; charset=utf-8"
@@ -165,9 +166,14 @@ class _Page:
 
     version: tuple[str, datetime, tuple[str, ...]]
     checked: float
+    expires_at: datetime | None
     etag: str
     ok: ASGIResponse
     not_modified: ASGIResponse
+
+    def over(self, now: datetime) -> bool:
+        """Past the invitation's time on the web."""
+        return self.expires_at is not None and self.expires_at <= now
 
     def answer(self, if_none_match: str | None) -> ASGIResponse:
         if if_none_match is not None and etag_matches(if_none_match, self.etag):
@@ -175,24 +181,43 @@ class _Page:
         return self.ok
 
 
-Loader = Callable[[], Awaitable[tuple[Invitation, "Media"]]]
+Read = Callable[[str], Awaitable[tuple[Invitation, "Media"]]]
 PageKey = tuple[str, str, str | None, str | None]
 """(slug, scheme and host, RSVP state, guest token): what the page shows besides the
 invitation."""
+
+
+def page_reader(
+    public_invitations: Callable[[], PublicInvitations],
+    invitation_media: Callable[[], InvitationMediaService],
+) -> Read:
+    """What a page shows, read by its slug through the use cases (each built on first use)."""
+
+    async def read(slug: str) -> tuple[Invitation, Media]:
+        invitation = await public_invitations().page(slug)
+        return invitation, Media.of(await invitation_media().gallery(invitation.id))
+
+    return read
 
 
 class InvitationPages:
     """Renders the page and the friendly 404/410 pages, keeping the last ``max_pages``.
 
     A kept page is answered without reading the invitation for ``ttl`` seconds (a link
-    shared in a group is opened by many guests at once); after that the invitation is read
-    again and the page rendered again only when its version (``updated_at``) changed. So
-    an edit, unpublishing or the end of its time reaches guests within ``ttl``.
+    shared in a group is opened by many guests at once); then the next request reads it
+    again in the background, and it is rendered again only when its version (``updated_at``,
+    its media) changed. While that read runs the kept page is still answered, for another
+    ``ttl`` at most. So an edit or unpublishing reaches guests within ``ttl`` plus one read,
+    never later than ``2 * ttl``; at the end of its time (``expires_at``, by ``clock``) the
+    kept page is dropped at once.
     """
 
     def __init__(
         self,
         ttl: float,
+        read: Read,
+        clock: Clock,
+        *,
         max_pages: int = MAX_PAGES,
         now: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -201,32 +226,41 @@ class InvitationPages:
             autoescape=select_autoescape(["html"], default=True),
         )
         self._ttl = ttl
+        self._read = read
+        self._clock = clock
         self._max = max_pages
         self._now = now
         self._pages: OrderedDict[PageKey, _Page] = OrderedDict()
         self._loading: dict[PageKey, asyncio.Future[_Page]] = {}
 
-    async def get(self, key: PageKey, load: Loader) -> _Page:
-        """The page for ``key``, made current by ``load`` (the invitation, its media) once
-        it was checked ``ttl`` seconds ago. One load runs per page at a time: meanwhile the
-        page kept is answered (with ``ttl`` 0, never: every request waits for a load), and
-        requests for a page not kept wait for that load."""
+    async def read(self, slug: str) -> tuple[Invitation, Media]:
+        """The invitation and its media as they are now, read past the kept pages."""
+        return await self._read(slug)
+
+    async def get(self, key: PageKey) -> _Page:
+        """The page for ``key``, made current once it was checked ``ttl`` seconds ago. One
+        read runs per page at a time: requests for a page not kept (or kept too long) wait
+        for it."""
         page = self._pages.get(key)
-        if page is not None and self._now() - page.checked < self._ttl:
+        if page is not None and page.over(self._clock.now()):
+            del self._pages[key]  # its read answers 410 from now on
+            page = None
+        age = self._now() - page.checked if page is not None else 0.0
+        if page is not None and age < self._ttl:
             return page
         loading = self._loading.get(key)
         if loading is None:
-            loading = asyncio.ensure_future(self._load(key, load))
+            loading = asyncio.ensure_future(self._load(key))
             self._loading[key] = loading
             loading.add_done_callback(lambda done: self._loaded(key, done))
-        if page is not None and self._ttl > 0:
+        if page is not None and age < 2 * self._ttl:
             return page
-        # Shielded: a guest who leaves does not cancel the load the others wait for.
+        # Shielded: a guest who leaves does not cancel the read the others wait for.
         return await asyncio.shield(loading)
 
-    async def _load(self, key: PageKey, load: Loader) -> _Page:
+    async def _load(self, key: PageKey) -> _Page:
         try:
-            invitation, media = await load()
+            invitation, media = await self._read(key[0])
         except Exception:
             self._pages.pop(key, None)  # unpublished or ended: the next request finds out
             raise
@@ -242,7 +276,7 @@ class InvitationPages:
         version = (invitation.id, invitation.updated_at, media.files)
         kept = self._pages.get(key)
         if kept is not None and kept.version == version:
-            page = attrs.evolve(kept, checked=self._now())
+            page = attrs.evolve(kept, checked=self._now(), expires_at=invitation.expires_at)
         else:
             page = self._render(key, invitation, media)
         self._pages[key] = page
@@ -300,6 +334,7 @@ class InvitationPages:
         return _Page(
             version=(invitation.id, invitation.updated_at, media.files),
             checked=self._now(),
+            expires_at=invitation.expires_at,
             etag=etag,
             ok=ASGIResponse(body=body, media_type=HTML, headers=headers),
             not_modified=ASGIResponse(status_code=304, headers=headers),
@@ -336,37 +371,45 @@ def events_ics(invitation: Invitation, base: str) -> bytes:
 
 
 class PublicInvitationController(Controller):
-    guards = [public]
+    """Each route names its guard itself: only a handler's own ``public`` is dropped from
+    the guards run on each request (see ``_document_public_routes`` in ``app.py``)."""
+
     tags = ["invitations"]
 
-    @get("/i/{slug:str}", media_type=HTML, include_in_schema=True, responses=problems(400))
+    @get(
+        "/i/{slug:str}",
+        guards=[public],
+        media_type=HTML,
+        include_in_schema=True,
+        responses=problems(400),
+    )
     async def page(
         self,
         request: Request[Any, Any, Any],
         slug: Slug,
-        public_invitations: NamedDependency[PublicInvitations],
         invitation_pages: NamedDependency[InvitationPages],
-        invitation_media: NamedDependency[InvitationMediaService],
         if_none_match: IfNoneMatch = None,
         rsvp_state: RsvpState = None,
         g: GuestToken = None,
     ) -> ASGIResponse:
         """The invitation's page with its RSVP form (``g`` carries a guest's token); a
         friendly page answered 404 when it is not published, 410 past its time."""
-
-        async def load() -> tuple[Invitation, Media]:
-            invitation = await public_invitations.page(slug)
-            return invitation, Media.of(await invitation_media.gallery(invitation.id))
-
+        # One dependency: with several, Litestar resolves them in a task group of their own,
+        # which cost more than the rest of a kept page's answer.
         try:
-            page = await invitation_pages.get((slug, base_of(request), rsvp_state, g), load)
+            page = await invitation_pages.get((slug, base_of(request), rsvp_state, g))
         except NotFound:
             return invitation_pages.missing(404)
         except InvitationExpired:
             return invitation_pages.missing(410)
         return page.answer(if_none_match)
 
-    @get("/i/{slug:str}/events.ics", media_type=CALENDAR, responses=problems(400, 404, 410))
+    @get(
+        "/i/{slug:str}/events.ics",
+        guards=[public],
+        media_type=CALENDAR,
+        responses=problems(400, 404, 410),
+    )
     async def calendar(
         self,
         request: Request[Any, Any, Any],
@@ -381,17 +424,15 @@ class PublicInvitationController(Controller):
             headers={"Cache-Control": PAGE_CACHE_CONTROL},
         )
 
-    @get("/api/public/invitations/{slug:str}", responses=problems(400, 404, 410))
+    @get("/api/public/invitations/{slug:str}", guards=[public], responses=problems(400, 404, 410))
     async def as_json(
         self,
         request: Request[Any, Any, Any],
         slug: Slug,
-        public_invitations: NamedDependency[PublicInvitations],
-        invitation_media: NamedDependency[InvitationMediaService],
+        invitation_pages: NamedDependency[InvitationPages],
     ) -> PublicInvitationOut:
         """What the page shows, for a custom frontend (media paths relative to the host)."""
-        invitation = await public_invitations.page(slug)
-        media = Media.of(await invitation_media.gallery(invitation.id))
+        invitation, media = await invitation_pages.read(slug)
         base = base_of(request)
         return PublicInvitationOut(
             slug=slug,

@@ -11,6 +11,7 @@ request.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import io
 import logging
 import time
@@ -18,26 +19,34 @@ from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager, suppress
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import segno
 from litestar import Controller, Litestar, Request, get, post
+from litestar.datastructures import ResponseHeader
 from litestar.di import NamedDependency
-from litestar.params import PathParameter
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.params import JSONBody, PathParameter, QueryParameter
 from litestar.response import Redirect, Response
+from pydantic import Field
 
 from entrypoints.http.auth import customer_or_admin, public
 from entrypoints.http.errors import problems
+from entrypoints.http.etags import IfNoneMatch, etag_matches
 from entrypoints.http.invitations import caller_of
 from entrypoints.http.public_invitations import base_of
-from entrypoints.http.schemas import Id, Out
+from entrypoints.http.schemas import Id, Out, Schema
 from talia_core.identity.model import Principal
-from talia_core.invitations.public import PublicInvitations, ShortUrl
+from talia_core.invitations.public import CODE_MAX, PublicInvitations, ShortUrl
 from talia_core.shared.errors import Conflict
 
 logger = logging.getLogger("talia.invitations")
-Code = Annotated[str, PathParameter(max_length=16, pattern="^[0-9A-Za-z]+$")]
+Code = Annotated[str, PathParameter(max_length=CODE_MAX, pattern="^[0-9A-Za-z-]+$")]
 MAX_TARGETS = 10_000
+QR_KINDS = {"svg": "image/svg+xml", "png": "image/png"}
+QR_CACHE_CONTROL = "private, no-cache"
+"""The owner's browser keeps the image and asks again with its ETag: a newer short URL
+changes the code at once."""
 
 
 class ClickTally:
@@ -56,6 +65,7 @@ class ClickTally:
         self._ttl = ttl
         self._now = now
         self._targets: dict[str, tuple[float, str]] = {}
+        self._reading: dict[str, asyncio.Future[str]] = {}
         self._clicks: Counter[str] = Counter()
 
     async def follow(self, code: str) -> str:
@@ -66,12 +76,29 @@ class ClickTally:
         if kept is not None and self._now() - kept[0] < self._ttl:
             slug = kept[1]
         else:
-            slug = await self._public().target(code)
+            slug = await self._target(code)
             if len(self._targets) >= MAX_TARGETS:
                 self._targets.clear()
             self._targets[code] = (self._now(), slug)
         self._clicks[code] += 1
         return slug
+
+    async def _target(self, code: str) -> str:
+        """Where ``code`` leads, read once for all the guests who ask meanwhile: when a kept
+        target's time is up, a burst of them would otherwise each read it, and open a
+        database connection past the pool's."""
+        reading = self._reading.get(code)
+        if reading is None:
+            reading = asyncio.ensure_future(self._public().target(code))
+            self._reading[code] = reading
+            reading.add_done_callback(lambda done: self._read(code, done))
+        # Shielded: a guest who leaves does not cancel the read the others wait for.
+        return await asyncio.shield(reading)
+
+    def _read(self, code: str, done: asyncio.Future[str]) -> None:
+        self._reading.pop(code, None)
+        if not done.cancelled():
+            done.exception()  # retrieved: a read nobody waited for fails quietly
 
     async def flush(self) -> None:
         """Write the clicks tallied so far; kept for the next time when the write fails."""
@@ -106,6 +133,16 @@ class ClickTally:
             await self.flush()
 
 
+class ShortUrlIn(Schema):
+    slug: str | None = Field(
+        None,
+        max_length=CODE_MAX,
+        description="The code of the owner's choosing (lower-case letters and digits joined by "
+        "hyphens, reserved words refused), when the plan allows choosing names; a random one "
+        "without it.",
+    )
+
+
 class ShortUrlOut(Out):
     code: str
     url: str
@@ -120,6 +157,24 @@ def short_url_out(short_url: ShortUrl, base: str) -> ShortUrlOut:
         clicks=short_url.clicks,
         created_at=short_url.created_at,
     )
+
+
+QrKind = Annotated[
+    Literal["svg", "png"] | None,
+    QueryParameter(name="format", description="svg (the default) or png; before Accept."),
+]
+QR_HEADERS = [
+    ResponseHeader(name="ETag", documentation_only=True, description="Of the code and format."),
+    ResponseHeader(name="Cache-Control", documentation_only=True, description=QR_CACHE_CONTROL),
+]
+QR_SPEC = {
+    200: ResponseSpec(
+        data_container=bytes,
+        media_type="image/svg+xml",
+        description="The QR code as SVG, or as PNG (image/png) when asked.",
+    ),
+    304: ResponseSpec(data_container=None, description="The client holds this image"),
+}
 
 
 class ShortLinkController(Controller):
@@ -138,16 +193,20 @@ class ShortUrlController(Controller):
     guards = [customer_or_admin]
     tags = ["invitations"]
 
-    @post("/urls", status_code=201, responses=problems(400, 401, 403, 404, 409))
+    @post("/urls", status_code=201, responses=problems(400, 401, 403, 404, 409, 422))
     async def shorten(
         self,
         request: Request[Any, Any, Any],
         invitation_id: Id,
         public_invitations: NamedDependency[PublicInvitations],
         principal: NamedDependency[Principal],
+        data: JSONBody[ShortUrlIn | None] = None,
     ) -> ShortUrlOut:
-        """A new short URL of a published invitation (409 when it is not published)."""
-        short_url = await public_invitations.shorten(caller_of(principal), invitation_id)
+        """A new short URL of a published invitation, under the code sent as ``slug`` (422
+        when it is not a valid slug or the plan does not allow choosing it) or a random one;
+        409 when the invitation is not published, or the code is taken or reserved."""
+        code = data.slug if data else None
+        short_url = await public_invitations.shorten(caller_of(principal), invitation_id, code=code)
         return short_url_out(short_url, base_of(request))
 
     @get("/urls", responses=problems(400, 401, 403, 404))
@@ -163,23 +222,48 @@ class ShortUrlController(Controller):
         found = await public_invitations.short_urls(caller_of(principal), invitation_id)
         return [short_url_out(s, base_of(request)) for s in found]
 
-    @get("/qr.svg", media_type="image/svg+xml", responses=problems(400, 401, 403, 404, 409))
+    @get(
+        ["/qr", "/qr.svg"],
+        response_headers=QR_HEADERS,
+        responses={**QR_SPEC, **problems(400, 401, 403, 404, 409)},
+    )
     async def qr(
         self,
         request: Request[Any, Any, Any],
         invitation_id: Id,
         public_invitations: NamedDependency[PublicInvitations],
         principal: NamedDependency[Principal],
+        kind: QrKind = None,
+        if_none_match: IfNoneMatch = None,
     ) -> Response[bytes]:
         """The QR code of the invitation's newest short URL, for printed cards (409 when it
-        has none yet)."""
+        has none yet): SVG, or PNG with ``format=png`` or ``Accept: image/png``."""
         found = await public_invitations.short_urls(caller_of(principal), invitation_id)
         if not found:
             raise Conflict("the invitation has no short URL yet: POST .../urls makes one")
-        svg = io.BytesIO()
+        chosen = kind or _by_accept(request)
         url = f"{base_of(request)}/r/{found[0].code}"
-        segno.make(url, error="m").save(svg, kind="svg", scale=8, border=4, xmldecl=False)
-        return Response(svg.getvalue(), media_type="image/svg+xml")
+        etag = '"' + hashlib.sha256(f"{chosen} {url}".encode()).hexdigest()[:32] + '"'
+        headers = {"ETag": etag, "Cache-Control": QR_CACHE_CONTROL, "Vary": "Accept"}
+        if if_none_match is not None and etag_matches(if_none_match, etag):
+            return Response(b"", status_code=304, headers=headers)
+        return Response(qr_image(url, chosen), media_type=QR_KINDS[chosen], headers=headers)
+
+
+def _by_accept(request: Request[Any, Any, Any]) -> str:
+    best = request.accept.best_match(list(QR_KINDS.values()), default=QR_KINDS["svg"])
+    return next(kind for kind, media_type in QR_KINDS.items() if media_type == best)
+
+
+def qr_image(url: str, kind: str) -> bytes:
+    """Error correction M; 8 pixels a module and the standard 4-module quiet zone."""
+    image = io.BytesIO()
+    qr = segno.make(url, error="m")
+    if kind == "png":
+        qr.save(image, kind="png", scale=8, border=4)
+    else:
+        qr.save(image, kind="svg", scale=8, border=4, xmldecl=False)
+    return image.getvalue()
 
 
 CONTROLLERS = [ShortLinkController, ShortUrlController]

@@ -20,13 +20,16 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from entrypoints.settings.ai import AiSettings
 from entrypoints.settings.calendar import CalendarProvider, CalendarSettings
 from entrypoints.settings.invitation_pages import InvitationPageSettings
 from entrypoints.settings.knowledge import KnowledgeSettings
 from entrypoints.settings.leads import LeadSettings
 from entrypoints.settings.notifications import NotificationSettings
 from entrypoints.settings.outlook import OutlookSettings
+from entrypoints.settings.perception import PerceptionSettings
 from entrypoints.settings.storage import StorageSettings
+from entrypoints.settings.voice import VoiceSettings
 from entrypoints.wiring.capabilities import MODELS
 from talia_core.assistants.definition import Provider
 
@@ -203,6 +206,11 @@ class ChannelSettings(BaseModel):
         "set, every delivery must carry a valid X-Chatwoot-Signature.",
     )
     webchat_session_days: Annotated[int, Field(ge=1, le=365)] = 30
+    speech_language: str = Field(
+        "es",
+        pattern=r"^[a-z]{2}$",
+        description="The language (ISO 639-1) voice notes are heard in and replies spoken in.",
+    )
 
     @property
     def whatsapp_enabled(self) -> bool:
@@ -397,6 +405,9 @@ class Settings(BaseSettings):
     notifications: NotificationSettings = Field(default_factory=NotificationSettings)
     leads: LeadSettings = Field(default_factory=LeadSettings)
     invitation_pages: InvitationPageSettings = Field(default_factory=InvitationPageSettings)
+    perception: PerceptionSettings = Field(default_factory=PerceptionSettings)
+    ai: AiSettings = Field(default_factory=AiSettings)
+    voice: VoiceSettings = Field(default_factory=VoiceSettings)
 
     @model_validator(mode="after")
     def _demo_provider_credentials(self) -> Settings:

@@ -11,9 +11,10 @@ class InvitationPageSettings(BaseModel):
     cache_seconds: Annotated[float, Field(ge=0, le=300)] = Field(
         2.0,
         description="How long a worker answers an invitation's page from memory without "
-        "reading the invitation again: an edit, unpublishing or the end of its time shows "
-        "within this time (0: read on every request; the rendered page is reused while the "
-        "invitation is unchanged either way).",
+        "reading the invitation again: an edit or unpublishing shows within this time plus "
+        "one read of it, twice this time at most; the end of its time shows at once (0: read "
+        "on every request; the rendered page is reused while the invitation is unchanged "
+        "either way).",
     )
     click_flush_seconds: Annotated[float, Field(ge=0, le=60)] = Field(
         1.0,

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+
 import httpx
 
 from adapters.channels.chatwoot.media import ChatwootMediaDownloader
 from adapters.channels.chatwoot.sender import ChatwootChannelSender
+from adapters.channels.media_links import SignedMediaLinks
 from adapters.channels.twilio.media import TwilioMediaDownloader
 from adapters.channels.twilio.sender import TwilioChannelSender
 from adapters.channels.webchat import WebChatChannelSender
@@ -78,3 +82,10 @@ def media_downloaders(
         channel: resilient(downloader, runner(f"{channel.value}-media", board, settings))
         for channel, downloader in raw.items()
     }
+
+
+def media_links(settings: Settings) -> SignedMediaLinks:
+    """Links to our voice replies, keyed by a key of their own derived from the JWT secret."""
+    secret = settings.auth.jwt_secret.get_secret_value().encode()
+    key = hmac.new(secret, b"talia conversations media links", hashlib.sha256).digest()
+    return SignedMediaLinks(key, base_url=settings.channels.public_base_url)

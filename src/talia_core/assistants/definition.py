@@ -45,6 +45,7 @@ MAX_TOOL_STEPS = 10
 MAX_LISTED = 20
 """The most tools, knowledge collections or hand-off targets one definition lists."""
 MAX_TOOL_NAME_LENGTH = 64
+MAX_VOICE_LENGTH = 100
 USAGE_CURRENCY = "USD"
 """Model prices, the costs of calls and daily budgets are in US cents: providers price
 their models in dollars."""
@@ -68,6 +69,7 @@ class Channel(enum.StrEnum):
     TWILIO = "twilio"
     CHATWOOT = "chatwoot"
     WEBCHAT = "webchat"
+    VOICE = "voice"
 
 
 class FallbackKind(enum.StrEnum):
@@ -214,6 +216,10 @@ def _daily_budget(value: Money | None) -> Money | None:
     return value
 
 
+def _voice(value: str | None) -> str | None:
+    return optional_text("voice", value, MAX_VOICE_LENGTH)
+
+
 def _leads(value: Mapping[str, Any] | None) -> dict[str, Any] | None:
     if value is None:
         return None
@@ -254,7 +260,9 @@ class Definition:
     caps what its model calls cost per UTC day; once spent, its turns fall back (see
     ``UsageLedger.within_budget``); 0 stops calling the model at all. ``leads``: how its
     customers are qualified as leads, held as data the leads context reads (``Capabilities``
-    checks it with that context's rules); none: this assistant qualifies no one."""
+    checks it with that context's rules); none: this assistant qualifies no one.
+    ``voice_replies``: a customer who sent a voice note is answered with one, spoken by
+    the speech engine's ``voice`` (its default when none)."""
 
     provider: Provider = attrs.field(converter=to_provider)
     model: str = attrs.field(converter=to_model)
@@ -272,6 +280,8 @@ class Definition:
     enabled: bool = True
     daily_budget: Money | None = attrs.field(default=None, converter=_daily_budget)
     leads: Mapping[str, Any] | None = attrs.field(default=None, converter=_leads)
+    voice_replies: bool = False
+    voice: str | None = attrs.field(default=None, converter=_voice)
 
     def __attrs_post_init__(self) -> None:
         if self.instructions is None and self.prompt is None:

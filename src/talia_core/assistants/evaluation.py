@@ -32,12 +32,11 @@ import attrs
 from talia_core.assistants.builtins import CONTROL_TOOLS
 from talia_core.assistants.definition import Assistant, AssistantVersion, Channel
 from talia_core.assistants.language import Role, Said, ToolCall
-from talia_core.assistants.ledger import UsageLedger
+from talia_core.assistants.ledger import DetachedLedger, UsageLedger
 from talia_core.assistants.ports import AssistantsUnitOfWork, EvaluationUnitOfWork
 from talia_core.assistants.staging import Staged
 from talia_core.assistants.tools import ToolCatalogue
 from talia_core.assistants.turn import AgentTurns, TurnRequest, TurnResult
-from talia_core.assistants.usage import ModelCall
 from talia_core.shared.clock import Clock
 from talia_core.shared.errors import (
     ExternalServiceUnavailable,
@@ -203,7 +202,7 @@ class Evaluation:
         self._uow = uow
         self._turns = turns
         self._tools = tools.rehearsal(keep=CONTROL_TOOLS)
-        self._ledger = _EvaluationLedger(uow, clock)
+        self._ledger = DetachedLedger(uow, clock)
 
     async def run(
         self,
@@ -275,13 +274,6 @@ class Evaluation:
     async def _named(self, name: str) -> Assistant | None:
         async with self._uow(read_only=True) as uow:
             return await uow.assistants.by_name(name)
-
-
-class _EvaluationLedger(UsageLedger):
-    """The usage ledger of an evaluation's turns: its calls belong to no conversation."""
-
-    async def record(self, *calls: ModelCall) -> None:
-        await super().record(*(attrs.evolve(call, conversation_id=None) for call in calls))
 
 
 def _folded(text: str) -> str:

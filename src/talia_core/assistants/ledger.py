@@ -25,6 +25,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, date
 
+import attrs
+
 from talia_core.assistants.definition import Assistant, Provider, to_provider
 from talia_core.assistants.ports import UsageUnitOfWork
 from talia_core.assistants.prices import PriceTable
@@ -128,3 +130,11 @@ class UsageLedger:
             await uow.model_prices.replace(table)
             await uow.commit()
         return table
+
+
+class DetachedLedger(UsageLedger):
+    """The ledger of turns that belong to no conversation (an evaluation's, a frontend's
+    direct chat): their calls are recorded with none, which is how they are told apart."""
+
+    async def record(self, *calls: ModelCall) -> None:
+        await super().record(*(attrs.evolve(call, conversation_id=None) for call in calls))

@@ -66,15 +66,25 @@ class TurnRequest:
 
 @attrs.frozen
 class Speaker:
-    """The assistant, at the version, that produced an answer."""
+    """The assistant, at the version, that produced an answer; how that version answers
+    a voice note (``Definition.voice_replies``, ``voice``)."""
 
     id: str
     name: str
     version: int
+    voice_replies: bool = False
+    voice: str | None = None
 
     @classmethod
     def of(cls, assistant: Assistant) -> Speaker:
-        return cls(assistant.id, assistant.name, assistant.version)
+        definition = assistant.definition
+        return cls(
+            assistant.id,
+            assistant.name,
+            assistant.version,
+            definition.voice_replies,
+            definition.voice,
+        )
 
 
 @attrs.frozen

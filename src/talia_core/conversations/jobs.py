@@ -1,16 +1,40 @@
-"""The kinds of job this context records, and the two that both its use cases add."""
+"""The kinds of job this context records, and those more than one of its use cases add."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from talia_core.shared.jobs import Job
+from talia_core.shared.jobs import Job, job_id_for
 
 INBOX_JOB = "conversations.inbox"
 TURN_JOB = "conversations.assistant_turn"
 DELIVER_JOB = "conversations.deliver"
 MEDIA_JOB = "conversations.media"
 HAND_OFF_JOB = "conversations.channel_hand_off"
+UNDERSTAND_JOB = "conversations.understand"
+
+
+def assistant_turn(conversation_id: str, at: datetime, debounce: timedelta) -> Job:
+    """The assistant answers after ``debounce``: quick messages in a row get one turn (the
+    pending job is postponed rather than another added)."""
+    return Job.new(
+        TURN_JOB,
+        {"conversation_id": conversation_id},
+        at=at,
+        delay=debounce,
+        debounce_key=f"turn:{conversation_id}",
+    )
+
+
+def understanding_retry(message_id: str, at: datetime, delay: timedelta) -> Job:
+    """Put a voice note or photo into words again later: one such job per message."""
+    return Job.new(
+        UNDERSTAND_JOB,
+        {"message_id": message_id},
+        at=at,
+        delay=delay,
+        job_id=job_id_for(f"{UNDERSTAND_JOB}:{message_id}"),
+    )
 
 
 def delivery(message_id: str, at: datetime) -> Job:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from datetime import datetime
 
 import attrs
@@ -24,6 +25,9 @@ MAX_TEXT = 4096
 # purpose: it is the provider's text, not the customer's.
 MAX_ERROR_CODE = 50
 MAX_ERROR_TITLE = 500
+# What an engine heard in a voice note or saw in a photo is kept for agents and the
+# assistant, shortened on purpose: it is the engine's text, not the customer's.
+MAX_TRANSCRIPT = 10_000
 
 _PROGRESS = {
     DeliveryStatus.PENDING: 0,
@@ -42,6 +46,18 @@ class Media:
     mime_type: str | None = None
     filename: str | None = None
     size: int | None = None
+
+
+class Understanding(enum.StrEnum):
+    """Where an inbound voice note or photo stands on being put into words."""
+
+    PENDING = "pending"  # not tried yet: the assistant waits for it
+    UNDERSTOOD = "understood"  # ``transcript`` holds the words or the description
+    NOT_UNDERSTOOD = "not_understood"  # tried and failed: the assistant answered without
+
+
+UNDERSTANDABLE = frozenset({MessageType.AUDIO, MessageType.IMAGE})
+"""The kinds of inbound media put into words before the assistant answers."""
 
 
 @attrs.frozen
@@ -72,6 +88,10 @@ class Message:
     error_code: str | None = None
     error_title: str | None = None
     raw_type: str | None = None
+    transcript: str | None = None
+    """A voice note's words, or what a photo shows; ``text`` stays the customer's caption."""
+    understanding: Understanding | None = None
+    """Set on inbound voice notes and photos only."""
     id: str = attrs.field(factory=new_id)
 
     @classmethod
@@ -99,6 +119,9 @@ class Message:
             status=DeliveryStatus.RECEIVED,
             status_at=event.sent_at,
             raw_type=event.raw_type,
+            understanding=Understanding.PENDING
+            if media is not None and event.type in UNDERSTANDABLE
+            else None,
         )
 
     @classmethod
@@ -112,15 +135,18 @@ class Message:
         template: Template | None = None,
         author_id: str | None = None,
         author_version: int | None = None,
+        spoken: bool = False,
     ) -> Message:
+        """``spoken``: the text goes out as a voice note (as text when it cannot be spoken)."""
         if (text is None) == (template is None):
             raise RuleViolated("a reply has either text or a template", {"text": "required"})
+        kind = MessageType.TEMPLATE if text is None else MessageType.TEXT
         return cls(
             conversation_id=conversation.id,
             channel=conversation.channel,
             direction=Direction.OUTBOUND,
             author=author,
-            type=MessageType.TEXT if text is not None else MessageType.TEMPLATE,
+            type=MessageType.AUDIO if spoken and text is not None else kind,
             created_at=at,
             text=required_text("text", text, MAX_TEXT) if text is not None else None,
             template=template,
@@ -130,6 +156,23 @@ class Message:
 
     def attach(self, media: Media) -> None:
         self.media = media
+
+    def understood(self, transcript: str) -> None:
+        """The words of the voice note, or what the photo shows."""
+        self.transcript = clip(transcript, MAX_TRANSCRIPT)
+        self.understanding = (
+            Understanding.UNDERSTOOD if self.transcript else Understanding.NOT_UNDERSTOOD
+        )
+
+    def not_understood(self) -> None:
+        """Tried and failed (for now): the assistant answers without the words."""
+        if self.understanding is not Understanding.UNDERSTOOD:
+            self.understanding = Understanding.NOT_UNDERSTOOD
+
+    def spoken_as_text(self) -> None:
+        """A voice reply that could not be spoken goes out as the text it always held."""
+        if self.direction is Direction.OUTBOUND and self.type is MessageType.AUDIO:
+            self.type = MessageType.TEXT
 
     def accepted(self, external_id: str, at: datetime) -> None:
         """The provider took the message and named it."""

@@ -30,11 +30,12 @@ from talia_core.conversations.jobs import (
     INBOX_JOB,
     MEDIA_JOB,
     TURN_JOB,
+    assistant_turn,
     channel_hand_off,
     delivery,
 )
 from talia_core.conversations.merging import absorb
-from talia_core.conversations.messages import Media, Message
+from talia_core.conversations.messages import Media, Message, Understanding
 from talia_core.conversations.ports import (
     Assistant,
     AssistantReply,
@@ -48,20 +49,22 @@ from talia_core.conversations.ports import (
     Outbound,
     Speaker,
     ToolCall,
-    TurnMessage,
 )
 from talia_core.conversations.tool_uses import ToolUse
+from talia_core.conversations.understanding import MediaUnderstanding, awaits_words, turn_message
 from talia_core.conversations.vocabulary import (
     Author,
     Channel,
     ConversationStatus,
     DeliveryStatus,
     Direction,
+    MessageType,
 )
+from talia_core.conversations.voicing import VoiceReplies
 from talia_core.shared.clock import Clock
-from talia_core.shared.errors import ExternalServiceUnavailable, NotFound
+from talia_core.shared.errors import ExternalServiceUnavailable, NotFound, TaliaError
 from talia_core.shared.events import DomainEvent
-from talia_core.shared.files import FileStore
+from talia_core.shared.files import Download, FileStore
 from talia_core.shared.jobs import Job, JobHandler
 from talia_core.shared.ports import UnitOfWorkFactory
 
@@ -92,9 +95,13 @@ class ConversationPipeline:
         history_limit: int = 30,
         wake: Callable[[], None] = lambda: None,
         answers: AwaitedAnswers | None = None,
+        understanding: MediaUnderstanding | None = None,
+        voice: VoiceReplies | None = None,
     ) -> None:
         """``answers``: asked first whether the customer's message answers something
-        another context awaits (a reminder), which then replies instead of the assistant."""
+        another context awaits (a reminder), which then replies instead of the assistant.
+        ``understanding``: voice notes and photos are put into words before the assistant
+        answers them; ``voice``: assistants that answer voice with voice can."""
         self._uow = uow
         self._clock = clock
         self._senders = dict(senders)
@@ -106,6 +113,8 @@ class ConversationPipeline:
         self._history_limit = history_limit
         self._wake = wake
         self._answers = answers
+        self._understanding = understanding
+        self._voice = voice
 
     def job_handlers(self) -> dict[str, JobHandler]:
         """What the job runner calls for each kind of job this context records."""
@@ -122,7 +131,9 @@ class ConversationPipeline:
         async def hand_off(payload: Mapping[str, Any]) -> None:
             await self.tell_channel_of_hand_off(payload["conversation_id"])
 
+        understanding = self._understanding
         return {
+            **(understanding.job_handlers() if understanding is not None else {}),
             INBOX_JOB: self.handle_event,
             TURN_JOB: turn,
             DELIVER_JOB: deliver,
@@ -159,16 +170,8 @@ class ConversationPipeline:
             await uow.outbox.add(_received(contact, message, now))
             if message.media is not None:
                 await uow.jobs.add(Job.new(MEDIA_JOB, {"message_id": message.id}, at=now))
-            if conversation.bot_may_reply:
-                await uow.jobs.schedule(
-                    Job.new(
-                        TURN_JOB,
-                        {"conversation_id": conversation.id},
-                        at=now,
-                        delay=self._debounce,
-                        debounce_key=f"turn:{conversation.id}",
-                    )
-                )
+            if conversation.bot_may_reply and not self._waits_for_words(message):
+                await uow.jobs.schedule(assistant_turn(conversation.id, now, self._debounce))
             await uow.commit()
         self._wake()
         await self._show(conversation, message)
@@ -203,14 +206,14 @@ class ConversationPipeline:
             history = await uow.messages.history(conversation_id, self._history_limit)
             contact = await uow.contacts.get(conversation.contact_id)
         unanswered = _unanswered(history)
-        if not unanswered:
-            return []
+        if not unanswered or (self._understanding is not None and awaits_words(unanswered)):
+            return []  # a voice note or photo is being put into words: that schedules it
         turn = AssistantTurn(
             conversation_id=conversation_id,
             channel=conversation.channel.value,
             contact_name=contact.name,
-            history=tuple(_turn_message(m) for m in history[: len(history) - len(unanswered)]),
-            unanswered=tuple(_turn_message(m) for m in unanswered),
+            history=tuple(turn_message(m) for m in history[: len(history) - len(unanswered)]),
+            unanswered=tuple(turn_message(m) for m in unanswered),
             contact_id=contact.id,
             assistant=conversation.assistant,
         )
@@ -218,26 +221,33 @@ class ConversationPipeline:
             turn, drafting=self._drafting(conversation)
         )
         now = self._clock.now()
-        replies: list[Message] = []
         speaker = reply.speaker
+        spoken = speaker is not None and VoiceReplies.wanted(
+            conversation.channel, unanswered, speaker.voice_replies
+        )
+        replies = [
+            Message.reply(
+                conversation,
+                author=Author.BOT,
+                at=now,
+                text=text,
+                author_id=speaker.id if speaker else None,
+                author_version=speaker.version if speaker else None,
+                spoken=spoken and self._voice is not None,
+            )
+            for text in reply.messages
+            if text.strip()
+        ]
+        if self._voice is not None:
+            for message in replies:
+                await self._voice.speak(message, speaker.voice if speaker else None)
         async with self._uow() as uow:
             conversation = await uow.conversations.get(conversation_id)
             if not conversation.bot_may_reply:
                 return []  # a human took over while the assistant was thinking
-            for text in reply.messages:
-                if not text.strip():
-                    continue
-                message = Message.reply(
-                    conversation,
-                    author=Author.BOT,
-                    at=now,
-                    text=text,
-                    author_id=speaker.id if speaker else None,
-                    author_version=speaker.version if speaker else None,
-                )
+            for message in replies:
                 await uow.messages.add(message)
                 await uow.jobs.add(delivery(message.id, now))
-                replies.append(message)
             if speaker is not None:
                 conversation.assistant = speaker.name
                 for call in reply.tool_calls:
@@ -260,6 +270,10 @@ class ConversationPipeline:
             conversation = await uow.conversations.get(message.conversation_id)
             contact = await uow.contacts.get(conversation.contact_id)
         address = contact.identity_for(conversation.channel)
+        media = message.media
+        voice_note = None
+        if message.type is MessageType.AUDIO and media is not None and media.file_key:
+            voice_note = await self._files.get(media.file_key)
         try:
             if address is None:
                 raise DeliveryRefused(conversation.channel.value, None, "no address on channel")
@@ -272,6 +286,9 @@ class ConversationPipeline:
                     thread=conversation.thread,
                     text=message.text,
                     template=message.template,
+                    media_url=None if voice_note is None or media is None else media.source,
+                    media_mime_type=None if voice_note is None else voice_note.mime_type,
+                    media_content=None if voice_note is None else voice_note.content,
                 )
             )
         except DeliveryRefused as refusal:
@@ -296,9 +313,16 @@ class ConversationPipeline:
         async with self._uow(read_only=True) as uow:
             message = await uow.messages.get(message_id)
         media = message.media
-        if media is None or media.file_key is not None or media.source is None:
+        if media is None or media.source is None:
             return message
-        download = await self._downloaders[message.channel].download(media.source)
+        if media.file_key is not None:
+            return await self._understand(message)
+        try:
+            download = await self._downloaders[message.channel].download(media.source)
+        except TaliaError:
+            if self._understanding is not None and self._waits_for_words(message):
+                await self._understanding.not_fetched(message)  # the answer does not wait
+            raise
         mime_type = media.mime_type or download.mime_type
         extension = mimetypes.guess_extension(mime_type.split(";")[0].strip()) or ""
         created = message.created_at
@@ -311,7 +335,15 @@ class ConversationPipeline:
             filename=media.filename,
             size=len(download.content),
         )
-        return await self._settle(message_id, lambda m, _: m.attach(stored))
+        return await self._understand(await self._settle(message_id, lambda m, _: m.attach(stored)))
+
+    async def _understand(self, message: Message) -> Message:
+        if self._understanding is None or message.understanding is None:
+            return message
+        return await self._understanding.understand(message.id)
+
+    def _waits_for_words(self, message: Message) -> bool:
+        return self._understanding is not None and message.understanding is Understanding.PENDING
 
     async def record_status(self, update: StatusUpdate) -> Message | None:
         async with self._uow() as uow:
@@ -354,6 +386,12 @@ class ConversationPipeline:
             if conversation is None:
                 return []
             return await uow.messages.history(conversation.id, limit)
+
+    async def voice_note(self, token: str) -> Download:
+        """A voice reply by its public link's token (Twilio and web chat visitors fetch it)."""
+        if self._voice is None:
+            raise NotFound("voice note", token[:40])
+        return await self._voice.shared_file(token)
 
     async def _awaited(self, turn: AssistantTurn) -> AssistantReply | None:
         """The acknowledgement when the customer's last message was an awaited answer."""
@@ -407,10 +445,6 @@ def _received(contact: Contact, message: Message, at: datetime) -> DomainEvent:
             "text": message.text,
         },
     )
-
-
-def _turn_message(message: Message) -> TurnMessage:
-    return TurnMessage(author=message.author.value, type=message.type.value, text=message.text)
 
 
 def _tool_use(conversation_id: str, speaker: Speaker, call: ToolCall, at: datetime) -> ToolUse:

@@ -155,6 +155,9 @@ class Outbound:
     media_url: str | None = None
     media_mime_type: str | None = None
     location: Location | None = None
+    media_content: bytes | None = attrs.field(default=None, repr=False)
+    """Our own file (a voice reply), for channels that upload it rather than link to it;
+    ``media_url`` is then its public link."""
 
 
 class ChannelSender(Protocol):
@@ -175,6 +178,17 @@ class MediaDownloader(Protocol):
     """Fetches an attachment a channel announced (a WhatsApp media id, a Twilio URL)."""
 
     async def download(self, reference: str) -> Download: ...
+
+
+class MediaLinks(Protocol):
+    """Public, unguessable links to files of ours a channel's provider fetches (a voice
+    reply Twilio sends, a web chat visitor plays)."""
+
+    def link(self, file_key: str) -> str: ...
+
+    def file_key(self, token: str) -> str | None:
+        """The file a link's token names; None for a token we did not make."""
+        ...
 
 
 class LiveFeed(Protocol):
@@ -238,11 +252,14 @@ HAND_OFF = "handoff_to_human"
 
 @attrs.frozen
 class Speaker:
-    """The assistant, at its version, that answered."""
+    """The assistant, at its version, that answered; ``voice_replies``: it answers a voice
+    note with one, spoken by the engine's ``voice`` (its default when None)."""
 
     id: str
     name: str
     version: int
+    voice_replies: bool = False
+    voice: str | None = None
 
 
 @attrs.frozen

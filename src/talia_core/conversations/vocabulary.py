@@ -18,6 +18,7 @@ class Channel(enum.StrEnum):
     TWILIO = "twilio"  # WhatsApp through Twilio
     WEBCHAT = "webchat"
     CHATWOOT = "chatwoot"
+    VOICE = "voice"  # phone calls, through Twilio Media Streams
 
     @property
     def has_service_window(self) -> bool:
@@ -36,6 +37,7 @@ class IdentityKind(enum.StrEnum):
     TWILIO_ADDRESS = "twilio_address"  # "whatsapp:+51987654321"
     WEBCHAT_SESSION = "webchat_session"
     CHATWOOT_CONTACT = "chatwoot_contact"
+    PHONE = "phone"  # the caller's number, "+51987654321"
 
 
 _CHANNEL_KINDS = {
@@ -43,6 +45,7 @@ _CHANNEL_KINDS = {
     Channel.TWILIO: (IdentityKind.TWILIO_ADDRESS,),
     Channel.WEBCHAT: (IdentityKind.WEBCHAT_SESSION,),
     Channel.CHATWOOT: (IdentityKind.CHATWOOT_CONTACT,),
+    Channel.VOICE: (IdentityKind.PHONE,),
 }
 
 

@@ -8,6 +8,7 @@ from talia_core.shared.jobs import Job, job_id_for
 
 PROCESS_JOB = "invitations.media.process"
 SETTLE_JOB = "invitations.media.settle"
+PURGE_JOB = "invitations.media.purge"
 SETTLE_AFTER = timedelta(minutes=10)
 """When an image's processing is looked at again, to fail it if its job gave up."""
 
@@ -19,6 +20,17 @@ def processing(media_id: str, at: datetime) -> Job:
 
 def processing_id(media_id: str) -> str:
     return job_id_for(f"{PROCESS_JOB}:{media_id}")
+
+
+def purging(invitation_id: str, keys: list[str], at: datetime) -> Job:
+    """Delete the files of a deleted invitation's media, after its rows are gone: a store
+    that is down is tried again later."""
+    return Job.new(
+        PURGE_JOB,
+        {"keys": keys},
+        at=at,
+        job_id=job_id_for(f"{PURGE_JOB}:{invitation_id}"),
+    )
 
 
 def settling(at: datetime) -> Job:

@@ -57,7 +57,14 @@ class MediaProcessing:
         async def settle(payload: Mapping[str, Any]) -> None:
             await self.settle()
 
-        return {media_jobs.PROCESS_JOB: process, media_jobs.SETTLE_JOB: settle}
+        async def purge(payload: Mapping[str, Any]) -> None:
+            await self.purge([str(key) for key in payload["keys"]])
+
+        return {
+            media_jobs.PROCESS_JOB: process,
+            media_jobs.SETTLE_JOB: settle,
+            media_jobs.PURGE_JOB: purge,
+        }
 
     async def process(self, media_id: str) -> MediaItem | None:
         """Bring the image to ready or failed; None when it is gone or already settled."""
@@ -76,6 +83,12 @@ class MediaProcessing:
                 item.key_of(rendition.file_name), rendition.content, rendition.format.mime_type
             )
         return await self._settle(item, image, None)
+
+    async def purge(self, keys: list[str]) -> None:
+        """Delete the files of a deleted invitation; those already gone are skipped, so a
+        purge that failed midway is run again whole."""
+        for key in keys:
+            await self._files.delete(key)
 
     async def settle(self) -> int:
         """Fail the images whose processing job gave up (dead) or is missing; while others

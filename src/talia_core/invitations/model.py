@@ -99,11 +99,12 @@ def slug_from(text: str) -> str:
     return "-".join(re.findall(r"[a-z0-9]+", ascii_text.lower()))[:40].strip("-")
 
 
-def custom_slug(value: str) -> str:
+def custom_slug(value: str, *, longest: int = SLUG_MAX) -> str:
+    """An owner's choice of name (a slug, a short URL's code): ``longest`` characters at most."""
     cleaned = value.strip().lower()
-    if not SLUG_MIN <= len(cleaned) <= SLUG_MAX or not _SLUG.match(cleaned):
+    if not SLUG_MIN <= len(cleaned) <= longest or not _SLUG.match(cleaned):
         raise RuleViolated(
-            f"a slug is {SLUG_MIN} to {SLUG_MAX} lower-case letters and digits joined by hyphens",
+            f"a slug is {SLUG_MIN} to {longest} lower-case letters and digits joined by hyphens",
             {"slug": "invalid"},
         )
     if cleaned in RESERVED_SLUGS:

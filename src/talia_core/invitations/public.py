@@ -11,17 +11,19 @@ from typing import Protocol
 
 import attrs
 
-from talia_core.invitations.model import Invitation, InvitationStatus
+from talia_core.invitations.model import Invitation, InvitationStatus, custom_slug
 from talia_core.invitations.ports import InvitationsUnitOfWork
 from talia_core.invitations.services import Caller, owned
 from talia_core.shared.clock import Clock
-from talia_core.shared.errors import Conflict, NotFound, TaliaError
+from talia_core.shared.errors import Conflict, NotFound, RuleViolated, TaliaError
 from talia_core.shared.ports import UnitOfWorkFactory
 
 BASE62 = string.digits + string.ascii_letters
 CODE_LENGTH = 8
 """62**8 ≈ 2.2e14 codes: a clash is improbable enough that its unique key refusing one (409)
 is the whole handling."""
+CODE_MAX = 16
+"""The longest code of the owner's choosing (a slug's rules otherwise); the column's width."""
 
 
 class InvitationExpired(TaliaError):
@@ -85,13 +87,20 @@ class PublicInvitations:
             found = await uow.invitations.of_slug(slug)
         return shown(found, slug, self._clock.now())
 
-    async def shorten(self, caller: Caller, invitation_id: str) -> ShortUrl:
-        """A new short URL of the caller's published invitation."""
+    async def shorten(
+        self, caller: Caller, invitation_id: str, *, code: str | None = None
+    ) -> ShortUrl:
+        """A new short URL of the caller's published invitation, under ``code`` when the
+        plan lets the owner choose names (checked as a slug, reserved words refused), a
+        random one otherwise. ``Conflict`` when the code is taken."""
         async with self._uow() as uow:
             invitation = await owned(uow, caller, invitation_id)
             if invitation.status is not InvitationStatus.PUBLISHED:
                 raise Conflict("only a published invitation gets short URLs")
-            short_url = ShortUrl(new_code(), invitation.id, self._clock.now())
+            if code is not None and not invitation.allowances.custom_slug:
+                raise RuleViolated("the plan does not allow choosing the code", {"slug": "plan"})
+            chosen = new_code() if code is None else custom_slug(code, longest=CODE_MAX)
+            short_url = ShortUrl(chosen, invitation.id, self._clock.now())
             await uow.short_urls.add(short_url)
             await uow.commit()
         return short_url

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import attrs
 
+from talia_core.invitations import media_jobs
+from talia_core.invitations.media_ports import InvitationMediaUnitOfWork
 from talia_core.invitations.model import Event, Invitation, InvitationStatus
 from talia_core.invitations.ports import InvitationsUnitOfWork
 from talia_core.shared.clock import Clock
@@ -58,9 +60,18 @@ def bought_items(items: list[PaidItem]) -> list[tuple[str, str | None, str | Non
 
 
 class InvitationService:
-    def __init__(self, uow: UnitOfWorkFactory[InvitationsUnitOfWork], clock: Clock) -> None:
+    """``wake`` tells the job queue that a job was just committed."""
+
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory[InvitationMediaUnitOfWork],
+        clock: Clock,
+        *,
+        wake: Callable[[], None] = lambda: None,
+    ) -> None:
         self._uow = uow
         self._clock = clock
+        self._wake = wake
 
     async def fulfil(self, order_id: str, owner_id: str, items: list[PaidItem]) -> int:
         """Make the invitations a paid order bought, in one transaction; those already made
@@ -126,12 +137,20 @@ class InvitationService:
             return await owned(uow, caller, invitation_id)
 
     async def delete(self, caller: Caller, invitation_id: str) -> None:
+        """The invitation goes with its guests, answers, media and short URLs in one
+        transaction; its media's files are deleted by a job recorded in it."""
         async with self._uow() as uow:
             invitation = await owned(uow, caller, invitation_id)
             if invitation.status is InvitationStatus.PUBLISHED:
                 raise Conflict("a published invitation is unpublished before it is deleted")
+            items = await uow.invitation_media.of_invitation(invitation.id)
             await uow.invitations.remove(invitation.id)
+            keys = sorted({key for item in items for key in item.keys})
+            if keys:
+                await uow.jobs.add(media_jobs.purging(invitation.id, keys, self._clock.now()))
             await uow.commit()
+        if keys:
+            self._wake()
 
     async def save_data(
         self, caller: Caller, invitation_id: str, data: Mapping[str, Any], *, merge: bool

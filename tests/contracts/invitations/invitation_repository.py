@@ -13,15 +13,21 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from adapters.memory.media import FakeImageProcessor
 from talia_core.catalog.model import Plan, PlanAllowances, Template
 from talia_core.invitations.fields import WEDDING_SCHEMA, FieldSchema
+from talia_core.invitations.media import MediaItem, MediaRole
 from talia_core.invitations.model import Allowances, Event, Invitation, InvitationStatus
+from talia_core.invitations.public import ShortUrl, new_code
+from talia_core.invitations.rsvp import Answer, Guest
 from talia_core.invitations.services import InvitationService, PaidItem
 from talia_core.shared.clock import FakeClock
 from talia_core.shared.errors import Conflict, NotFound
+from talia_core.shared.media import PNG
 from talia_core.shared.money import Money
 from talia_core.shared.pagination import PageRequest
 from tests.conftest import UowFactory
+from tests.contracts.media.image_processor import photo
 
 T0 = datetime(2026, 3, 1, 9, 30, 15, 123456, tzinfo=UTC)
 PAGE = PageRequest(limit=50)
@@ -70,6 +76,37 @@ async def _catalog(uow_factory: UowFactory) -> tuple[Template, Plan]:
         await uow.plans.add(plan)
         await uow.commit()
     return template, plan
+
+
+async def _belongings(
+    uow_factory: UowFactory, invitation: Invitation
+) -> tuple[Guest, Answer, MediaItem, ShortUrl]:
+    """A guest who answered, a photo and a short URL of ``invitation``, stored."""
+    guest = Guest.invite(invitation, name="Familia Díaz", allowance=2, at=T0)
+    answer = Answer(
+        invitation_id=invitation.id,
+        guest_id=guest.id,
+        contact_key=None,
+        attending=True,
+        party_size=2,
+        names=["Rosa"],
+        dietary=None,
+        message=None,
+        contact=None,
+        created_at=T0,
+        updated_at=T0,
+    )
+    content = photo(64, 48, "PNG")
+    item = MediaItem.uploaded(invitation.id, PNG, MediaRole.PHOTO, content, position=0, at=T0)
+    item.processed(await FakeImageProcessor().process(content), at=T0)
+    short_url = ShortUrl(new_code(), invitation.id, T0)
+    async with uow_factory() as uow:
+        await uow.guests.add(guest)
+        await uow.answers.add(answer)
+        await uow.invitation_media.add(item)
+        await uow.short_urls.add(short_url)
+        await uow.commit()
+    return guest, answer, item, short_url
 
 
 class WorkerDied(Exception):
@@ -204,6 +241,36 @@ class InvitationRepositoryContract:
                 await uow.invitations.get(invitation.id)
             with pytest.raises(NotFound):
                 await uow.invitations.remove(invitation.id)
+
+    async def test_a_removed_invitation_takes_its_guests_answers_media_and_short_urls(
+        self, uow_factory: UowFactory
+    ) -> None:
+        removed, kept = _invitation(item="t#1"), _invitation(item="t#2")
+        removed.slug, kept.slug = "ana-y-luis", "rosa-y-juan"
+        await _add(uow_factory, removed, kept)
+        gone = await _belongings(uow_factory, removed)
+        stay = await _belongings(uow_factory, kept)
+
+        async with uow_factory() as uow:
+            await uow.invitations.remove(removed.id)
+            await uow.commit()
+
+        async with uow_factory() as uow:
+            assert await uow.guests.every(removed.id) == []
+            assert await uow.answers.every(removed.id) == []
+            assert await uow.invitation_media.of_invitation(removed.id) == []
+            assert await uow.short_urls.of_invitation(removed.id) == []
+            guest, _, item, short_url = gone
+            with pytest.raises(NotFound):
+                await uow.invitation_media.get(item.id)
+            with pytest.raises(NotFound):
+                await uow.guests.by_token(removed.id, guest.token)
+            assert await uow.short_urls.target(short_url.code) is None
+            guest, answer, item, short_url = stay
+            assert [g.id for g in await uow.guests.every(kept.id)] == [guest.id]
+            assert [a.id for a in await uow.answers.every(kept.id)] == [answer.id]
+            assert [m.id for m in await uow.invitation_media.of_invitation(kept.id)] == [item.id]
+            assert await uow.short_urls.target(short_url.code) == "rosa-y-juan"
 
     async def test_the_terms_are_the_catalogs_or_the_defaults(
         self, uow_factory: UowFactory

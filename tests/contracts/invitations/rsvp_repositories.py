@@ -11,7 +11,7 @@ import pytest
 
 from talia_core.invitations.fields import WEDDING_SCHEMA, FieldSchema
 from talia_core.invitations.model import Allowances, Invitation
-from talia_core.invitations.rsvp import NoSeatsLeft, Reply
+from talia_core.invitations.rsvp import Guest, NoSeatsLeft, Reply
 from talia_core.invitations.rsvp_services import RsvpService
 from talia_core.invitations.services import Caller
 from talia_core.shared.clock import FakeClock
@@ -120,6 +120,30 @@ class RsvpRepositoryContract:
 
         assert refused.value.fields == {"guest_token": "required"}
         assert await service.every_response(OWNER, invitation.id) == []
+
+    async def test_a_token_differing_only_in_case_is_another_token(
+        self, uow_factory: UowFactory
+    ) -> None:
+        invitation = await _published(uow_factory, guests=10)
+        token = "AbCdEfGhIjKlMnOpQrStUv"  # base64url, as ``Guest.invite`` makes them
+        guest = Guest(invitation.id, "Familia Pérez", 2, token, T0)
+        async with uow_factory() as uow:
+            await uow.guests.add(guest)
+            await uow.commit()
+        service = _service(uow_factory)
+
+        with pytest.raises(NotFound):
+            await service.reply("ana-y-luis", Reply(True, 1, guest_token=token.swapcase()))
+        with pytest.raises(NotFound):
+            await service.reply("ana-y-luis", Reply(True, 1, guest_token=token.lower()))
+
+        assert await service.every_response(OWNER, invitation.id) == []
+        twin = Guest(invitation.id, "Los Gómez", 2, token.swapcase(), T0)
+        async with uow_factory() as uow:
+            await uow.guests.add(twin)  # its own token: the unique key compares bytes too
+            await uow.commit()
+        answered = await service.reply("ana-y-luis", Reply(True, 2, guest_token=token))
+        assert answered.answer.guest_id == guest.id
 
     async def test_a_token_of_another_invitation_is_refused(self, uow_factory: UowFactory) -> None:
         mine = await _published(uow_factory, guests=10)

@@ -8,7 +8,9 @@ does (a wrong one is error 190), records every request, and answers as Meta docu
 - ``GET /{version}/{media-id}`` -> ``{"messaging_product", "url", "mime_type", "sha256",
   "file_size", "id"}`` for media given to ``serve_media``, error 100 (subcode 33) otherwise;
 - ``GET {url}`` (here ``/whatsapp_business/attachments/?mid=...``) -> the media's bytes, again
-  only with the bearer token.
+  only with the bearer token;
+- ``POST /{version}/{phone-number-id}/media`` (multipart: ``messaging_product``, ``type``,
+  ``file``) -> ``{"id": "<media id>"}``, the upload kept in ``uploaded``.
 
 ``answer_next`` makes it answer the next request otherwise (a Graph error, a 503, silence).
 """
@@ -63,6 +65,8 @@ class FakeGraph(LocalServer):
         super().__init__()
         self._auth = f"Bearer {token}"
         self._messages = f"/{version}/{phone_number_id}/messages"
+        self._uploads = f"/{version}/{phone_number_id}/media"
+        self.uploaded: dict[str, Media] = {}
         self._version = version
         self.sent: list[dict[str, Any]] = []  # the messages it accepted
         self._media: dict[str, Media] = {}
@@ -89,6 +93,8 @@ class FakeGraph(LocalServer):
             return Reply(401, error)
         if request.method == "POST" and request.path == self._messages:
             return self._send(request.json())
+        if request.method == "POST" and request.path == self._uploads:
+            return self._upload(request)
         if request.method == "GET" and request.path == ATTACHMENTS:
             media = self._media.get(parse_qs(request.query).get("mid", [""])[0])
             if media is None:
@@ -111,6 +117,19 @@ class FakeGraph(LocalServer):
         }
         self.sent.append(payload)
         return Reply(200, answer)
+
+    def _upload(self, request: Recorded) -> Reply:
+        parts = request.multipart()
+        product, kind, file = (parts.get(n) for n in ("messaging_product", "type", "file"))
+        if product is None or product.text != "whatsapp" or kind is None or file is None:
+            return Reply(400, graph_error(100, "Invalid parameter", kind="OAuthException"))
+        if file.content_type != kind.text:
+            message = f"Param file must be a file with one of the following types: {kind.text}"
+            return Reply(400, graph_error(100, message, kind="OAuthException"))
+        media_id = f"{4490709327384033 + len(self.uploaded)}"
+        digest = hashlib.sha256(file.content).hexdigest()
+        self.uploaded[media_id] = Media(file.content, kind.text, digest, len(file.content))
+        return Reply(200, {"id": media_id})
 
     def _describe(self, media_id: str) -> Reply:
         media = self._media.get(media_id)

@@ -238,6 +238,26 @@ async def test_media_goes_as_a_media_url_with_its_caption(
     assert sid.startswith("MM")
 
 
+async def test_a_voice_note_goes_as_its_public_link_alone(
+    twilio: FakeTwilio, sender: TwilioChannelSender
+) -> None:
+    link = "https://talia.example.com/api/conversations/media/dm9pY2U.0a1b"
+
+    await sender.send(
+        outbound(
+            "Abrimos a las nueve",
+            type=MessageType.AUDIO,
+            media_url=link,
+            media_mime_type="audio/ogg",
+            media_content=b"OggS",
+        )
+    )
+
+    form = twilio.requests[0].form()
+    assert form["MediaUrl"] == link
+    assert "Body" not in form
+
+
 @pytest.mark.parametrize(
     ("code", "message"),
     [

@@ -230,6 +230,47 @@ async def test_media_is_sent_by_link(
     assert sent[type.value] == expected
 
 
+async def test_a_voice_note_of_ours_is_uploaded_then_sent_by_its_media_id(
+    graph: FakeGraph, sender: WhatsAppCloudChannelSender
+) -> None:
+    note = b"OggS\x00voice"
+
+    external_id = await sender.send(
+        outbound(
+            MessageType.AUDIO,
+            text="Abrimos a las nueve",
+            media_url="https://talia.example/api/conversations/media/x.y",
+            media_mime_type="audio/ogg",
+            media_content=note,
+        )
+    )
+
+    upload, send = graph.requests
+    assert (upload.path, upload.headers["authorization"]) == (
+        f"/{API_VERSION}/{PHONE_NUMBER_ID}/media",
+        f"Bearer {TOKEN}",
+    )
+    [(media_id, stored)] = graph.uploaded.items()
+    assert (stored.content, stored.mime_type) == (note, "audio/ogg")
+    assert send.json()["type"] == "audio"
+    assert send.json()["audio"] == {"id": media_id}
+    assert external_id.startswith("wamid.")
+
+
+async def test_an_upload_whatsapp_refuses_is_a_refusal_and_nothing_is_sent(
+    graph: FakeGraph, sender: WhatsAppCloudChannelSender
+) -> None:
+    graph.answer_next(Reply(400, graph_error(131053, "Media upload error")))
+
+    with pytest.raises(DeliveryRefused) as refused:
+        await sender.send(
+            outbound(MessageType.AUDIO, media_mime_type="audio/ogg", media_content=b"OggS")
+        )
+
+    assert refused.value.code == "131053"
+    assert [r.path for r in graph.requests] == [f"/{API_VERSION}/{PHONE_NUMBER_ID}/media"]
+
+
 async def test_a_location_is_sent_with_its_name_and_address(
     graph: FakeGraph, sender: WhatsAppCloudChannelSender
 ) -> None:

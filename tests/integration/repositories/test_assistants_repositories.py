@@ -43,6 +43,8 @@ EVERYTHING = Definition(
     channels=(Channel.WHATSAPP, Channel.WEBCHAT),
     fallback=Fallback(FallbackKind.MODEL, Provider.HUGGINGFACE, "Qwen/Qwen2.5-7B-Instruct"),
     daily_budget=Money(2_500, "USD"),
+    voice_replies=True,
+    voice="lucía",
 )
 
 

@@ -7,12 +7,19 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
+import attrs
 import pytest
 
 from talia_core.conversations.contacts import Contact
 from talia_core.conversations.conversation import Conversation
 from talia_core.conversations.events import Location, StatusUpdate
-from talia_core.conversations.messages import Media, Message, Template
+from talia_core.conversations.messages import (
+    MAX_TRANSCRIPT,
+    Media,
+    Message,
+    Template,
+    Understanding,
+)
 from talia_core.conversations.ports import ConversationFilter
 from talia_core.conversations.tool_uses import ToolUse
 from talia_core.conversations.vocabulary import (
@@ -575,6 +582,37 @@ async def test_a_message_update_stores_delivery_and_media(uow_factory: UowFactor
     assert failed == sent
     assert (failed.status, failed.error_code) == (DeliveryStatus.FAILED, "131047")
     assert elsewhere is None
+
+
+async def test_a_voice_notes_words_and_a_spoken_reply_turned_to_text_are_stored(
+    uow_factory: UowFactory,
+) -> None:
+    conversation = await _started(uow_factory)
+    voice = attrs.evolve(
+        _inbound(conversation, "wamid.voice", text=""),
+        type=MessageType.AUDIO,
+        text=None,
+        media=Media(source="media-1", mime_type="audio/ogg"),
+        understanding=Understanding.PENDING,
+    )
+    reply = Message.reply(conversation, author=Author.BOT, at=_at(1), text="Hola", spoken=True)
+    await _store(uow_factory, voice, reply)
+    async with uow_factory(read_only=True) as uow:
+        assert await uow.messages.get(voice.id) == voice
+        assert (await uow.messages.get(reply.id)).type is MessageType.AUDIO
+    async with uow_factory() as uow:
+        heard, spoken = await uow.messages.get(voice.id), await uow.messages.get(reply.id)
+        heard.understood("una torta 🎂 para cuarenta " * 500)
+        spoken.spoken_as_text()
+        await uow.messages.update(heard)
+        await uow.messages.update(spoken)
+        await uow.commit()
+    async with uow_factory(read_only=True) as uow:
+        assert await uow.messages.get(voice.id) == heard
+        assert (await uow.messages.get(reply.id)).type is MessageType.TEXT
+    assert heard.transcript is not None
+    assert len(heard.transcript) == MAX_TRANSCRIPT
+    assert heard.understanding is Understanding.UNDERSTOOD
 
 
 async def test_a_provider_message_id_is_stored_once_per_channel(uow_factory: UowFactory) -> None:

@@ -21,7 +21,7 @@ from adapters.channels.webchat import (
     draft_frame,
     frame,
 )
-from talia_core.conversations.messages import Message
+from talia_core.conversations.messages import Media, Message
 from talia_core.conversations.ports import Outbound
 from talia_core.conversations.vocabulary import (
     Author,
@@ -87,6 +87,7 @@ def test_a_visitors_message_comes_with_the_id_their_widget_gave_it() -> None:
             "author": "contact",
             "type": "text",
             "text": "<b>hola</b>",
+            "audio_url": None,
             "status": "received",
             "created_at": "2026-03-01T07:30:05.120000Z",
         },
@@ -104,6 +105,17 @@ def test_a_reply_has_no_client_id_and_its_time_is_given_in_utc() -> None:
     assert sent["message"]["direction"] == "out"
     assert sent["message"]["status"] == "sent"
     assert sent["message"]["created_at"] == "2026-03-01T12:00:00Z"
+
+
+def test_a_voice_reply_comes_with_the_link_to_play_it_beside_its_text() -> None:
+    reply = bot_says("Abrimos a las nueve")
+    reply.type = MessageType.AUDIO
+    reply.attach(Media(source="/api/conversations/media/dm9pY2U.0a1b", file_key="voice/x.ogg"))
+
+    sent = frame(reply)["message"]
+
+    assert (sent["type"], sent["text"]) == ("audio", "Abrimos a las nueve")
+    assert sent["audio_url"] == "/api/conversations/media/dm9pY2U.0a1b"
 
 
 async def test_the_sender_names_a_message_by_its_own_id() -> None:

@@ -2,7 +2,9 @@
 
 ``world`` holds the worker's ``pipeline``, the agents' ``desk`` and ``contacts`` over the same
 data, with shortcuts: ``world.receive(whatsapp("hola", wa_id=...))`` ingests an inbound
-event, ``world.run_jobs()`` runs every job that is due, as the worker would.
+event, ``world.run_jobs()`` runs every job that is due, as the worker would. Voice notes
+and photos are understood by the fake engines ``world.hearing`` and ``world.seeing``;
+replies are spoken by ``world.speech`` and ``world.converter``.
 """
 
 from __future__ import annotations
@@ -15,12 +17,16 @@ from functools import partial
 import attrs
 import pytest
 
+from adapters.channels.media_links import SignedMediaLinks
 from adapters.channels.webchat import InProcessLiveFeed
+from adapters.memory.audio import FakeAudioConverter
 from adapters.memory.channels import FakeChannelSender, FakeMediaDownloader
 from adapters.memory.database import InMemoryDatabase
 from adapters.memory.files import InMemoryFileStore
 from adapters.memory.inbox import InMemoryInbox
+from adapters.memory.speech import FakeSpeechToText, FakeTextToSpeech
 from adapters.memory.unit_of_work import InMemoryUnitOfWork
+from adapters.memory.vision import FakeImageUnderstanding
 from talia_core.conversations.contact_book import ContactBook
 from talia_core.conversations.desk import AgentDesk
 from talia_core.conversations.events import InboundMessage, MediaRef, Sender
@@ -31,15 +37,19 @@ from talia_core.conversations.ports import (
     AssistantReply,
     AssistantTurn,
     Drafting,
+    Speaker,
     ToolCall,
 )
+from talia_core.conversations.understanding import MediaUnderstanding
 from talia_core.conversations.vocabulary import Channel, ChannelIdentity, IdentityKind, MessageType
+from talia_core.conversations.voicing import VoiceReplies
 from talia_core.shared.clock import FakeClock
 from talia_core.shared.errors import TaliaError
 from talia_core.shared.jobs import JobRunner
 from talia_core.shared.outbox_relay import OutboxRelay
 
 DEBOUNCE = timedelta(seconds=2)
+LINK_KEY = b"k" * 32
 _ids = itertools.count(1)
 
 
@@ -50,6 +60,7 @@ class RecordingAssistant:
     def __init__(self) -> None:
         self.turns: list[AssistantTurn] = []
         self.drafted: list[bool] = []
+        self.speaker: Speaker | None = None
 
     async def respond(
         self, turn: AssistantTurn, *, drafting: Drafting | None = None
@@ -62,7 +73,9 @@ class RecordingAssistant:
         if drafting is not None:
             await drafting(answer[:11])
             await drafting(answer[11:])
-        return AssistantReply(messages=(answer,), tool_calls=calls, hand_off=bool(calls))
+        return AssistantReply(
+            messages=(answer,), tool_calls=calls, hand_off=bool(calls), speaker=self.speaker
+        )
 
 
 def no_wait(attempts: int, error: TaliaError | None) -> float | None:
@@ -83,6 +96,10 @@ class World:
     files: InMemoryFileStore
     assistant: RecordingAssistant
     feed: InProcessLiveFeed
+    hearing: FakeSpeechToText
+    seeing: FakeImageUnderstanding
+    speech: FakeTextToSpeech
+    converter: FakeAudioConverter
 
     def uow(self, *, read_only: bool = False) -> InMemoryUnitOfWork:
         return InMemoryUnitOfWork(self.database, read_only=read_only)
@@ -161,6 +178,18 @@ def world() -> World:
     files = InMemoryFileStore()
     assistant = RecordingAssistant()
     feed = InProcessLiveFeed()
+    hearing, seeing = FakeSpeechToText(), FakeImageUnderstanding("una torta de bodas")
+    speech, converter = FakeTextToSpeech(), FakeAudioConverter()
+    understanding = MediaUnderstanding(
+        uow, clock, files=files, hearing=hearing, seeing=seeing, language="es", debounce=DEBOUNCE
+    )
+    voice = VoiceReplies(
+        speech=speech,
+        converter=converter,
+        files=files,
+        links=SignedMediaLinks(LINK_KEY, base_url="https://talia.example"),
+        language="es",
+    )
     pipeline = ConversationPipeline(
         uow,
         clock,
@@ -170,6 +199,8 @@ def world() -> World:
         assistant=assistant,
         live=feed,
         debounce=DEBOUNCE,
+        understanding=understanding,
+        voice=voice,
     )
     # The outbox relay with no consumer: it marks each message received relayed.
     relay = OutboxRelay(uow, clock, [])
@@ -187,6 +218,10 @@ def world() -> World:
         files,
         assistant,
         feed,
+        hearing,
+        seeing,
+        speech,
+        converter,
     )
 
 

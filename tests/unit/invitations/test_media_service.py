@@ -19,10 +19,10 @@ from talia_core.invitations.media import MediaRole, MediaStatus
 from talia_core.invitations.media_processing import STUCK_REASON, MediaProcessing
 from talia_core.invitations.media_service import InvitationMediaService
 from talia_core.invitations.model import Allowances, Invitation
-from talia_core.invitations.services import Caller
+from talia_core.invitations.services import Caller, InvitationService
 from talia_core.shared.clock import FakeClock
-from talia_core.shared.errors import Conflict, NotFound, RuleViolated
-from talia_core.shared.jobs import JobStatus
+from talia_core.shared.errors import Conflict, ExternalServiceUnavailable, NotFound, RuleViolated
+from talia_core.shared.jobs import JobRunner, JobStatus
 from talia_core.shared.media import MediaTooLarge, NotMedia
 from talia_core.shared.pagination import PageRequest
 from tests.contracts.media.image_processor import bomb, photo
@@ -241,3 +241,48 @@ async def test_files_are_served_by_name_only_while_the_invitation_is_published(
     assert served.content == (await world.files.get(ready.key_of(name))).content
     gallery = await world.media.gallery(world.invitation.id)
     assert [p.id for p in gallery.photos] == [item.id]
+
+
+class UnreachableStore(InMemoryFileStore):
+    """A store that is down: every delete fails, as the FTP one's do when its server is."""
+
+    async def delete(self, key: str) -> None:
+        raise ExternalServiceUnavailable("files", f"cannot delete {key!r}: connection refused")
+
+
+async def test_a_deleted_invitation_takes_its_rows_at_once_and_its_files_by_a_job_retried(
+    world: World,
+) -> None:
+    ready = await world.media.upload(OWNER, world.invitation.id, photo(700, 500), role=None)
+    await world.media.upload(OWNER, world.invitation.id, photo(701, 500), role=None)
+    await world.processing.process(ready.id)
+    held = world.files.keys()
+    rung: list[str] = []
+    invitations = InvitationService(world.uow, world.clock, wake=lambda: rung.append("ring"))
+
+    await invitations.delete(OWNER, world.invitation.id)
+
+    async with world.uow(read_only=True) as uow:
+        assert await uow.invitation_media.of_invitation(world.invitation.id) == []
+        with pytest.raises(NotFound):
+            await uow.invitations.get(world.invitation.id)
+    assert world.files.keys() == held  # the files wait for the job
+    assert len(held) == 6  # two originals, and one image's four renditions
+    assert rung == ["ring"]
+    purge = media_jobs.PURGE_JOB
+    down = MediaProcessing(world.uow, UnreachableStore(), FakeImageProcessor(), world.clock)
+
+    failing = JobRunner(world.uow, world.clock, down.job_handlers(), _a_minute)
+    assert await failing.run_due(10) == 3  # the purge, and the gone images' processing
+    assert (purge, JobStatus.PENDING) in await world.jobs()  # to be tried again
+    assert world.files.keys() == held
+    world.clock.advance(timedelta(minutes=1))
+    working = JobRunner(world.uow, world.clock, world.processing.job_handlers(), _a_minute)
+    assert await working.run_due(10) == 1
+
+    assert (purge, JobStatus.DONE) in await world.jobs()
+    assert world.files.keys() == []
+
+
+def _a_minute(attempts: int, error: object) -> float:
+    return 60.0

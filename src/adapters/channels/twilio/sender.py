@@ -12,7 +12,7 @@ from adapters.channels.twilio import SERVICE
 from adapters.channels.wire import json_object, retry_after
 from talia_core.conversations.errors import DeliveryRefused
 from talia_core.conversations.ports import Outbound
-from talia_core.conversations.vocabulary import IdentityKind
+from talia_core.conversations.vocabulary import IdentityKind, MessageType
 from talia_core.shared.errors import ExternalServiceUnavailable
 
 logger = logging.getLogger("talia.twilio")
@@ -84,7 +84,7 @@ class TwilioChannelSender:
                 form["ContentVariables"] = json.dumps(variables, ensure_ascii=False)
         elif message.media_url:
             form["MediaUrl"] = message.media_url
-            if message.text:
+            if message.text and message.type is not MessageType.AUDIO:  # a voice note alone
                 form["Body"] = message.text
         elif message.text:
             form["Body"] = message.text

@@ -1,5 +1,7 @@
 """Messages out through ``POST /{version}/{phone-number-id}/messages``: text, templates,
-media by link and locations, to a wa_id (``to``) or a business-scoped user id (``recipient``)."""
+media by link and locations, to a wa_id (``to``) or a business-scoped user id (``recipient``).
+A voice note of ours is first uploaded (``POST /{version}/{phone-number-id}/media``,
+multipart) and sent by the media id Meta answers."""
 
 from __future__ import annotations
 
@@ -47,30 +49,28 @@ class WhatsAppCloudChannelSender:
         api = graph.api_root(base_url, api_version)
         self._client = client
         self._configured = bool(phone_number_id and access_token)
-        self._url = f"{api}/{quote(phone_number_id, safe='')}/messages"
+        phone = quote(phone_number_id, safe="")
+        self._url = f"{api}/{phone}/messages"
+        self._media_url = f"{api}/{phone}/media"
         self._headers = {"Authorization": f"Bearer {access_token}"}
 
     async def send(self, message: Outbound) -> str:
         if not self._configured:
             logger.error("WhatsApp has no phone number id or access token configured")
             raise ExternalServiceUnavailable(SERVICE, "no phone number id or access token")
+        recipient = _recipient(message.to)
+        if message.type is MessageType.AUDIO and message.media_content is not None:
+            media_id = await self._upload(message.media_content, message.media_mime_type)
+            content: dict[str, Any] = {"type": "audio", "audio": {"id": media_id}}
+        else:
+            content = _content_of(message)
         payload = {
             "messaging_product": "whatsapp",
             "recipient_type": "individual",
-            **_recipient(message.to),
-            **_content_of(message),
+            **recipient,
+            **content,
         }
-        try:
-            response = await self._client.post(self._url, json=payload, headers=self._headers)
-        except httpx.TimeoutException as error:
-            raise ExternalServiceUnavailable(SERVICE, "sending timed out") from error
-        except httpx.RequestError as error:
-            raise ExternalServiceUnavailable(
-                SERVICE, f"sending failed: {type(error).__name__}"
-            ) from error
-        if not response.is_success:
-            raise graph.failure(response, "sending")
-        answer = json_object(response) or {}
+        answer = await self._post("sending", self._url, json=payload)
         messages = answer.get("messages")
         first = messages[0] if isinstance(messages, list) and messages else None
         external_id = wire.text(first.get("id")) if isinstance(first, dict) else None
@@ -80,6 +80,33 @@ class WhatsAppCloudChannelSender:
 
     async def hand_off(self, thread: str | None) -> None:
         """WhatsApp has no notion of a human taking over: nothing to tell it."""
+
+    async def _upload(self, content: bytes, mime_type: str | None) -> str:
+        """Meta's id of the uploaded file (kept by Meta for 30 days)."""
+        kind = (mime_type or "audio/ogg").split(";")[0].strip()
+        answer = await self._post(
+            "uploading",
+            self._media_url,
+            data={"messaging_product": "whatsapp", "type": kind},
+            files={"file": ("voice.ogg", content, kind)},
+        )
+        media_id = wire.text(answer.get("id"))
+        if media_id is None:
+            raise ExternalServiceUnavailable(SERVICE, "the upload was answered without a media id")
+        return media_id
+
+    async def _post(self, action: str, url: str, **request: Any) -> dict[str, Any]:
+        try:
+            response = await self._client.post(url, headers=self._headers, **request)
+        except httpx.TimeoutException as error:
+            raise ExternalServiceUnavailable(SERVICE, f"{action} timed out") from error
+        except httpx.RequestError as error:
+            raise ExternalServiceUnavailable(
+                SERVICE, f"{action} failed: {type(error).__name__}"
+            ) from error
+        if not response.is_success:
+            raise graph.failure(response, action)
+        return json_object(response) or {}
 
 
 def _recipient(to: ChannelIdentity) -> dict[str, str]:

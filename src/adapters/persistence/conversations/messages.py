@@ -10,7 +10,7 @@ from sqlalchemy.dialects import mysql, postgresql, sqlite
 from adapters.persistence.connection import Transaction, locked
 from adapters.persistence.conversations.tables import messages
 from talia_core.conversations.events import Location
-from talia_core.conversations.messages import Media, Message, Template
+from talia_core.conversations.messages import Media, Message, Template, Understanding
 from talia_core.conversations.vocabulary import (
     Author,
     Channel,
@@ -32,7 +32,6 @@ def _message_row(message: Message) -> dict[str, Any]:
         "author": message.author.value,
         "author_id": message.author_id,
         "author_version": message.author_version,
-        "type": message.type.value,
         "text": message.text,
         "location_latitude": None if location is None else location.latitude,
         "location_longitude": None if location is None else location.longitude,
@@ -52,10 +51,13 @@ def _message_row(message: Message) -> dict[str, Any]:
 
 
 def _message_state(message: Message) -> dict[str, Any]:
-    """The columns a message's life changes (see ``Message.attach``, ``accepted``,
-    ``record_status`` and ``refused``)."""
+    """The columns a message's life changes (see ``Message.attach``, ``understood``,
+    ``spoken_as_text``, ``accepted``, ``record_status`` and ``refused``)."""
     media = message.media or Media()
     return {
+        "type": message.type.value,
+        "transcript": message.transcript,
+        "understanding": None if message.understanding is None else message.understanding.value,
         "media_source": media.source,
         "media_file_key": media.file_key,
         "media_mime_type": media.mime_type,
@@ -114,6 +116,8 @@ def _message(row: sa.RowMapping) -> Message:
         error_code=row["error_code"],
         error_title=row["error_title"],
         raw_type=row["raw_type"],
+        transcript=row["transcript"],
+        understanding=None if row["understanding"] is None else Understanding(row["understanding"]),
     )
 
 

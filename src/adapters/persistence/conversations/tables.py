@@ -94,6 +94,8 @@ messages = sa.Table(
     sa.Column("error_title", sa.String(500)),
     sa.Column("raw_type", sa.String(100)),
     sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("transcript", sa.Text),
+    sa.Column("understanding", sa.String(16)),
     sa.ForeignKeyConstraint(["conversation_id"], ["conversations.id"]),
     sa.UniqueConstraint("channel", "external_id"),
     sa.Index("ix_messages_conversation_id_created_at", "conversation_id", "created_at"),

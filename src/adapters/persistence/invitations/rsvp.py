@@ -11,6 +11,7 @@ from typing import Any
 
 import attrs
 import sqlalchemy as sa
+from sqlalchemy.dialects import mysql
 
 from adapters.persistence.bundle import RepositoryBundle
 from adapters.persistence.connection import Transaction, locked
@@ -29,6 +30,11 @@ from talia_core.shared.errors import NotFound
 from talia_core.shared.pagination import Page, PageRequest
 
 MAX_CONTACT_KEY = MAX_CONTACT + len("email:")
+# Tokens are base64url, where case counts: MySQL/MariaDB compare them byte for byte, not by
+# their default case-insensitive collation (``alembic/versions/0019_guest_tokens_by_bytes``).
+TOKEN = sa.String(TOKEN_MAX).with_variant(
+    mysql.VARCHAR(TOKEN_MAX, charset="ascii", collation="ascii_bin"), "mysql", "mariadb"
+)
 
 invitation_guests = sa.Table(
     "invitation_guests",
@@ -37,7 +43,7 @@ invitation_guests = sa.Table(
     id_column("invitation_id", nullable=False),
     sa.Column("name", sa.String(MAX_GUEST_NAME), nullable=False),
     sa.Column("allowance", sa.Integer, nullable=False),
-    sa.Column("token", sa.String(TOKEN_MAX), nullable=False, unique=True),
+    sa.Column("token", TOKEN, nullable=False, unique=True),
     sa.Column("created_at", UtcDateTime, nullable=False),
     sa.ForeignKeyConstraint(["invitation_id"], ["invitations.id"], ondelete="CASCADE"),
     sa.Index("ix_invitation_guests_invitation_id_created_at", "invitation_id", "created_at"),

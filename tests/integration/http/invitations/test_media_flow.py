@@ -161,3 +161,23 @@ async def test_an_owner_orders_and_deletes_media_and_a_stranger_sees_none(media_
     assert len(stored(api)) == before - 1 - len({r["file_name"] for r in renditions})
     [left] = (await api.client.get(f"{url}/media", headers=owner)).json()
     assert (left["id"], left["position"]) == (first["id"], 0)
+
+
+async def test_a_deleted_invitation_goes_at_once_and_its_files_follow_by_the_worker(
+    media_api: Api,
+) -> None:
+    api = media_api
+    owner, url = await invitation(api)
+    for side in (50, 60):
+        assert (await upload(api, url, owner, photo(side, side))).status_code == 202
+    await run_jobs(api)
+    held = stored(api)
+
+    removed = await api.client.delete(url, headers=owner)
+
+    assert removed.status_code == 204, removed.text
+    assert_problem(await api.client.get(url, headers=owner), 404)
+    assert_problem(await api.client.get(f"{url}/media", headers=owner), 404)
+    assert stored(api) == held
+    await run_jobs(api)
+    assert stored(api) == []

@@ -3,6 +3,7 @@ database: none lost at a flush, at the app's end, or when a write fails."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from functools import partial
 
@@ -138,3 +139,32 @@ async def test_without_a_flush_interval_each_click_is_written_in_its_request() -
     await tally.follow(CODE)
 
     assert await _clicks(database, invitation) == 1
+
+
+class Slow:
+    """Public invitations whose reads of a target count and wait until released."""
+
+    def __init__(self, public: PublicInvitations) -> None:
+        self.public = public
+        self.reads = 0
+        self.release = asyncio.Event()
+
+    async def target(self, code: str) -> str:
+        self.reads += 1
+        await self.release.wait()
+        return await self.public.target(code)
+
+
+async def test_guests_following_a_code_at_once_cost_one_read_of_where_it_leads() -> None:
+    public, _, _ = await _world()
+    slow = Slow(public)
+    tally = ClickTally(lambda: slow, flush_seconds=1, ttl=2)  # type: ignore[arg-type, return-value]
+
+    following = [asyncio.create_task(tally.follow(code)) for code in [CODE] * 20 + ["Unknown1"]]
+    await asyncio.sleep(0)
+    slow.release.set()
+    answered = await asyncio.gather(*following, return_exceptions=True)
+
+    assert answered[:20] == ["ana-y-luis"] * 20
+    assert isinstance(answered[20], NotFound)
+    assert slow.reads == 2

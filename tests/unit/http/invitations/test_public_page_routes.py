@@ -5,17 +5,20 @@ from __future__ import annotations
 
 import io
 import re
+import struct
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import icalendar
 import pytest
+import segno
 from PIL import Image
 
 from talia_core.identity.model import Role
 from talia_core.shared.clock import FakeClock
 from tests.api import Api, assert_problem, open_api, settings_for_tests
+from tests.shop import plan
 
 SCRIPT = "<script>alert(1)</script>"
 
@@ -47,12 +50,16 @@ async def caching_api(clock: FakeClock) -> AsyncIterator[Api]:
 
 
 async def published(
-    api: Api, data: dict[str, Any] | None = None
+    api: Api, data: dict[str, Any] | None = None, *, custom_names: bool = False
 ) -> tuple[dict[str, str], dict[str, Any]]:
-    """An owner's headers and their invitation, filled in with an event and published."""
+    """An owner's headers and their invitation, filled in with an event and published; on a
+    plan that lets the owner choose names with ``custom_names``."""
     _, admin = await api.user(Role.ADMIN)
     owner_id, owner = await api.user()
-    made = await api.client.post("/api/invitations", json={"owner_id": owner_id}, headers=admin)
+    body: dict[str, Any] = {"owner_id": owner_id}
+    if custom_names:
+        body["plan_id"] = await plan(api, admin, allowances={"custom_slug": True})
+    made = await api.client.post("/api/invitations", json=body, headers=admin)
     url = f"/api/invitations/{made.json()['id']}"
     body = data or {"partner_one": "Ana", "partner_two": "Luis", "date": "2027-02-14"}
     saved = await api.client.put(f"{url}/data", json=body, headers=owner)
@@ -231,7 +238,68 @@ async def test_a_short_url_leads_to_the_page_counting_each_click(api: Api) -> No
     assert (listed["code"], listed["clicks"]) == (code, 3)
     assert_problem(await api.client.get("/r/Nope1234"), 404)
     assert_problem(await api.client.get("/r/abc"), 404)
-    assert_problem(await api.client.get("/r/no-such"), 400)
+    assert_problem(await api.client.get("/r/no-such"), 404)
+    assert_problem(await api.client.get("/r/no_such"), 400)
+    assert_problem(await api.client.get("/r/" + "a" * 17), 400)
+
+
+async def test_a_short_url_takes_the_code_the_owner_chose_when_the_plan_allows_it(
+    api: Api,
+) -> None:
+    owner, invitation = await published(api, custom_names=True)
+    urls = f"/api/invitations/{invitation['id']}/urls"
+
+    made = await api.client.post(urls, json={"slug": " Ana-y-Luis "}, headers=owner)
+
+    assert made.status_code == 201, made.text
+    assert made.json()["code"] == "ana-y-luis"
+    assert made.json()["url"] == "http://talia.test/r/ana-y-luis"
+    followed = await api.client.get("/r/ana-y-luis")
+    assert followed.headers["location"] == f"/i/{invitation['slug']}"
+    assert_problem(await api.client.get("/r/Ana-y-Luis"), 404)  # codes keep their case
+    random = await api.client.post(urls, json={}, headers=owner)
+    assert random.status_code == 201, random.text
+    assert re.fullmatch(r"[0-9A-Za-z]{8}", random.json()["code"])
+
+
+@pytest.mark.parametrize(
+    ("slug", "status"),
+    [
+        ("ab", 422),
+        ("a" * 17, 400),  # past the schema's bound, as a slug at publishing
+        ("ana_luis", 422),
+        ("-ana", 422),
+        ("ana--luis", 422),
+        ("áñ-luis", 422),
+        ("", 422),
+        ("admin", 409),
+        ("rsvp", 409),
+        ("ana-y-luis", 409),
+    ],
+)
+async def test_a_chosen_code_that_is_malformed_reserved_or_taken_is_refused_and_nothing_made(
+    api: Api, slug: str, status: int
+) -> None:
+    owner, invitation = await published(api, custom_names=True)
+    urls = f"/api/invitations/{invitation['id']}/urls"
+    taken = await api.client.post(urls, json={"slug": "ana-y-luis"}, headers=owner)
+    assert taken.status_code == 201, taken.text
+
+    refused = await api.client.post(urls, json={"slug": slug}, headers=owner)
+
+    assert_problem(refused, status, "slug" if status != 409 else None)
+    assert [u["code"] for u in (await api.client.get(urls, headers=owner)).json()] == ["ana-y-luis"]
+
+
+async def test_a_chosen_code_needs_a_plan_that_allows_choosing_names(api: Api) -> None:
+    owner, invitation = await published(api)
+    urls = f"/api/invitations/{invitation['id']}/urls"
+
+    refused = await api.client.post(urls, json={"slug": "ana-y-luis"}, headers=owner)
+
+    assert_problem(refused, 422, "slug")
+    assert_problem(await api.client.post(urls, json={"code": "x"}, headers=owner), 400)
+    assert (await api.client.get(urls, headers=owner)).json() == []
 
 
 async def test_short_urls_are_for_the_owner_of_a_published_invitation(api: Api) -> None:
@@ -259,6 +327,63 @@ async def test_the_qr_code_is_an_svg_of_the_newest_short_url(api: Api) -> None:
     assert svg.headers["content-type"].startswith("image/svg+xml")
     assert svg.text.startswith("<svg")
     assert 'class="segno"' in svg.text
+    assert svg.headers["cache-control"] == "private, no-cache"
+
+
+@pytest.mark.parametrize(
+    ("query", "accept"),
+    [("?format=png", None), ("", "image/png"), ("?format=png", "image/svg+xml")],
+)
+async def test_the_qr_code_comes_as_a_png_when_asked_by_query_or_accept(
+    api: Api, query: str, accept: str | None
+) -> None:
+    owner, invitation = await published(api)
+    urls = f"/api/invitations/{invitation['id']}/urls"
+    code = (await api.client.post(urls, headers=owner)).json()["code"]
+    headers = {**owner, **({"Accept": accept} if accept else {})}
+
+    png = await api.client.get(f"/api/invitations/{invitation['id']}/qr{query}", headers=headers)
+
+    assert png.status_code == 200, png.text
+    assert png.headers["content-type"] == "image/png"
+    assert png.headers["cache-control"] == "private, no-cache"
+    assert png.content[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = struct.unpack(">II", png.content[16:24])  # the IHDR chunk
+    expected = segno.make(f"http://talia.test/r/{code}", error="m")
+    # 8 pixels a module and a quiet zone of 4 modules on each side: version 3 for this URL.
+    assert expected.version == 3
+    assert (width, height) == (8 * (29 + 2 * 4),) * 2
+    image = Image.open(io.BytesIO(png.content)).convert("L")
+    assert image.size == (width, height)
+    dark = [
+        [image.getpixel((8 * (4 + column) + 4, 8 * (4 + row) + 4)) == 0 for column in range(29)]
+        for row in range(29)
+    ]
+    assert dark == [[bool(module) for module in row] for row in expected.matrix]
+
+
+async def test_the_qr_code_answers_304_to_its_etag_until_a_newer_short_url_replaces_it(
+    api: Api, clock: FakeClock
+) -> None:
+    owner, invitation = await published(api)
+    urls = f"/api/invitations/{invitation['id']}/urls"
+    qr = f"/api/invitations/{invitation['id']}/qr?format=png"
+    await api.client.post(urls, headers=owner)
+    first = await api.client.get(qr, headers=owner)
+    etag = first.headers["etag"]
+
+    held = await api.client.get(qr, headers={**owner, "If-None-Match": etag})
+    svg = await api.client.get(qr.removesuffix("?format=png"), headers=owner)
+    clock.advance(timedelta(seconds=1))
+    await api.client.post(urls, headers=owner)
+    newer = await api.client.get(qr, headers={**owner, "If-None-Match": etag})
+
+    assert (held.status_code, held.content) == (304, b"")
+    assert svg.headers["etag"] != etag
+    assert newer.status_code == 200
+    assert newer.headers["etag"] != etag
+    assert newer.content != first.content
+    assert_problem(await api.client.get(f"{qr[:-3]}gif", headers=owner), 400)
 
 
 def _png() -> bytes:
