@@ -4,29 +4,16 @@ carries it (8 kHz μ-law, 20 ms frames)."""
 from __future__ import annotations
 
 import asyncio
-import os
-import shutil
 import subprocess
-
-import pytest
 
 from adapters.audio.pyav import PyAVAudioConverter
 from talia_core.conversations.call_ports import FRAME_MS, LINE_RATE
 from talia_core.shared.speech import Audio, AudioFormat
+from tests.prerequisites import espeak
 
 FRAME_BYTES = LINE_RATE * FRAME_MS // 1000
 SILENCE = b"\xff" * FRAME_BYTES
 """A μ-law frame of silence."""
-
-
-def espeak() -> str:
-    found = shutil.which("espeak-ng")
-    if found is None:
-        message = "espeak-ng is not installed (apt-get install espeak-ng)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{message}; CI runs every voice test", pytrace=False)
-        pytest.skip(message)
-    return found
 
 
 async def spoken_on_the_line(text: str) -> bytes:

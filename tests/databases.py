@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 from typing import NoReturn
 
-import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -19,6 +18,7 @@ from adapters.persistence import migrations
 from adapters.persistence.engine import create_database_engine
 from adapters.persistence.knowledge.tables import PGVECTOR_TABLE
 from adapters.persistence.schema import metadata
+from tests.prerequisites import missing
 
 SERVER_URLS = {
     "postgresql": os.environ.get(
@@ -33,10 +33,7 @@ PGVECTOR = "postgresql-pgvector"
 
 
 def unavailable(what: str, error: BaseException) -> NoReturn:
-    message = f"{what} is not reachable ({type(error).__name__}: {error})"
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{message}; CI runs every integration suite", pytrace=False)
-    pytest.skip(message)
+    missing(f"{what} is not reachable ({type(error).__name__}: {error})")
 
 
 def url_for(backend: str, tmp_dir: str) -> str:

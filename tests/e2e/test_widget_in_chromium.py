@@ -6,7 +6,6 @@ Playwright. Without /usr/bin/chromium the tests skip, except under CI=true, wher
 from __future__ import annotations
 
 import asyncio
-import os
 import socket
 import threading
 from collections.abc import AsyncIterator
@@ -32,6 +31,7 @@ from entrypoints.container import build_container
 from entrypoints.http.app import create_app
 from entrypoints.seed import seed_demo_data
 from tests.api import settings_for_tests
+from tests.prerequisites import missing
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -106,10 +106,7 @@ async def assistants_url(tmp_path_factory: pytest.TempPathFactory) -> AsyncItera
 @pytest.fixture(scope="module")
 def chromium() -> Path:
     if not CHROMIUM.exists():
-        message = f"{CHROMIUM} is missing (apt-get install chromium)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{message}; CI runs the browser tests", pytrace=False)
-        pytest.skip(message)
+        missing(f"{CHROMIUM} is missing (apt-get install chromium)")
     return CHROMIUM
 
 

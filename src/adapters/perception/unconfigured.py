@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from talia_core.shared.errors import CapabilityNotConfigured
-from talia_core.shared.speech import Audio, AudioFormat, Transcript
+from talia_core.shared.speech import Audio, Transcript
 from talia_core.shared.vision import DetectedObject, Image, SignReading
 
 
@@ -25,11 +25,6 @@ class UnconfiguredTextToSpeech(_Unconfigured):
     async def synthesize(
         self, text: str, *, language: str | None = None, voice: str | None = None
     ) -> Audio:
-        raise self._refuse()
-
-
-class UnconfiguredAudioConverter(_Unconfigured):
-    async def convert(self, audio: Audio, target: AudioFormat) -> Audio:
         raise self._refuse()
 
 

@@ -100,20 +100,7 @@ class UserAdminService:
         user = await new_user(
             self._hasher, self._common, email=email, name=name, password=password, role=role, at=now
         )
-        async with self._uow() as uow:
-            await add_user(uow, user)
-            await uow.audit_events.add(
-                AuditEvent(
-                    occurred_at=now,
-                    actor_id=None,
-                    actor_email=None,
-                    action=AuditAction.USER_CREATED,
-                    target=user.id,
-                    details={"email": user.email, "role": user.role.value, "via": "system"},
-                )
-            )
-            await uow.commit()
-        return user
+        return await self._add_by_system(user, now, via="system")
 
     async def import_user(
         self, *, email: str, name: str, password_hash: str, role: Role = Role.CUSTOMER
@@ -135,6 +122,10 @@ class UserAdminService:
             password_hash=password_hash,
             at=now,
         )
+        return await self._add_by_system(user, now, via="import")
+
+    async def _add_by_system(self, user: User, now: datetime, *, via: str) -> User:
+        """Store a user no one signed in made, audited with no actor and how it came."""
         async with self._uow() as uow:
             await add_user(uow, user)
             await uow.audit_events.add(
@@ -144,7 +135,7 @@ class UserAdminService:
                     actor_email=None,
                     action=AuditAction.USER_CREATED,
                     target=user.id,
-                    details={"email": user.email, "role": user.role.value, "via": "import"},
+                    details={"email": user.email, "role": user.role.value, "via": via},
                 )
             )
             await uow.commit()

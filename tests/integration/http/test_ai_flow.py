@@ -28,7 +28,14 @@ from tests.conftest import Engines
 from tests.databases import empty_tables
 from tests.integration.http.assistants import World, open_world
 from tests.integration.http.test_webchat_drafts_flow import serving
-from tests.integration.perception.conftest import RECOGNITION, SIGNS, SPEECH, TASKS, Failing
+from tests.integration.perception.conftest import (
+    RECOGNITION,
+    SIGNS,
+    SPEECH,
+    Failing,
+    hugging_face,
+    openai_server,
+)
 from tests.perception_servers.huggingface import TOKEN, FakeHuggingFaceInference
 from tests.perception_servers.media import photo, spoken
 from tests.perception_servers.openai import API_KEY, FakeOpenAIPerception
@@ -36,23 +43,8 @@ from tests.perception_servers.openai import API_KEY, FakeOpenAIPerception
 TRANSCRIBE, SAY, IMAGE = "/api/ai/transcribe", "/api/ai/speech", "/api/ai/image"
 WAIT = 5.0
 ONE_ATTEMPT = {"retry_attempts": 1}
+__all__ = ["hugging_face", "openai_server"]  # the perception suites' servers, used here too
 CAKE = DetectedObject("cake", 0.97, Box(80, 60, 160, 120))
-
-
-@pytest.fixture
-async def hugging_face() -> AsyncIterator[FakeHuggingFaceInference]:
-    server = FakeHuggingFaceInference(tasks=TASKS)
-    await server.start()
-    yield server
-    await server.close()
-
-
-@pytest.fixture
-async def openai_server() -> AsyncIterator[FakeOpenAIPerception]:
-    server = FakeOpenAIPerception()
-    await server.start()
-    yield server
-    await server.close()
 
 
 @pytest.fixture

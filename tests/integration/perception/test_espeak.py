@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import io
 import os
-import shutil
 import stat
 import wave
 from pathlib import Path
@@ -17,17 +16,12 @@ import pytest
 from adapters.perception.espeak import EspeakTextToSpeech
 from talia_core.shared.errors import ExternalServiceUnavailable, RuleViolated
 from tests.contracts.speech.text_to_speech import TextToSpeechContract, TextToSpeechHarness
+from tests.prerequisites import espeak
 
 
 @pytest.fixture(autouse=True)
 def espeak_ng() -> str:
-    found = shutil.which("espeak-ng")
-    if found is None:
-        message = "espeak-ng is missing (apt-get install espeak-ng)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{message}; CI runs the speech tests", pytrace=False)
-        pytest.skip(message)
-    return found
+    return espeak()
 
 
 @attrs.define
