@@ -3,7 +3,9 @@
 URLs come from TALIA_TEST_POSTGRES_URL / TALIA_TEST_MYSQL_URL (set by .ci/run), with
 local defaults. A server that cannot be reached skips its tests with the reason, except
 in CI (CI=true), where it fails the run. PostgreSQL with pgvector (``PGVECTOR``) is a
-server the suites that ask for it start themselves (the ``pgvector_url`` fixture).
+server the suites that ask for it start themselves (the ``pgvector_url`` fixture). Run by
+several pytest-xdist workers, each worker has a database of its own on each server,
+``<name>_<worker>``, made anew when it starts.
 """
 
 from __future__ import annotations
@@ -42,9 +44,45 @@ def url_for(backend: str, tmp_dir: str) -> str:
     return SERVER_URLS[backend]
 
 
+def _worker_database(url: str) -> str | None:
+    """The database of this pytest-xdist worker on the server at ``url``, if it is one."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    return f"{sa.make_url(url).database}_{worker}" if worker else None
+
+
+async def _recreate(url: str, database: str) -> None:
+    """Drop and create ``database`` on the server at ``url``, from its maintenance database."""
+    server = sa.make_url(url)
+    maintenance = "postgres" if server.get_backend_name() == "postgresql" else None
+    admin = create_database_engine(
+        server.set(database=maintenance).render_as_string(hide_password=False)
+    ).execution_options(isolation_level="AUTOCOMMIT")
+    try:
+        async with admin.connect() as connection:
+            if server.get_backend_name() == "postgresql":
+                await connection.exec_driver_sql(
+                    f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'
+                )
+                await connection.exec_driver_sql(f'CREATE DATABASE "{database}"')
+            else:
+                await connection.exec_driver_sql(f"DROP DATABASE IF EXISTS `{database}`")
+                await connection.exec_driver_sql(
+                    f"CREATE DATABASE `{database}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
+                )
+    finally:
+        await admin.dispose()
+
+
 async def fresh_engine(backend: str, tmp_dir: str, url: str | None = None) -> AsyncEngine:
     """An engine on an empty database migrated to head (at ``url`` when given)."""
-    engine = create_database_engine(url or url_for(backend, tmp_dir), pool_size=20)
+    url = url or url_for(backend, tmp_dir)
+    try:
+        if backend in SERVER_URLS and (database := _worker_database(url)):
+            await _recreate(url, database)
+            url = sa.make_url(url).set(database=database).render_as_string(hide_password=False)
+    except (OSError, sa.exc.DBAPIError) as error:
+        unavailable(backend, error)
+    engine = create_database_engine(url, pool_size=20)
     try:
         async with engine.begin() as connection:
             # Made by a migration on PostgreSQL with pgvector, it refers to a table of metadata.
