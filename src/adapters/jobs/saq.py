@@ -6,7 +6,8 @@ claimed attempt is handed over once) and enqueues them into SAQ; whichever worke
 one runs it through ``JobRunner.execute``, which records how it ended. SAQ's own retries are
 off: the runner's apply. Whatever gets lost between the two (a relay that dies after claiming,
 a worker that dies mid-job, a flushed Redis) is claimed again from the database when the job's
-lease runs out.
+lease runs out. A job that waited in Redis past its lease may then be there twice: a worker
+takes up each copy's attempt before it runs it, so only the newest one runs.
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ logger = logging.getLogger("talia.jobs")
 FUNCTION = "talia.job"
 MAX_BACKOFF_SECONDS = 30.0
 REDIS_DOWN_PAUSE_SECONDS = 1.0
+SUPERSEDED = "superseded"
+"""What SAQ records for a copy that did not run: its attempt was claimed again meanwhile."""
 
 
 class _PatientRedisQueue(RedisQueue):
@@ -211,6 +214,8 @@ class SaqJobQueue:
         assert task is not None  # SAQ runs every job in a task of its own
         self._executing.add(task)
         try:
+            if not await self._runner.take_up(job):
+                return SUPERSEDED
             status = await self._runner.execute(job)
         finally:
             self._executing.discard(task)

@@ -38,13 +38,14 @@ class InMemoryJobStore:
         self._refuse_taken_key(job)
         await self._table.update(job)
 
-    async def renew(self, leases: Mapping[str, int], until: datetime) -> None:
+    async def renew(self, leases: Mapping[str, int], until: datetime) -> set[str]:
         held = self._table.matching(
             lambda j: j.status is JobStatus.RUNNING and leases.get(j.id) == j.attempts
         )
         for job in held:
             job.locked_until = until
             await self._table.update(job)
+        return {job.id for job in held}
 
     async def dead(self, *, kind: str | None, since: datetime | None, limit: int) -> Sequence[Job]:
         found = self._table.matching(

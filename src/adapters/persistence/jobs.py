@@ -134,9 +134,10 @@ class SqlAlchemyJobStore:
             )
         )
 
-    async def renew(self, leases: Mapping[str, int], until: datetime) -> None:
+    async def renew(self, leases: Mapping[str, int], until: datetime) -> set[str]:
+        renewed: set[str] = set()
         for job_id, attempt in leases.items():
-            await self._tx.execute(
+            result = await self._tx.execute(
                 jobs.update()
                 .where(
                     jobs.c.id == job_id,
@@ -145,6 +146,9 @@ class SqlAlchemyJobStore:
                 )
                 .values(locked_until=until)
             )
+            if result.rowcount:
+                renewed.add(job_id)
+        return renewed
 
     async def dead(self, *, kind: str | None, since: datetime | None, limit: int) -> Sequence[Job]:
         query = jobs.select().where(jobs.c.status == JobStatus.DEAD.value)

@@ -155,9 +155,10 @@ class JobStore(Protocol):
 
     async def update(self, job: Job) -> None: ...
 
-    async def renew(self, leases: Mapping[str, int], until: datetime) -> None:
+    async def renew(self, leases: Mapping[str, int], until: datetime) -> set[str]:
         """Extend to ``until`` the lease of each job (by id) still running the attempt
-        given; a job another worker took over, or that ended, is left as it is."""
+        given, and return their ids; a job another worker took over, or that ended, is left
+        as it is."""
         ...
 
     async def dead(self, *, kind: str | None, since: datetime | None, limit: int) -> Sequence[Job]:
@@ -310,12 +311,20 @@ class JobRunner:
             with contextlib.suppress(asyncio.CancelledError):
                 await heart
 
-    async def renew(self, running: Sequence[Job]) -> None:
-        """Extend the leases of these jobs, claimed by this worker and still running."""
+    async def renew(self, running: Sequence[Job]) -> set[str]:
+        """Extend the leases of these jobs, claimed by this worker and still running; the
+        ids of those whose attempt was still theirs."""
         async with self._uow() as uow:
             until = self._clock.now() + self._lease
-            await uow.jobs.renew({job.id: job.attempts for job in running}, until)
+            renewed = await uow.jobs.renew({job.id: job.attempts for job in running}, until)
             await uow.commit()
+        return renewed
+
+    async def take_up(self, job: Job) -> bool:
+        """Renew the lease of a job handed over through a queue, before it runs: False when
+        the lease ran out while it waited there and the attempt was claimed again since, so
+        this copy must not run (the newer one will)."""
+        return job.id in await self.renew([job])
 
     async def run_due(self, limit: int) -> int:
         """Claim and run due jobs one after another; how many ran."""

@@ -11,6 +11,7 @@ import os
 import time
 import uuid
 from collections.abc import AsyncIterator, Mapping
+from datetime import timedelta
 from functools import partial
 from types import TracebackType
 from typing import Any
@@ -38,6 +39,7 @@ from tests.contracts.jobs.job_queue import (
     a_job,
     backoff,
     commit,
+    eventually,
     reaches,
     stored,
 )
@@ -193,6 +195,40 @@ async def test_a_relay_only_saq_queue_leaves_the_running_to_the_workers(
     finally:
         await worker.stop()
         await relay.stop()
+
+
+async def test_a_job_that_waited_in_redis_past_its_lease_runs_once(
+    redis: Redis, queue_name: str
+) -> None:
+    database, probe = in_memory(), Probe()
+    lease = timedelta(seconds=0.3)
+    runner = JobRunner(database, SystemClock(), probe.handlers(), backoff, lease=lease)
+    relay = SaqJobQueue(runner, redis_url=REDIS_URL, queue_name=queue_name, run_worker=False)
+    worker = SaqJobQueue(runner, redis_url=REDIS_URL, queue_name=queue_name, poll_seconds=POLL)
+    await relay.start()
+    try:
+        job = a_job("ok")
+        await commit(database, job)
+        relay.wake()
+        await reaches(database, job, JobStatus.RUNNING)
+        await asyncio.sleep(lease.total_seconds())
+        relay.wake()  # its lease ran out while no worker ran: it is claimed again
+
+        async def handed_over_twice() -> bool:
+            return await redis.llen(f"saq:{queue_name}:queued") == 2
+
+        await eventually(handed_over_twice, within=2.0, what="the job enqueued again")
+        await worker.start()
+
+        await reaches(database, job, JobStatus.DONE)
+        await asyncio.sleep(0.2)  # the older copy, dequeued too, is skipped
+    finally:
+        await worker.stop()
+        await relay.stop()
+
+    assert probe.calls == [("ok", 1)]
+    assert (await stored(database, job)).attempts == 2
+    assert await redis.llen(f"saq:{queue_name}:queued") == 0
 
 
 async def test_a_saq_queue_whose_redis_is_down_waits_without_spinning_and_claims_nothing(

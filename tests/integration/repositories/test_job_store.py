@@ -345,9 +345,10 @@ async def test_a_renewal_extends_only_leases_still_held_by_the_same_attempt(
     await _add(uow_factory, held, taken_over, finished)
 
     async with uow_factory() as uow:
-        await uow.jobs.renew({j.id: 1 for j in (held, taken_over, finished)}, _at(500))
+        renewed = await uow.jobs.renew({j.id: 1 for j in (held, taken_over, finished)}, _at(500))
         await uow.commit()
 
+    assert renewed == {held.id}
     assert (await _get(uow_factory, held.id)).locked_until == _at(500)
     assert (await _get(uow_factory, taken_over.id)).locked_until == _at(10) + LEASE
     assert (await _get(uow_factory, finished.id)).locked_until is None
