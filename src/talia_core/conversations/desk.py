@@ -18,6 +18,8 @@ from talia_core.shared.pagination import Page, PageRequest
 from talia_core.shared.ports import UnitOfWorkFactory
 
 TEMPLATE_CHANNELS = (Channel.WHATSAPP, Channel.TWILIO)
+SPOKEN_CHANNELS = (Channel.VOICE,)
+"""A phone call's conversation is its transcript: nothing an agent writes can reach the caller."""
 
 
 class AgentDesk:
@@ -67,11 +69,17 @@ class AgentDesk:
         """An agent answers; the conversation is theirs from now on (the bot stays quiet).
 
         On WhatsApp, free text more than 24 hours after the customer's last message is
-        refused here; a template can still be sent.
+        refused here; a template can still be sent. A phone call's conversation takes no
+        written reply.
         """
         now = self._clock.now()
         async with self._uow() as uow:
             conversation = await uow.conversations.get(conversation_id)
+            if conversation.channel in SPOKEN_CHANNELS:
+                raise RuleViolated(
+                    f"a {conversation.channel.value} conversation takes no written reply",
+                    {"text": "the caller cannot read it: call them back"},
+                )
             if template is not None and conversation.channel not in TEMPLATE_CHANNELS:
                 raise RuleViolated(
                     f"{conversation.channel.value} does not send templates",

@@ -6,10 +6,18 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from talia_core.conversations.contacts import Contact
+from talia_core.conversations.conversation import Conversation
 from talia_core.conversations.errors import OutsideServiceWindow
-from talia_core.conversations.events import StatusUpdate, ThreadUpdate
+from talia_core.conversations.events import Sender, StatusUpdate, ThreadUpdate
 from talia_core.conversations.messages import Template
-from talia_core.conversations.vocabulary import Channel, ConversationStatus, DeliveryStatus
+from talia_core.conversations.vocabulary import (
+    Channel,
+    ChannelIdentity,
+    ConversationStatus,
+    DeliveryStatus,
+    IdentityKind,
+)
 from talia_core.shared.errors import NotFound, RuleViolated
 from talia_core.shared.jobs import JobStatus
 from talia_core.shared.pagination import PageRequest
@@ -54,6 +62,24 @@ async def test_free_text_more_than_a_day_after_the_customer_wrote_is_refused(
     await world.run_jobs()
     assert sent.template == template
     assert world.senders[Channel.WHATSAPP].sent[-1].template == template
+
+
+async def test_a_written_reply_to_a_phone_calls_conversation_is_refused_and_nothing_is_queued(
+    world: World,
+) -> None:
+    caller = Sender((ChannelIdentity(IdentityKind.PHONE, "+51987654321"),))
+    async with world.uow() as uow:
+        contact = Contact.first_seen(caller, T0)
+        call = Conversation.start(contact.id, Channel.VOICE, "CA0001", T0)
+        await uow.contacts.add(contact)
+        await uow.conversations.add(call)
+        await uow.commit()
+
+    with pytest.raises(RuleViolated):
+        await world.desk.send_human_reply(call.id, agent_id="a", text="Hola")
+
+    assert (await world.desk.messages(call.id, PageRequest())).items == []
+    assert (await world.runner.list(PageRequest())).items == []
 
 
 async def test_templates_are_refused_on_channels_without_them(world: World) -> None:
