@@ -20,6 +20,7 @@ from talia_core.conversations.ports import (
     ConversationsUnitOfWork,
     Speaker,
 )
+from talia_core.conversations.received import message_received
 from talia_core.conversations.understanding import turn_message
 from talia_core.conversations.vocabulary import (
     Author,
@@ -116,11 +117,13 @@ class VoiceCalls:
         )
         async with self._uow() as uow:
             conversation = await uow.conversations.get(call.conversation_id)
-            await uow.messages.add(Message.inbound(conversation.id, said, now))
+            message = Message.inbound(conversation.id, said, now)
+            await uow.messages.add(message)
             conversation.receive(now)
             await uow.conversations.update(conversation)
             history = await uow.messages.history(conversation.id, self._history_limit)
             contact = await uow.contacts.get(conversation.contact_id)
+            await uow.outbox.add(message_received(contact, message, now))
             await uow.commit()
         if not conversation.bot_may_reply:
             return CallReply()

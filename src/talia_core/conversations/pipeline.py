@@ -50,6 +50,7 @@ from talia_core.conversations.ports import (
     Speaker,
     ToolCall,
 )
+from talia_core.conversations.received import message_received
 from talia_core.conversations.tool_uses import ToolUse
 from talia_core.conversations.understanding import MediaUnderstanding, awaits_words, turn_message
 from talia_core.conversations.vocabulary import (
@@ -63,14 +64,11 @@ from talia_core.conversations.vocabulary import (
 from talia_core.conversations.voicing import VoiceReplies
 from talia_core.shared.clock import Clock
 from talia_core.shared.errors import ExternalServiceUnavailable, NotFound, TaliaError
-from talia_core.shared.events import DomainEvent
 from talia_core.shared.files import Download, FileStore
 from talia_core.shared.jobs import Job, JobHandler
 from talia_core.shared.ports import UnitOfWorkFactory
 
 logger = logging.getLogger("talia.conversations")
-
-MESSAGE_RECEIVED = "message.received"
 
 # A status for a message we never recorded sending: retried while our own record of the
 # send may still be on its way, dropped once it is clearly about someone else's message.
@@ -167,7 +165,7 @@ class ConversationPipeline:
                 return None
             conversation.receive(event.sent_at)
             await uow.conversations.update(conversation)
-            await uow.outbox.add(_received(contact, message, now))
+            await uow.outbox.add(message_received(contact, message, now))
             if message.media is not None:
                 await uow.jobs.add(Job.new(MEDIA_JOB, {"message_id": message.id}, at=now))
             if conversation.bot_may_reply and not self._waits_for_words(message):
@@ -429,22 +427,6 @@ def _unanswered(history: list[Message]) -> list[Message]:
             break
         tail.append(message)
     return list(reversed(tail))
-
-
-def _received(contact: Contact, message: Message, at: datetime) -> DomainEvent:
-    """``message.received``: other contexts react to a contact writing (the leads)."""
-    return DomainEvent(
-        MESSAGE_RECEIVED,
-        at,
-        {
-            "message_id": message.id,
-            "conversation_id": message.conversation_id,
-            "contact_id": contact.id,
-            "channel": message.channel.value,
-            "received_at": message.created_at.isoformat(),
-            "text": message.text,
-        },
-    )
 
 
 def _tool_use(conversation_id: str, speaker: Speaker, call: ToolCall, at: datetime) -> ToolUse:

@@ -15,6 +15,7 @@ from adapters.memory.voice import FakeCallGreetings, FakeCallTransfers
 from talia_core.assistants.definition import Assistant, Definition
 from talia_core.conversations.calls import VoiceCalls, sentences
 from talia_core.conversations.ports import AssistantReply, AssistantTurn, Drafting
+from talia_core.conversations.received import MESSAGE_RECEIVED
 from talia_core.conversations.vocabulary import Channel, ChannelIdentity, IdentityKind
 from talia_core.shared.clock import FakeClock
 
@@ -96,6 +97,22 @@ async def test_the_assistant_answers_what_was_said_and_only_what_was_heard_is_ke
     ]
     assert [m.text for m in second.unanswered] == ["el lunes"]
     assert second.channel == "voice"
+
+
+async def test_what_a_caller_says_is_a_message_received_for_the_other_contexts(
+    calls: VoiceCalls, database: InMemoryDatabase
+) -> None:
+    call = await calls.connect("CA1", ANA)
+
+    await calls.answer(call, "quiero una cita")
+
+    [event] = [e for e in database.committed.outbox if e.name == MESSAGE_RECEIVED]
+    assert event.data["channel"] == "voice"
+    assert event.data["text"] == "quiero una cita"
+    assert (event.data["contact_id"], event.data["conversation_id"]) == (
+        call.contact_id,
+        call.conversation_id,
+    )
 
 
 async def test_nothing_heard_stores_nothing(calls: VoiceCalls, database: InMemoryDatabase) -> None:
