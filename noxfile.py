@@ -56,5 +56,14 @@ def migrations(session: nox.Session) -> None:
 
 @nox.session
 def tests(session: nox.Session) -> None:
-    """Unit and integration tests (integration on SQLite, PostgreSQL and MariaDB)."""
-    session.run(tool("pytest"), "-q", "-p", "no:cacheprovider", *session.posargs)
+    """Unit and integration tests (integration on SQLite, PostgreSQL and MariaDB), on a
+    worker per core; each test module stays on one worker, its module fixtures built once."""
+    session.run(
+        tool("pytest"),
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "--numprocesses=auto",
+        "--dist=loadscope",
+        *session.posargs,
+    )
