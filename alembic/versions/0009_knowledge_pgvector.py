@@ -45,6 +45,10 @@ COPY = sa.text(
     "SELECT id, :model, collection, l2_normalize(CAST(CAST(:embedding AS real[]) AS vector)) "
     "FROM knowledge_chunks WHERE id = :chunk_id"
 )
+NEXT = sa.text(
+    "SELECT chunk_id, model, vector FROM knowledge_vectors "
+    "WHERE (chunk_id, model) > (:chunk_id, :model) ORDER BY chunk_id, model LIMIT :batch"
+)
 # l2_normalize came with pgvector 0.7.0.
 SINCE = (0, 7)
 BATCH = 1000
@@ -56,12 +60,12 @@ def upgrade() -> None:
         return
     op.execute(CREATE)
     op.execute(INDEX)
-    stored = bind.execute(
-        sa.text("SELECT chunk_id, model, vector FROM knowledge_vectors").execution_options(
-            yield_per=BATCH
-        )
-    )
-    for rows in stored.partitions():
+    # Page by key rather than through a server-side cursor, which would stay open in the
+    # migrations' transaction and keep later ones from altering the table.
+    after = ("", "")
+    while rows := bind.execute(
+        NEXT, {"chunk_id": after[0], "model": after[1], "batch": BATCH}
+    ).all():
         bind.execute(
             COPY,
             [
@@ -69,6 +73,7 @@ def upgrade() -> None:
                 for r in rows
             ],
         )
+        after = (rows[-1].chunk_id, rows[-1].model)
 
 
 def downgrade() -> None:
