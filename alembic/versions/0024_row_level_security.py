@@ -3,7 +3,7 @@
 is not subject to it
 
 Revision ID: 0024
-Revises: 0020
+Revises: 0021
 Create Date: 2026-12-06 14:30:00.000000
 """
 
@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0024"
-down_revision: str | None = "0020"
+down_revision: str | None = "0021"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -10,7 +10,11 @@ What is refused and what is acknowledged and ignored:
 - well-formed parts we do not handle (a WhatsApp ``account_update``, a Chatwoot
   ``conversation_updated``, a Twilio ``queued`` status): 200 with the reasons under
   ``ignored``, because the providers retry every non-2xx answer for hours or days;
-- a body over ``TALIA_HTTP__MAX_BODY_BYTES``: 413; a channel without credentials: 404.
+- a body over ``TALIA_HTTP__MAX_BODY_BYTES``: 413; a channel without credentials: 404;
+- what a customer wrote that no database stores as it came (NUL characters, unpaired
+  surrogates, ids and references past their columns) is never refused: the channel events
+  take a storable form when they are made (``talia_core.conversations.events``), so what is
+  acknowledged is what the jobs store.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from typing import Annotated, Any
 import attrs
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import QueryParameter
 from pydantic import BaseModel, Field
 
@@ -161,7 +166,15 @@ class TwilioController(Controller):
         opt=NOT_LIMITED,
         status_code=200,
         media_type="text/xml",
-        responses=problems(400, 401, 403, 404, 413, 415),
+        responses={
+            200: ResponseSpec(
+                data_container=str,
+                media_type="text/xml",
+                description="Empty TwiML",
+                generate_examples=False,
+            ),
+            **problems(400, 401, 403, 404, 413, 415),
+        },
     )
     async def inbound(
         self,
@@ -182,7 +195,10 @@ class TwilioController(Controller):
         guards=[public],
         opt=NOT_LIMITED,
         status_code=200,
-        responses=problems(400, 401, 403, 404, 413, 415),
+        responses={
+            200: ResponseSpec(data_container=WebhookOut, description="What the inbox stored"),
+            **problems(400, 401, 403, 404, 413, 415),
+        },
     )
     async def status(
         self,

@@ -8,7 +8,13 @@ from datetime import datetime
 import attrs
 
 from talia_core.conversations.conversation import Conversation
-from talia_core.conversations.events import InboundMessage, Location, StatusUpdate, clip
+from talia_core.conversations.events import (
+    InboundMessage,
+    Location,
+    StatusUpdate,
+    clip,
+    storable_id,
+)
 from talia_core.conversations.vocabulary import (
     Author,
     Channel,
@@ -21,6 +27,8 @@ from talia_core.shared.ids import new_id
 from talia_core.shared.text import required_text
 
 MAX_TEXT = 4096
+"""What we send in one message (WhatsApp's limit for a text body) and what the web chat
+takes; a message a customer sent through a provider is kept whole, however long."""
 # A provider's diagnosis of a failed delivery is kept for agents to read, shortened on
 # purpose: it is the provider's text, not the customer's.
 MAX_ERROR_CODE = 50
@@ -29,11 +37,14 @@ MAX_ERROR_TITLE = 500
 # assistant, shortened on purpose: it is the engine's text, not the customer's.
 MAX_TRANSCRIPT = 10_000
 
+# How far a message we sent got. A failure comes after sending and before delivery: a
+# message that reached the customer has not failed, whatever order the news arrives in.
 _PROGRESS = {
     DeliveryStatus.PENDING: 0,
     DeliveryStatus.SENT: 1,
-    DeliveryStatus.DELIVERED: 2,
-    DeliveryStatus.READ: 3,
+    DeliveryStatus.FAILED: 2,
+    DeliveryStatus.DELIVERED: 3,
+    DeliveryStatus.READ: 4,
 }
 
 
@@ -112,7 +123,7 @@ class Message:
             author=Author.CONTACT,
             type=event.type,
             created_at=received_at,
-            text=clip(event.text, MAX_TEXT),
+            text=(event.text or "").strip() or None,
             media=media,
             location=event.location,
             external_id=event.external_id,
@@ -175,41 +186,29 @@ class Message:
             self.type = MessageType.TEXT
 
     def accepted(self, external_id: str, at: datetime) -> None:
-        """The provider took the message and named it."""
-        self.external_id = external_id
+        """The provider took the message and named it (as its statuses will name it)."""
+        self.external_id = storable_id(external_id)
         if self.status is DeliveryStatus.PENDING:
             self.status = DeliveryStatus.SENT
             self.status_at = at
 
     def record_status(self, update: StatusUpdate) -> bool:
-        """Apply a status if it moves the message forward; True when it changed anything.
+        """Apply a status if it moves the message further; True when it changed anything.
 
-        Statuses arrive unordered: a later step that arrived first wins over an earlier
-        one that arrives late (read before delivered leaves it read). A failure counts
-        unless a later success was already seen.
+        Statuses arrive unordered, so the message ends at the furthest one seen, whatever
+        their order: sent, then failed, then delivered, then read. A failure reported once
+        the message was delivered or read is ignored (the caller may log it); a delivery
+        or a read reported after a failure wins, and the failure's code and title go.
         """
-        if self.direction is not Direction.OUTBOUND or self.status is DeliveryStatus.FAILED:
+        if self.direction is not Direction.OUTBOUND or update.status not in _PROGRESS:
             return False
-        if update.status is DeliveryStatus.FAILED:
-            if (
-                self.status_at is not None
-                and self.status_at > update.at
-                and self.status
-                in (
-                    DeliveryStatus.DELIVERED,
-                    DeliveryStatus.READ,
-                )
-            ):
-                return False
-            self.status = DeliveryStatus.FAILED
-            self.status_at = update.at
-            self.error_code = clip(update.error_code, MAX_ERROR_CODE)
-            self.error_title = clip(update.error_title, MAX_ERROR_TITLE)
-            return True
-        if update.status not in _PROGRESS or _PROGRESS[update.status] <= _PROGRESS[self.status]:
+        if _PROGRESS[update.status] <= _PROGRESS[self.status]:
             return False
         self.status = update.status
         self.status_at = max(self.status_at or update.at, update.at)
+        failed = update.status is DeliveryStatus.FAILED
+        self.error_code = clip(update.error_code, MAX_ERROR_CODE) if failed else None
+        self.error_title = clip(update.error_title, MAX_ERROR_TITLE) if failed else None
         return True
 
     def refused(self, code: str | None, title: str, at: datetime) -> None:

@@ -353,6 +353,13 @@ class ConversationPipeline:
             if message.record_status(update):
                 await uow.messages.update(message)
                 await uow.commit()
+            elif update.status is DeliveryStatus.FAILED:
+                logger.info(
+                    "failure %s of message %s ignored: it was already %s",
+                    update.error_code,
+                    message.id,
+                    message.status.value,
+                )
         return message
 
     async def apply_thread_update(self, update: ThreadUpdate) -> Conversation | None:

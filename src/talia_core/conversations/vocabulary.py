@@ -1,16 +1,34 @@
 """The names contacts, conversations, messages and channel events share.
 
 Channels and the identities they know people by, the states of a conversation, the kinds,
-directions, authors and delivery statuses of a message.
+directions, authors and delivery statuses of a message; and the text every database stores.
 """
 
 from __future__ import annotations
 
 import enum
+import re
 
 import attrs
 
 from talia_core.shared.errors import Malformed
+
+MAX_IDENTITY = 200
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+def storable(text: str) -> str:
+    """``text`` without NUL characters (PostgreSQL cannot store one), each unpaired
+    surrogate (UTF-8 cannot encode one; JSON's escapes let it through) replaced by U+FFFD."""
+    cleaned = text.replace("\x00", "")
+    if _SURROGATE.search(cleaned) is None:
+        return cleaned
+    return cleaned.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+
+
+def fits(value: str, length: int) -> bool:
+    """Whether ``value`` is stored as it is in a column of ``length`` characters."""
+    return len(value) <= length and storable(value) == value
 
 
 class Channel(enum.StrEnum):
@@ -67,8 +85,8 @@ class ChannelIdentity:
         except ValueError:
             raise Malformed(f"unknown identity kind {kind!r}") from None
         cleaned = value.strip()
-        if not cleaned or len(cleaned) > 200:
-            raise Malformed(f"{kind} identity must have 1 to 200 characters")
+        if not cleaned or not fits(cleaned, MAX_IDENTITY):
+            raise Malformed(f"{kind} identity must have 1 to {MAX_IDENTITY} storable characters")
         return cls(parsed, cleaned)
 
 

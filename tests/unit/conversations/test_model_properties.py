@@ -18,6 +18,13 @@ from tests.unit.conversations.conftest import whatsapp
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 STEPS = [DeliveryStatus.SENT, DeliveryStatus.DELIVERED, DeliveryStatus.READ]
 RANK = {s: i for i, s in enumerate(STEPS)}
+# How far a reply got: a failure comes before delivery (a delivered reply has not failed).
+PROGRESS = [
+    DeliveryStatus.SENT,
+    DeliveryStatus.FAILED,
+    DeliveryStatus.DELIVERED,
+    DeliveryStatus.READ,
+]
 
 
 def _reply() -> Message:
@@ -51,7 +58,7 @@ def test_status_never_moves_backwards(statuses: list[DeliveryStatus]) -> None:
         )
         seen.append(message.status)
 
-    progress = [RANK.get(s, 99) for s in seen]
+    progress = [PROGRESS.index(s) for s in seen]
     assert progress == sorted(progress)
 
 

@@ -15,6 +15,9 @@ def _exact_string(length: int) -> sa.types.TypeEngine[str]:
     )
 
 
+# A message's text is kept whole: past TEXT's 64 KiB on MySQL and MariaDB.
+_LONG_TEXT = sa.Text().with_variant(mysql.MEDIUMTEXT(), "mysql", "mariadb")
+
 contacts = sa.Table(
     "contacts",
     metadata,
@@ -75,7 +78,7 @@ messages = sa.Table(
     id_column("author_id"),
     sa.Column("author_version", sa.Integer),
     sa.Column("type", sa.String(16), nullable=False),
-    sa.Column("text", sa.Text),
+    sa.Column("text", _LONG_TEXT),
     sa.Column("media_source", sa.String(1000)),
     sa.Column("media_file_key", sa.String(500)),
     sa.Column("media_mime_type", sa.String(255)),
