@@ -35,7 +35,8 @@ from talia_core.conversations.jobs import (
     delivery,
 )
 from talia_core.conversations.merging import absorb
-from talia_core.conversations.messages import Media, Message, Understanding
+from talia_core.conversations.messages import MAX_TEXT, Media, Message, Understanding
+from talia_core.conversations.outgoing import sendable_parts
 from talia_core.conversations.ports import (
     Assistant,
     AssistantReply,
@@ -228,13 +229,13 @@ class ConversationPipeline:
                 conversation,
                 author=Author.BOT,
                 at=now,
-                text=text,
+                text=part,
                 author_id=speaker.id if speaker else None,
                 author_version=speaker.version if speaker else None,
                 spoken=spoken and self._voice is not None,
             )
             for text in reply.messages
-            if text.strip()
+            for part in sendable_parts(text, MAX_TEXT)
         ]
         if self._voice is not None:
             for message in replies:
