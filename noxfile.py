@@ -1,6 +1,6 @@
 """Quality gates. Sessions run in the current environment, which the README's install made.
 
-`nox` runs them all; `nox -s tests` (or lint, typecheck, architecture, migrations) one.
+`nox` runs them all; `nox -s tests` (or lint, typecheck, architecture, migrations, fuzz) one.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ def tool(name: str) -> str:
 
 
 nox.options.default_venv_backend = "none"
-nox.options.sessions = ["lint", "typecheck", "architecture", "migrations", "tests"]
+nox.options.sessions = ["lint", "typecheck", "architecture", "migrations", "tests", "fuzz"]
 nox.options.error_on_missing_interpreters = True
 
 
@@ -67,3 +67,9 @@ def tests(session: nox.Session) -> None:
         "--dist=loadscope",
         *session.posargs,
     )
+
+
+@nox.session
+def fuzz(session: nox.Session) -> None:
+    """schemathesis over every operation of the OpenAPI document, as the admin and anonymous."""
+    session.run(tool("pytest"), "-q", "-p", "no:cacheprovider", "tests/fuzz", *session.posargs)

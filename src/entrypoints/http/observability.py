@@ -162,8 +162,18 @@ def unrouted_responses(metrics: Metrics) -> Callable[[Message, Scope], Awaitable
     return stamp
 
 
+# Litestar adds the charset to a text/ type itself; prometheus_client's type has one already.
+PROMETHEUS_TEXT = CONTENT_TYPE_LATEST.replace("; charset=utf-8", "")
+
+
 def metrics_route(metrics: Metrics, uow: UnitOfWorkFactory[JobsUnitOfWork]) -> HTTPRouteHandler:
-    @get("/metrics", guards=[public], include_in_schema=True, tags=["health"])
+    @get(
+        "/metrics",
+        guards=[public],
+        include_in_schema=True,
+        tags=["health"],
+        media_type=PROMETHEUS_TEXT,
+    )
     async def prometheus() -> Response[bytes]:
         """Prometheus text exposition; the jobs by status are counted at each scrape."""
         try:
@@ -174,6 +184,6 @@ def metrics_route(metrics: Metrics, uow: UnitOfWorkFactory[JobsUnitOfWork]) -> H
         else:
             for status, count in counts.items():
                 metrics.jobs.labels(status.value).set(count)
-        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+        return Response(generate_latest(metrics.registry), media_type=PROMETHEUS_TEXT)
 
     return prometheus

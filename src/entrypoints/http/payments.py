@@ -10,14 +10,15 @@ from typing import Annotated, Any, cast
 from urllib.parse import parse_qsl
 
 import httpx
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
+from litestar.exceptions import HTTPException
 from litestar.params import JSONBody, PathParameter, QueryParameter
 from pydantic import Field
 
 from adapters.payments.sandbox import SandboxPaymentGateway
 from entrypoints.http.auth import admin_only, customer_or_admin, public
-from entrypoints.http.errors import problem_response, problems
+from entrypoints.http.errors import problems
 from entrypoints.http.public_writes import NOT_LIMITED
 from entrypoints.http.schemas import (
     PRINTABLE,
@@ -125,13 +126,13 @@ class PaymentController(Controller):
     )
     async def ipn(
         self, request: Request[Any, Any, Any], payments: NamedDependency[PaymentService]
-    ) -> Response[Any]:
+    ) -> IpnOut:
         """The provider's notification, form-encoded and signed (``kr-hash`` over
         ``kr-answer``). A redelivery answers 200 and changes nothing; a forged or unreadable
         one is journaled and refused (403/400); one that does not fit its order is journaled,
         flags the order for review and is refused (422)."""
         if request.content_type[0] != FORM:
-            return problem_response(request, 415, f"the notification must be {FORM}")
+            raise HTTPException(status_code=415, detail=f"the notification must be {FORM}")
         try:
             fields = read_form(await request.body())
         except Malformed as unreadable:
@@ -146,7 +147,7 @@ class PaymentController(Controller):
         logger.info(
             "payment notification", extra={"outcome": result.outcome, "order_id": result.order_id}
         )
-        return Response(IpnOut(outcome=result.outcome, order_id=result.order_id))
+        return IpnOut(outcome=result.outcome, order_id=result.order_id)
 
     @get("/api/payments/health", guards=[public], responses=problems(503))
     async def health(self, payments: NamedDependency[PaymentService]) -> GatewayHealthOut:

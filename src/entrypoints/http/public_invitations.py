@@ -19,6 +19,7 @@ import icalendar
 from jinja2 import Environment, PackageLoader, select_autoescape
 from litestar import Controller, Request, get
 from litestar.di import NamedDependency
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import PathParameter, QueryParameter
 from litestar.response import Response
 from litestar.response.base import ASGIResponse
@@ -41,6 +42,21 @@ HTML = "text/html; charset=utf-8"
 CALENDAR = "text/calendar; charset=utf-8"
 PAGE_CACHE_CONTROL = "public, max-age=60"
 MAX_PAGES = 512
+
+
+def _html(description: str) -> ResponseSpec:
+    return ResponseSpec(
+        data_container=str, media_type=HTML, description=description, generate_examples=False
+    )
+
+
+PAGE_RESPONSES = {
+    200: _html("The invitation's page"),
+    304: ResponseSpec(data_container=None, description="The client holds this version"),
+    404: _html("Not published: a friendly page"),
+    410: _html("Past its time: a friendly page"),
+    **problems(400),
+}
 
 Slug = Annotated[str, PathParameter(max_length=SLUG_MAX, pattern=PRINTABLE)]
 RsvpState = Annotated[
@@ -381,7 +397,7 @@ class PublicInvitationController(Controller):
         guards=[public],
         media_type=HTML,
         include_in_schema=True,
-        responses=problems(400),
+        responses=PAGE_RESPONSES,
     )
     async def page(
         self,

@@ -341,6 +341,10 @@ class PublicRsvpController(Controller):
                 "?rsvp=<reason> when refused: rsvp_closed, no_seats_left, invalid_guest, "
                 "invalid, refused.",
             ),
+            200: ResponseSpec(
+                data_container=AnswerOut, description="The guest's or contact's answer, replaced"
+            ),
+            201: ResponseSpec(data_container=AnswerOut, description="A new answer"),
             **problems(400, 404, 409, 422, 429),
         },
         status_code=201,

@@ -18,6 +18,7 @@ import attrs
 from litestar import Controller, Request, Response, WebSocket, post, websocket
 from litestar.di import NamedDependency
 from litestar.exceptions import WebSocketDisconnect
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import SkipValidation
 from litestar.types import ControllerRouterHandler
 
@@ -62,7 +63,15 @@ class VoiceController(Controller):
         guards=[public],
         status_code=200,
         media_type="application/xml",
-        responses=problems(400, 401, 403, 404, 413, 415),
+        responses={
+            200: ResponseSpec(
+                data_container=str,
+                media_type="application/xml",
+                description="TwiML connecting the call to the stream",
+                generate_examples=False,
+            ),
+            **problems(400, 401, 403, 404, 413, 415),
+        },
     )
     async def incoming_call(
         self,
