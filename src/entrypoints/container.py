@@ -135,6 +135,7 @@ class UseCases(containers.DeclarativeContainer):
         uow=gateways.unit_of_work.provider,
         clock=core.clock,
         currency=settings.provided.commerce.currency,
+        backoff=providers.Callable(policies.transaction_backoff),
     )
     coupons = providers.Singleton(
         CouponService,
@@ -151,6 +152,7 @@ class UseCases(containers.DeclarativeContainer):
             timedelta, minutes=settings.provided.commerce.pending_order_minutes
         ),
         gateway=gateways.payment_gateway,
+        backoff=providers.Callable(policies.transaction_backoff),
     )
     payments = providers.Singleton(
         PaymentService,
@@ -377,6 +379,7 @@ class UseCases(containers.DeclarativeContainer):
             ingestion.provided.job_handlers.call(),
             outbox_relay.provided.job_handlers.call(),
             scheduling.provided.job_handlers.call(),
+            orders.provided.job_handlers.call(),
             media_processing.provided.job_handlers.call(),
         ),
         retry_delay=providers.Callable(policies.job_retry_delay, settings),

@@ -170,9 +170,8 @@ class Gateways(containers.DeclarativeContainer):
                 public_key=settings.provided.payments.izipay_public_key,
                 ipn_url=providers.Callable(choices.izipay_ipn_url, settings),
             ),
+            # A refund is idempotent per order: the gateway looks for one given before.
             providers.Singleton(policies.runner, "izipay", breakers, settings),
-            # A refund that timed out may have gone through: it is never repeated.
-            non_idempotent={"refund"},
         ),
     )
     call_transfers = providers.Singleton(voice.call_transfers, settings, outbound, breakers)

@@ -14,7 +14,7 @@ from talia_core.commerce.order import Order, OrderStatus, OrderTransition
 from talia_core.commerce.payment_journal import PaymentEntry
 from talia_core.commerce.products import Product, ProductKind, ProductRef
 from talia_core.commerce.sales import Sale
-from talia_core.shared.errors import Conflict
+from talia_core.shared.errors import ConcurrentWrite, Conflict
 from talia_core.shared.pagination import Page, PageRequest
 
 
@@ -44,7 +44,7 @@ class InMemoryCartRepository(InMemoryTable[Cart]):
 
     async def save(self, cart: Cart) -> None:
         if any(c.customer_id == cart.customer_id and c.id != cart.id for c in self.rows.values()):
-            raise Conflict(f"customer {cart.customer_id} has a cart already")
+            raise ConcurrentWrite(f"customer {cart.customer_id} has a cart already")
         self.rows[cart.id] = copy.deepcopy(cart)
 
 

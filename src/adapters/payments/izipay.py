@@ -12,7 +12,11 @@
             "resolutionMode": "AUTO", "comment": ...}: a payment not captured yet is cancelled
            (the same transaction comes back UNPAID / CANCELLED), a captured one is refunded (a
            new CREDIT transaction with its own uuid comes back). PSP_104 / PSP_105 and the
-           like come as an ERROR. Never retried: a failed attempt may have moved the money.
+           like come as an ERROR. CancelOrRefund takes no idempotency key, so the order's
+           reference is the key: POST {base}/api-payment/V4/Order/Get {"orderId": ...} first,
+           and a refund the order already has (a CREDIT not refused, or the payment itself
+           cancelled) is answered instead of asking again. An attempt whose answer was lost
+           may then be repeated without giving the money back twice.
 
 ``Charge/SDKTest`` echoes a value back: it proves the credentials work and is the health check.
 """
@@ -54,6 +58,7 @@ _MAX_COMMENT = 255
 RESOLUTION_MODE = "AUTO"
 _UNPAID = "UNPAID"
 _CANCELLED = "CANCELLED"
+_CREDIT = "CREDIT"
 
 
 class IzipayPaymentGateway:
@@ -110,6 +115,9 @@ class IzipayPaymentGateway:
             raise RuleViolated(
                 "a refund needs the transaction it gives back", {"transaction_id": "missing"}
             )
+        given = await self._refund_given(request)
+        if given is not None:
+            return given
         comment = request.comment or f"refund of {request.order_reference}"
         body: dict[str, Any] = {
             "uuid": request.transaction_id,
@@ -139,6 +147,27 @@ class IzipayPaymentGateway:
                 {"payment": reason},
             )
         return RefundReceipt(SERVICE, refund_id, status)
+
+    async def _refund_given(self, request: RefundRequest) -> RefundReceipt | None:
+        """The refund Izipay already holds for the order, if any. An order Izipay does not
+        know (an ERROR) has none: CancelOrRefund then gives the real answer."""
+        try:
+            answer = await self._call("Order/Get", {"orderId": request.order_reference})
+        except RuleViolated:
+            return None
+        transactions = answer.get("transactions")
+        for given in transactions if isinstance(transactions, list) else []:
+            if not isinstance(given, dict):
+                continue
+            uuid, status = given.get("uuid"), given.get("status")
+            if not isinstance(uuid, str) or not isinstance(status, str):
+                continue
+            operation, detailed = given.get("operationType"), given.get("detailedStatus")
+            credited = operation == _CREDIT and status != _UNPAID
+            cancelled = uuid == request.transaction_id and detailed == _CANCELLED
+            if credited or cancelled:
+                return RefundReceipt(SERVICE, uuid, status)
+        return None
 
     def read_notification(self, fields: Mapping[str, str]) -> PaymentNotification:
         return krypton.read_notification(fields, provider=SERVICE, key=self._password)

@@ -4,7 +4,8 @@ Its form token is the payment itself, signed: ``base64url(JSON).hex(HMAC-SHA256)
 worker holding the secret can open it and nothing is kept in a process. Completing it gives
 the very form fields Izipay would post as an IPN (Krypton V4, ``kr-hash-key=password``),
 signed with the same secret; the app reads them on its one IPN route like Izipay's. A
-refund of any named transaction is granted at once and leaves nothing behind either.
+refund of any named transaction is granted at once and leaves nothing behind either: its
+id is derived from the order, so a refund asked again answers the same receipt.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ MAX_TOKEN_CHARS = 4096
 _TOKEN = re.compile(r"([A-Za-z0-9_-]+)\.([0-9a-f]{64})")
 # Form tokens are signed with a key of their own, so no token is ever a valid IPN hash.
 _TOKEN_KEY_LABEL = b"talia sandbox form token v1"
+_REFUND_IDS = uuid.UUID("2b0c8f4e-7d1a-4c55-9e3b-5a6f0d2c7e19")
 
 
 @attrs.frozen
@@ -108,14 +110,16 @@ class SandboxPaymentGateway:
         return krypton.notification_fields(self._answer(payment, paid=paid), self._secret)
 
     async def refund(self, request: RefundRequest) -> RefundReceipt:
-        """Every refund of a named transaction succeeds at once, as a new paid credit."""
+        """Every refund of a named transaction succeeds at once, as a paid credit whose id
+        the order's reference decides: asked again for one order, the same receipt."""
         if not request.transaction_id:
             raise RuleViolated(
                 "a refund needs the transaction it gives back", {"transaction_id": "missing"}
             )
         if request.amount.amount <= 0:
             raise RuleViolated("a refund must be for more than zero", {"amount": "not positive"})
-        return RefundReceipt(PROVIDER, uuid.uuid4().hex, PAID)
+        credit = uuid.uuid5(_REFUND_IDS, f"{request.order_reference}:{request.transaction_id}")
+        return RefundReceipt(PROVIDER, credit.hex, PAID)
 
     def read_notification(self, fields: Mapping[str, str]) -> PaymentNotification:
         return krypton.read_notification(fields, provider=PROVIDER, key=self._secret)

@@ -10,7 +10,7 @@ from sqlalchemy import exc
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import Executable
 
-from talia_core.shared.errors import Conflict, ExternalServiceUnavailable
+from talia_core.shared.errors import ConcurrentWrite, Conflict, ExternalServiceUnavailable
 from talia_core.shared.pagination import Page, PageRequest
 
 T = TypeVar("T")
@@ -22,6 +22,11 @@ _REFERENCE = {"23503", 1451, 1452, "FOREIGN KEY constraint failed"}
 # MySQL and MariaDB report a failed CHECK as an operational error: it is a defect, not an outage.
 _CHECK = {3819, 4025}
 
+
+# The database rolled the transaction back for a concurrent one: PostgreSQL's deadlock and
+# serialization failure, MySQL's deadlock. (A lock wait timeout, 1205, is not among them: it
+# has already waited innodb_lock_wait_timeout, and MySQL undoes only its statement.)
+_ABANDONED = {"40P01", "40001", 1213}
 
 # A value the column cannot hold: PostgreSQL's SQLSTATE class 22 (too long, a NUL byte, an
 # invalid escape), MySQL's data too long, incorrect string value, out of range, truncated.
@@ -53,8 +58,21 @@ def _violation(error: exc.IntegrityError) -> set[object]:
     return found
 
 
+def _abandoned(error: exc.DBAPIError) -> bool:
+    original = error.orig
+    codes = {getattr(original, "sqlstate", None), getattr(original, "pgcode", None)}
+    arguments: Sequence[object] = getattr(original, "args", ())
+    if arguments:
+        codes.add(arguments[0])
+    return bool(codes & _ABANDONED)
+
+
 def translate(error: exc.DBAPIError) -> Exception:
     """A core error for what the caller may cause; anything else stays a defect."""
+    if _abandoned(error):
+        return ConcurrentWrite(
+            f"the database gave the transaction up ({type(error.orig).__name__})"
+        )
     if isinstance(error, exc.IntegrityError):
         violation = _violation(error)
         if violation & _UNIQUE:

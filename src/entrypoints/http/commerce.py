@@ -436,7 +436,7 @@ class CommerceAdminController(Controller):
 
     @post(
         "/api/admin/orders/{order_id:str}/refund",
-        status_code=200,
+        status_code=202,
         responses=problems(400, 401, 403, 404, 409, 422),
     )
     async def refund(
@@ -446,12 +446,15 @@ class CommerceAdminController(Controller):
         actor: NamedDependency[Actor],
         data: JSONBody[RefundIn | None] = None,
     ) -> OrderOut:
-        """Give a paid order's money back through the payment provider and mark it refunded.
+        """Start giving a paid order's money back through the payment provider: the order
+        answers ``refunding`` at once, and a background job asks the provider.
 
-        The provider's refund id goes into the order's history and the payment journal
-        (outcome ``refunded``). ``409`` unless the order is paid; ``422`` when the provider
-        refuses (already refunded, say) or the order has no payment at the provider; ``503``
-        when the provider cannot be reached: in every such case nothing changes.
+        On the provider's receipt the order becomes ``refunded``, with the provider's refund
+        id in its history and in the payment journal (outcome ``refunded``); on a definitive
+        refusal it is ``paid`` again, the reason in its history; while the provider cannot
+        be reached the job tries again. Asked again while the refund runs, it answers the
+        same ``202`` and starts nothing more. ``409`` unless the order is paid or refunding;
+        ``422`` when the order has no payment at the provider or the note is too long.
         """
         order = await orders.refund(actor, order_id, note=data.note if data else None)
         return order_out(order)

@@ -15,6 +15,17 @@ from talia_core.resilience.model import (
 )
 from talia_core.shared.errors import ExternalServiceUnavailable, TaliaError
 from talia_core.shared.jobs import RetryDelay
+from talia_core.shared.transactions import Backoff
+
+TRANSACTION_RETRY = RetryPolicy(
+    max_attempts=4,
+    base_delay_seconds=0.02,
+    max_delay_seconds=0.5,
+    multiplier=4.0,
+    max_retry_after_seconds=0.5,
+)
+"""A unit of work the database gave up for a concurrent one runs at most four times, the
+waits between runs jittered below 20, 80 and 320 ms."""
 
 
 def policy(settings: PolicySettings) -> ResiliencePolicy:
@@ -58,5 +69,14 @@ def job_retry_delay(settings: Settings) -> RetryDelay:
     def delay(failed_attempt: int, error: TaliaError | None) -> float | None:
         hint = error.retry_after_seconds if isinstance(error, ExternalServiceUnavailable) else None
         return retry_delay(schedule, failed_attempt, random.random, hint)
+
+    return delay
+
+
+def transaction_backoff() -> Backoff:
+    """Full jitter between the runs of a unit of work the database gave up (``retrying``)."""
+
+    def delay(failed_attempts: int) -> float | None:
+        return retry_delay(TRANSACTION_RETRY, failed_attempts, random.random)
 
     return delay

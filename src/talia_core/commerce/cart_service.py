@@ -8,13 +8,20 @@ from talia_core.commerce.ports import CommerceUnits
 from talia_core.commerce.products import ProductRef
 from talia_core.shared.clock import Clock
 from talia_core.shared.errors import NotFound, RuleViolated
+from talia_core.shared.transactions import Backoff, no_retry, retrying
 
 
 class CartService:
-    def __init__(self, uow: CommerceUnits, clock: Clock, *, currency: str) -> None:
+    """Changes to a cart run again when the database gives them up for a concurrent one
+    (two requests making a customer's first cart): they only write to the database."""
+
+    def __init__(
+        self, uow: CommerceUnits, clock: Clock, *, currency: str, backoff: Backoff = no_retry
+    ) -> None:
         self._uow = uow
         self._clock = clock
         self._currency = currency
+        self._backoff = backoff
 
     async def view(self, customer_id: str) -> PricedCart:
         async with self._uow(read_only=True) as uow:
@@ -22,6 +29,12 @@ class CartService:
             return await priced(uow, cart, self._currency)
 
     async def add_item(self, customer_id: str, ref: ProductRef, quantity: int) -> PricedCart:
+        return await retrying(lambda: self._add_item(customer_id, ref, quantity), self._backoff)
+
+    async def remove_item(self, customer_id: str, item_id: str) -> PricedCart:
+        return await retrying(lambda: self._remove_item(customer_id, item_id), self._backoff)
+
+    async def _add_item(self, customer_id: str, ref: ProductRef, quantity: int) -> PricedCart:
         now = self._clock.now()
         async with self._uow() as uow:
             product = (await uow.products.find([ref])).get(ref)
@@ -37,7 +50,7 @@ class CartService:
             await uow.commit()
         return cart_now
 
-    async def remove_item(self, customer_id: str, item_id: str) -> PricedCart:
+    async def _remove_item(self, customer_id: str, item_id: str) -> PricedCart:
         now = self._clock.now()
         async with self._uow() as uow:
             cart = await uow.carts.get_for(customer_id)

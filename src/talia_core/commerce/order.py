@@ -20,6 +20,7 @@ class OrderStatus(enum.StrEnum):
     FULFILLED = "fulfilled"
     CANCELLED = "cancelled"
     EXPIRED = "expired"
+    REFUNDING = "refunding"
     REFUNDED = "refunded"
 
     def may_become(self, to: OrderStatus) -> bool:
@@ -29,7 +30,9 @@ class OrderStatus(enum.StrEnum):
 
 TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
     OrderStatus.PENDING: frozenset({OrderStatus.PAID, OrderStatus.CANCELLED, OrderStatus.EXPIRED}),
-    OrderStatus.PAID: frozenset({OrderStatus.FULFILLED, OrderStatus.REFUNDED}),
+    OrderStatus.PAID: frozenset({OrderStatus.FULFILLED, OrderStatus.REFUNDING}),
+    # The provider gives the money back (refunded), or refuses to for good (paid again).
+    OrderStatus.REFUNDING: frozenset({OrderStatus.REFUNDED, OrderStatus.PAID}),
 }
 
 # Who moved an order when no person did.
@@ -155,7 +158,10 @@ class Order:
     def _move(
         self, to: OrderStatus, *, actor: str, at: datetime, note: str | None = None
     ) -> OrderTransition:
-        self.check_move_to(to)
+        if not self.status.may_become(to):
+            raise Conflict(
+                f"order {self.reference} is {self.status.value}; it cannot become {to.value}"
+            )
         transition = OrderTransition(self.id, self.status, to, at, actor, note)
         self.status = to
         self.updated_at = at
@@ -169,6 +175,10 @@ class Order:
         return self._move(OrderStatus.EXPIRED, actor=EXPIRY_ACTOR, at=at)
 
     def pay(self, *, transaction: str, actor: str, at: datetime) -> OrderTransition:
+        """A pending order's payment; an order is paid once (``finish_refund`` makes it paid
+        again when the provider refuses a refund)."""
+        if self.status is not OrderStatus.PENDING:
+            raise Conflict(f"order {self.reference} is {self.status.value}; it cannot be paid")
         transition = self._move(OrderStatus.PAID, actor=actor, at=at, note=transaction)
         self.paid_at = at
         self.payment_reference = transaction
@@ -177,15 +187,23 @@ class Order:
     def fulfil(self, *, actor: str, at: datetime) -> OrderTransition:
         return self._move(OrderStatus.FULFILLED, actor=actor, at=at)
 
-    def refund(self, *, actor: str, at: datetime, note: str | None = None) -> OrderTransition:
-        return self._move(OrderStatus.REFUNDED, actor=actor, at=at, note=note)
+    def start_refund(self, *, actor: str, at: datetime, note: str | None = None) -> OrderTransition:
+        """The provider is asked for the money back: no other move until it answers."""
+        return self._move(OrderStatus.REFUNDING, actor=actor, at=at, note=note)
 
-    def check_move_to(self, to: OrderStatus) -> None:
-        """Raise the ``Conflict`` the move to ``to`` would raise, without moving."""
-        if not self.status.may_become(to):
+    def finish_refund(
+        self, *, actor: str, at: datetime, note: str | None = None, refused: str | None = None
+    ) -> OrderTransition:
+        """The provider's answer to the running refund: the money given back (refunded), or,
+        when it ``refused`` for good, the order paid as it was, the step saying why."""
+        if self.status is not OrderStatus.REFUNDING:
             raise Conflict(
-                f"order {self.reference} is {self.status.value}; it cannot become {to.value}"
+                f"order {self.reference} is {self.status.value}; no refund of it is running"
             )
+        if refused is None:
+            return self._move(OrderStatus.REFUNDED, actor=actor, at=at, note=note)
+        # The provider's reason is kept for an admin's eye: shortened to a note on purpose.
+        return self._move(OrderStatus.PAID, actor=actor, at=at, note=refused[:MAX_NOTE])
 
     def flag_for_review(self, reason: str, *, at: datetime) -> None:
         """Something about its payment needs a person; the first reason is kept."""

@@ -2,14 +2,21 @@
 
 Each use case is one transaction. Locks are always taken in the same order — cart, then
 order, then coupon, then the order-number sequence — so concurrent checkouts,
-cancellations and expiries queue behind each other instead of deadlocking. A refund keeps
-its order locked across the payment provider's answer, so one order is refunded once.
+cancellations and expiries queue behind each other instead of deadlocking.
+
+A refund holds no lock while the payment provider answers. The admin's request moves the
+order to ``refunding`` and records a job in one short transaction; the job asks the
+provider (retried while it is away; the gateway's refund is idempotent per order) and a
+second short transaction moves the order to ``refunded``, or back to ``paid`` when the
+provider refuses for good. Meanwhile other writes to the order (a repeated notification, a
+fulfilment, which ``refunding`` refuses) go through at once.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 import attrs
 
@@ -29,10 +36,14 @@ from talia_core.commerce.sales import SalesSummary, summarize
 from talia_core.shared.clock import Clock
 from talia_core.shared.errors import NotFound, RuleViolated
 from talia_core.shared.events import DomainEvent
+from talia_core.shared.jobs import Job, JobHandler, job_id_for
 from talia_core.shared.money import Money
 from talia_core.shared.pagination import Page, PageRequest
+from talia_core.shared.transactions import Backoff, no_retry, retrying
 
 ORDER_SEQUENCE = "orders"
+REFUND_JOB = "commerce.refund"
+REFUND_ACTOR = "system:refund"
 MAX_SUMMARY_DAYS = 366
 MAX_REFUND_NOTE = MAX_NOTE - (MAX_PROVIDER + len(" refund : ") + MAX_TRANSACTION_ID)
 """An admin's refund note is at most 394 characters: in the order's history it follows the
@@ -70,12 +81,16 @@ class OrderService:
         currency: str,
         pending_lifetime: timedelta,
         gateway: PaymentGateway,
+        backoff: Backoff = no_retry,
+        wake: Callable[[], None] = lambda: None,
     ) -> None:
         self._uow = uow
         self._clock = clock
         self._currency = currency
         self.pending_lifetime = pending_lifetime
         self._gateway = gateway
+        self._backoff = backoff
+        self._wake = wake
 
     async def checkout(self, actor: Actor, *, coupon_code: str | None = None) -> Order:
         """Turn the caller's cart into a pending order at today's prices.
@@ -83,6 +98,9 @@ class OrderService:
         The coupon row stays locked from the limit check to the commit, so however many
         checkouts run at once it is never redeemed past its total or per-customer limit.
         """
+        return await retrying(lambda: self._checkout(actor, coupon_code), self._backoff)
+
+    async def _checkout(self, actor: Actor, coupon_code: str | None) -> Order:
         now = self._clock.now()
         async with self._uow() as uow:
             cart = await uow.carts.get_for(actor.id)
@@ -164,34 +182,81 @@ class OrderService:
         return order
 
     async def refund(self, actor: Actor, order_id: str, *, note: str | None = None) -> Order:
-        """Give a paid order's money back through the provider, then mark it refunded.
+        """Start giving a paid order's money back: the order becomes ``refunding`` and a job
+        will ask the provider (``complete_refund``).
 
-        The order stays locked from the check to the commit, the provider's call included, so
-        two admins refunding one order at once ask the provider once: the second finds the
-        order refunded (``Conflict``). When the provider refuses (``RuleViolated``) or cannot
-        be reached (``ExternalServiceUnavailable``) the error propagates and nothing changes.
-        A note longer than ``MAX_REFUND_NOTE`` is refused before the provider is asked.
+        Asked again while the refund runs, it answers the order as it is and starts nothing
+        more. A note longer than ``MAX_REFUND_NOTE`` is refused before anything changes.
         """
         require_admin(actor)
         _check_refund_note(note)
+        order = await retrying(lambda: self._start_refund(actor, order_id, note), self._backoff)
+        self._wake()  # the refund's job runs now, not at the next poll
+        return order
+
+    async def _start_refund(self, actor: Actor, order_id: str, note: str | None) -> Order:
+        now = self._clock.now()
         async with self._uow() as uow:
             order = await uow.orders.get(order_id)
-            order.check_move_to(OrderStatus.REFUNDED)
-            if order.payment_reference is None:
+            if order.status is OrderStatus.REFUNDING:
+                return order
+            transition = order.start_refund(actor=actor.id, at=now, note=note)
+            if order.payment_reference is None:  # the unit rolls the move back
                 raise RuleViolated(
                     f"order {order.reference} has no payment at the provider to give back",
                     {"order_id": "no payment reference"},
                 )
-            receipt = await self._gateway.refund(
-                RefundRequest(
-                    order_reference=order.reference,
-                    transaction_id=order.payment_reference,
-                    amount=order.total,
-                    comment=note,
+            await uow.orders.update(order, transition)
+            # One job per refund started: keyed by the step that started it.
+            await uow.jobs.add(
+                Job.new(
+                    REFUND_JOB,
+                    {"order_id": order.id, "actor": actor.id, "note": note},
+                    at=now,
+                    job_id=job_id_for(f"{REFUND_JOB}:{transition.id}"),
                 )
             )
-            now = self._clock.now()
-            transition = order.refund(actor=actor.id, at=now, note=_refund_note(receipt, note))
+            await uow.commit()
+        return order
+
+    async def complete_refund(self, order_id: str, *, actor: str, note: str | None) -> None:
+        """Ask the provider for a ``refunding`` order's money, then record its answer.
+
+        No transaction is open during the call. The provider's receipt makes the order
+        ``refunded`` (its refund id in the history, a ``refunded`` journal entry, the
+        ``order.refunded`` event); a refusal (``RuleViolated``) makes it ``paid`` again with
+        the reason in its history. When the provider cannot be reached the error propagates
+        and the job runs again later; an order no longer ``refunding`` is left as it is.
+        """
+        async with self._uow(read_only=True) as uow:
+            order = await uow.orders.get(order_id)
+        if order.status is not OrderStatus.REFUNDING or order.payment_reference is None:
+            return
+        request = RefundRequest(
+            order_reference=order.reference,
+            transaction_id=order.payment_reference,
+            amount=order.total,
+            comment=note,
+        )
+        try:
+            receipt = await self._gateway.refund(request)
+        except RuleViolated as refused:
+            reason = refused.detail
+            await retrying(lambda: self._keep_payment(order_id, reason), self._backoff)
+            return
+        await retrying(
+            lambda: self._finish_refund(order_id, receipt, actor=actor, note=note), self._backoff
+        )
+
+    async def _finish_refund(
+        self, order_id: str, receipt: RefundReceipt, *, actor: str, note: str | None
+    ) -> None:
+        now = self._clock.now()
+        async with self._uow() as uow:
+            order = await uow.orders.get(order_id)
+            if order.status is not OrderStatus.REFUNDING:
+                return
+            transition = order.finish_refund(actor=actor, at=now, note=_refund_note(receipt, note))
             # Keyed by the provider's id of the refund: the provider's own notification of
             # that transaction and status, should one come, is then a duplicate.
             await uow.payment_journal.record(refund_entry(order, receipt, at=now))
@@ -200,7 +265,31 @@ class OrderService:
                 DomainEvent("order.refunded", now, {"order_id": order.id, "number": order.number})
             )
             await uow.commit()
-        return order
+
+    async def _keep_payment(self, order_id: str, reason: str) -> None:
+        now = self._clock.now()
+        async with self._uow() as uow:
+            order = await uow.orders.get(order_id)
+            if order.status is not OrderStatus.REFUNDING:
+                return
+            transition = order.finish_refund(
+                actor=REFUND_ACTOR, at=now, refused=f"refund refused: {reason}"
+            )
+            await uow.orders.update(order, transition)
+            await uow.commit()
+
+    def job_handlers(self) -> dict[str, JobHandler]:
+        """What the job runner calls for each kind of job this context records."""
+
+        async def refund(payload: Mapping[str, Any]) -> None:
+            note = payload.get("note")
+            await self.complete_refund(
+                str(payload["order_id"]),
+                actor=str(payload["actor"]),
+                note=str(note) if note is not None else None,
+            )
+
+        return {REFUND_JOB: refund}
 
     async def fulfil(self, actor: Actor, order_id: str) -> Order:
         require_admin(actor)

@@ -19,8 +19,9 @@ from talia_core.commerce.payment import (
 from talia_core.commerce.payment_journal import PaymentEntry
 from talia_core.commerce.products import Product, ProductRef
 from talia_core.commerce.sales import Sale
+from talia_core.shared.jobs import JobsUnitOfWork
 from talia_core.shared.pagination import Page, PageRequest
-from talia_core.shared.ports import UnitOfWork, UnitOfWorkFactory
+from talia_core.shared.ports import UnitOfWorkFactory
 
 
 class ProductCatalog(Protocol):
@@ -121,7 +122,9 @@ class PaymentJournal(Protocol):
         ...
 
 
-class CommerceUnitOfWork(UnitOfWork, Protocol):
+class CommerceUnitOfWork(JobsUnitOfWork, Protocol):
+    """Commerce records jobs too: a refund asks the provider from one."""
+
     @property
     def products(self) -> ProductCatalog: ...
 
@@ -160,9 +163,11 @@ class PaymentGateway(Protocol):
         """Give back ``request.amount`` of the transaction ``request.transaction_id`` (cancel
         it if it was not captured yet). Raises ``ExternalServiceUnavailable`` when the
         provider cannot be reached or its answer cannot be read, and ``RuleViolated`` when
-        it refuses (already refunded or cancelled, unknown transaction, wrong amount).
+        it refuses (unknown transaction, wrong amount, turned down by the acquirer).
 
-        Never repeated on its own: the provider may have refunded on a failed attempt."""
+        Idempotent per order (``request.order_reference`` is the key): asked again after an
+        attempt that failed on the way back, it answers the refund already given, never a
+        second one, so it may be repeated."""
         ...
 
     def read_notification(self, fields: Mapping[str, str]) -> PaymentNotification:

@@ -55,6 +55,15 @@ class ExternalServiceUnavailable(TaliaError):
         self.retry_after_seconds = retry_after_seconds
 
 
+class ConcurrentWrite(ExternalServiceUnavailable):
+    """The database gave this transaction up for a concurrent one (a deadlock, a
+    serialization failure, a row both made first): the whole unit may run again, its reads
+    included (``talia_core.shared.transactions.retrying``)."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__("database", detail, 1)
+
+
 class CallNotAttempted(ExternalServiceUnavailable):
     """The dependency was not called at all: its circuit breaker is open, or no slot came
     free to call it. A job retrying such a call has not spent an attempt."""

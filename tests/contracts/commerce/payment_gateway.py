@@ -128,6 +128,13 @@ class PaymentGatewayContract:
         assert receipt.refund_id
         assert receipt.status
 
+    async def test_a_refund_asked_again_for_the_same_order_answers_the_same_refund(
+        self, gateway: PaymentGateway
+    ) -> None:
+        first = await gateway.refund(a_refund())
+
+        assert await gateway.refund(a_refund()) == first
+
     async def test_a_refund_without_its_transaction_is_refused(
         self, gateway: PaymentGateway
     ) -> None:

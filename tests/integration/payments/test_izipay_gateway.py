@@ -1,9 +1,5 @@
-"""The Izipay gateway against a local HTTP server speaking Izipay's REST V4 format.
-
-The server is a ``tests.fakeserver.LocalServer`` on 127.0.0.1: it checks HTTP Basic auth the
-way Izipay does, records every request, answers CreatePayment, CancelOrRefund and SDKTest,
-and can be told what to answer next (an ERROR, a 503, silence...).
-"""
+"""The Izipay gateway against a local HTTP server speaking Izipay's REST V4 format
+(``izipay_server.FakeIzipay``, a ``tests.fakeserver.LocalServer`` on 127.0.0.1)."""
 
 from __future__ import annotations
 
@@ -34,85 +30,27 @@ from tests.contracts.commerce.payment_gateway import (
     a_request,
     ipn_fields,
 )
-from tests.fakeserver import LocalServer, Recorded, Reply, refusing_port
-
-SHOP_ID = "69876357"
-PASSWORD = "testpassword_" + "k" * 40
-PUBLIC_KEY = f"{SHOP_ID}:testpublickey_" + "p" * 40
-CREATE_PAYMENT = "/api-payment/V4/Charge/CreatePayment"
-SDK_TEST = "/api-payment/V4/Charge/SDKTest"
-CANCEL_OR_REFUND = "/api-payment/V4/Transaction/CancelOrRefund"
-CREDIT = "5f3b1c0e8a2d4e6f9a7b3c1d2e4f6a8b"
-
-
-def transaction(
-    uuid: str, status: str, detailed_status: str, *, operation: str = "CREDIT", amount: int = 15900
-) -> dict[str, Any]:
-    """A V4/PaymentTransaction as CancelOrRefund answers it: what the gateway reads, and more."""
-    return {
-        "shopId": SHOP_ID,
-        "uuid": uuid,
-        "amount": amount,
-        "currency": "PEN",
-        "paymentMethodType": "CARD",
-        "status": status,
-        "detailedStatus": detailed_status,
-        "operationType": operation,
-        "errorCode": None,
-        "errorMessage": None,
-        "_type": "V4/PaymentTransaction",
-    }
-
-
-def envelope(web_service: str, status: str, answer: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "webService": web_service,
-        "version": "V4",
-        "applicationVersion": "6.14.3",
-        "status": status,
-        "answer": answer,
-        "ticket": None,
-        "serverDate": "2026-01-01T12:00:00+00:00",
-        "applicationProvider": "LYRA",
-        "metadata": None,
-        "mode": "TEST",
-        "_type": "V4/WebService/Response",
-    }
-
-
-class FakeIzipay(LocalServer):
-    content_type = "application/json;charset=UTF-8"
-
-    def __init__(self, shop_id: str, password: str) -> None:
-        super().__init__()
-        credentials = base64.b64encode(f"{shop_id}:{password}".encode()).decode()
-        self._expected_auth = f"Basic {credentials}"
-
-    def answer(self, request: Recorded) -> Reply:
-        """What Izipay answers a request it was not told to answer otherwise."""
-        if request.headers.get("authorization") != self._expected_auth:
-            return Reply(401, b"")
-        if request.method != "POST":
-            return Reply(404, b"")
-        if request.path == SDK_TEST:
-            answer = {"value": request.json()["value"], "_type": "V4/Type/String"}
-            return Reply(body=envelope("Charge/SDKTest", "SUCCESS", answer))
-        if request.path == CREATE_PAYMENT:
-            token = "01" + base64.b64encode(request.body).decode()[:40]
-            answer = {"formToken": token, "_type": "V4/Charge/PaymentForm"}
-            return Reply(body=envelope("Charge/CreatePayment", "SUCCESS", answer))
-        if request.path == CANCEL_OR_REFUND:
-            # A captured payment: refunded by a new credit transaction of its own.
-            answer = transaction(CREDIT, "PAID", "AUTHORISED", amount=request.json()["amount"])
-            return Reply(body=envelope("Transaction/CancelOrRefund", "SUCCESS", answer))
-        return Reply(404, b"<html>not found</html>")
+from tests.fakeserver import Reply, refusing_port
+from tests.integration.payments.izipay_server import (
+    CANCEL_OR_REFUND,
+    CREATE_PAYMENT,
+    CREDIT,
+    ORDER_GET,
+    PASSWORD,
+    PUBLIC_KEY,
+    SDK_TEST,
+    SHOP_ID,
+    FakeIzipay,
+    envelope,
+    fake_izipay,
+    transaction,
+)
 
 
 @pytest.fixture
 async def izipay() -> AsyncIterator[FakeIzipay]:
-    server = FakeIzipay(SHOP_ID, PASSWORD)
-    yield server
-    await server.close()
+    async with fake_izipay() as server:
+        yield server
 
 
 @pytest.fixture
@@ -287,7 +225,7 @@ async def test_a_refund_is_a_cancel_or_refund_of_the_transaction_in_minor_units(
 ) -> None:
     receipt = await izipay_gateway.refund(a_refund(15900, comment="customer changed their mind"))
 
-    [request] = izipay.requests
+    [_, request] = izipay.requests
     assert (request.method, request.path) == ("POST", CANCEL_OR_REFUND)
     expected = base64.b64encode(f"{SHOP_ID}:{PASSWORD}".encode()).decode()
     assert request.headers["authorization"] == f"Basic {expected}"
@@ -307,7 +245,7 @@ async def test_a_refund_without_a_note_is_commented_with_the_order_reference(
 ) -> None:
     await izipay_gateway.refund(a_refund())
 
-    assert izipay.requests[0].json()["comment"] == f"refund of {REFERENCE}"
+    assert izipay.requests[-1].json()["comment"] == f"refund of {REFERENCE}"
 
 
 async def test_a_payment_not_yet_captured_is_cancelled_and_keeps_its_own_uuid(
@@ -394,22 +332,56 @@ def patient_runner() -> HyxResilienceRunner:
     return HyxResilienceRunner("izipay", policy, sleep=no_wait)
 
 
-async def test_a_refund_is_never_retried_by_the_resilience_runner(
+async def test_a_refund_whose_answer_was_lost_is_repeated_without_refunding_twice(
     izipay: FakeIzipay, izipay_gateway: IzipayPaymentGateway
 ) -> None:
-    gateway = resilient(izipay_gateway, patient_runner(), non_idempotent={"refund"})
-    izipay.answer_next(Reply(503, b""))
+    gateway = resilient(izipay_gateway, patient_runner())
+    izipay.answers_lost = 1
 
-    with pytest.raises(ExternalServiceUnavailable, match="1 attempt"):
-        await gateway.refund(a_refund())
+    receipt = await gateway.refund(a_refund(15900))
 
-    assert [r.path for r in izipay.requests] == [CANCEL_OR_REFUND]
+    assert receipt == RefundReceipt("izipay", CREDIT, "PAID")
+    assert [r.path for r in izipay.requests] == [ORDER_GET, CANCEL_OR_REFUND, ORDER_GET]
+    assert len(izipay.given) == 1
+
+
+async def test_a_refund_asks_izipay_for_the_orders_refunds_by_its_reference_first(
+    izipay: FakeIzipay, izipay_gateway: IzipayPaymentGateway
+) -> None:
+    await izipay_gateway.refund(a_refund())
+    again = await izipay_gateway.refund(a_refund())
+
+    assert again == RefundReceipt("izipay", CREDIT, "PAID")
+    assert [r.path for r in izipay.requests] == [ORDER_GET, CANCEL_OR_REFUND, ORDER_GET]
+    assert izipay.requests[0].json() == {"orderId": REFERENCE}
+
+
+async def test_a_payment_izipay_already_cancelled_is_answered_as_the_refund(
+    izipay: FakeIzipay, izipay_gateway: IzipayPaymentGateway
+) -> None:
+    izipay.given.append(transaction(TRANSACTION, "UNPAID", "CANCELLED", operation="DEBIT"))
+
+    receipt = await izipay_gateway.refund(a_refund())
+
+    assert receipt == RefundReceipt("izipay", TRANSACTION, "UNPAID")
+    assert [r.path for r in izipay.requests] == [ORDER_GET]
+
+
+async def test_a_credit_the_acquirer_refused_before_does_not_count_as_given(
+    izipay: FakeIzipay, izipay_gateway: IzipayPaymentGateway
+) -> None:
+    izipay.given.append(transaction("refused-credit", "UNPAID", "REFUSED"))
+
+    receipt = await izipay_gateway.refund(a_refund())
+
+    assert receipt == RefundReceipt("izipay", CREDIT, "PAID")
+    assert [r.path for r in izipay.requests] == [ORDER_GET, CANCEL_OR_REFUND]
 
 
 async def test_the_same_runner_retries_what_may_be_repeated(
     izipay: FakeIzipay, izipay_gateway: IzipayPaymentGateway
 ) -> None:
-    gateway = resilient(izipay_gateway, patient_runner(), non_idempotent={"refund"})
+    gateway = resilient(izipay_gateway, patient_runner())
     izipay.answer_next(Reply(503, b""))
 
     await gateway.check()

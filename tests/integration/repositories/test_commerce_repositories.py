@@ -24,7 +24,7 @@ from talia_core.commerce.payment import PaymentNotification
 from talia_core.commerce.payment_journal import NotificationOutcome, PaymentEntry
 from talia_core.commerce.products import Line, Product, ProductKind, ProductRef
 from talia_core.commerce.sales import Sale
-from talia_core.shared.errors import Conflict, NotFound
+from talia_core.shared.errors import ConcurrentWrite, Conflict, NotFound
 from talia_core.shared.money import Money
 from talia_core.shared.pagination import PageRequest
 from tests.conftest import UowFactory
@@ -418,8 +418,9 @@ async def test_an_order_update_stores_its_state_and_appends_history_in_time_orde
         stored = await uow.orders.get(order.id)
         stored.flag_for_review("paid twice", at=_at(6))
         await uow.orders.update(stored)  # no step of its life: only the state changes
-        refunded = stored.refund(actor="admin-1", at=_at(7), note="customer asked")
-        await uow.orders.update(stored, refunded)
+        refunding = stored.start_refund(actor="admin-1", at=_at(7))
+        refunded = stored.finish_refund(actor="admin-1", at=_at(8), note="customer asked")
+        await uow.orders.update(stored, refunding, refunded)
         await uow.commit()
     async with uow_factory(read_only=True) as uow:
         again = await uow.orders.get(order.id)
@@ -427,6 +428,7 @@ async def test_an_order_update_stores_its_state_and_appends_history_in_time_orde
     assert [t.to_status for t in again.history] == [
         OrderStatus.PENDING,
         OrderStatus.PAID,
+        OrderStatus.REFUNDING,
         OrderStatus.REFUNDED,
     ]
     assert (again.status, again.paid_at, again.payment_reference) == (
@@ -507,7 +509,8 @@ async def test_sales_are_the_orders_paid_in_the_window_whatever_became_of_them(
     before = paid(1, 59)
     at_start = paid(2, 60, discount=1_000)
     refunded = paid(3, 90)
-    refunded.refund(actor="admin-1", at=_at(200))
+    refunded.start_refund(actor="admin-1", at=_at(200))
+    refunded.finish_refund(actor="admin-1", at=_at(201))
     at_end = paid(4, 120)
     unpaid = _order(5, minutes=70)
     await _add_orders(uow_factory, before, at_start, refunded, at_end, unpaid)
@@ -673,7 +676,7 @@ async def test_a_customer_holds_one_cart(engine: AsyncEngine) -> None:
         second = Cart.open("customer-1", at=_at(1))
         for ref in items:
             second.add(ref, 1, at=_at(1))
-        with pytest.raises(Conflict):
+        with pytest.raises(ConcurrentWrite):  # the unit runs again and finds the first
             async with units() as uow:
                 await uow.carts.save(second)
                 await uow.commit()

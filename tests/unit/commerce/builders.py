@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 import attrs
@@ -38,6 +39,7 @@ from talia_core.shared.errors import (
     Malformed,
     RuleViolated,
 )
+from talia_core.shared.jobs import JobRunner
 from talia_core.shared.money import Money
 from talia_core.shared.pagination import PageRequest
 
@@ -73,12 +75,20 @@ def placed_order(at: datetime, *, number: int = 1) -> Order:
 
 
 # Each move of the model, by the status it leads to.
+def _to_paid(order: Order, at: datetime) -> OrderTransition:
+    """A pending order's payment; from ``refunding``, the provider refusing the refund."""
+    if order.status is OrderStatus.REFUNDING:
+        return order.finish_refund(actor="system:refund", at=at, refused="refund refused")
+    return order.pay(transaction="tx-1", actor="gateway:fake", at=at)
+
+
 MODEL_MOVES: dict[OrderStatus, Callable[[Order, datetime], OrderTransition]] = {
-    OrderStatus.PAID: lambda o, at: o.pay(transaction="tx-1", actor="gateway:fake", at=at),
+    OrderStatus.PAID: _to_paid,
     OrderStatus.CANCELLED: lambda o, at: o.cancel(actor=ANA.id, at=at),
     OrderStatus.EXPIRED: lambda o, at: o.expire(at=at),
     OrderStatus.FULFILLED: lambda o, at: o.fulfil(actor=ADMIN.id, at=at),
-    OrderStatus.REFUNDED: lambda o, at: o.refund(actor=ADMIN.id, at=at),
+    OrderStatus.REFUNDING: lambda o, at: o.start_refund(actor=ADMIN.id, at=at),
+    OrderStatus.REFUNDED: lambda o, at: o.finish_refund(actor=ADMIN.id, at=at),
 }
 
 # The legal moves that take a new order to each status.
@@ -86,7 +96,8 @@ PATHS: dict[OrderStatus, list[OrderStatus]] = {
     OrderStatus.PENDING: [],
     OrderStatus.PAID: [OrderStatus.PAID],
     OrderStatus.FULFILLED: [OrderStatus.PAID, OrderStatus.FULFILLED],
-    OrderStatus.REFUNDED: [OrderStatus.PAID, OrderStatus.REFUNDED],
+    OrderStatus.REFUNDING: [OrderStatus.PAID, OrderStatus.REFUNDING],
+    OrderStatus.REFUNDED: [OrderStatus.PAID, OrderStatus.REFUNDING, OrderStatus.REFUNDED],
     OrderStatus.CANCELLED: [OrderStatus.CANCELLED],
     OrderStatus.EXPIRED: [OrderStatus.EXPIRED],
 }
@@ -98,7 +109,8 @@ class FakePaymentGateway:
     It reads notifications signed the way Izipay signs them, with ``secret``, unless told what
     to read next (``answer``: a notification, or the refusal to raise). It keeps the payments
     it was asked to open and the refunds it was asked for, and grants each refund of a named
-    transaction and a positive amount unless told to refuse or fail.
+    transaction and a positive amount unless told to refuse or fail, once per order: asked
+    again for an order it refunded, it answers that refund's receipt.
     """
 
     provider = "fake"
@@ -110,6 +122,9 @@ class FakePaymentGateway:
         self.answer: PaymentNotification | Forbidden | Malformed | None = None
         self.refunds: list[RefundRequest] = []
         self.refund_failure: RuleViolated | ExternalServiceUnavailable | None = None
+        self.refunded: dict[str, RefundReceipt] = {}
+        self.hold_refunds: asyncio.Event | None = None
+        self.refund_asked = asyncio.Event()
 
     async def create_payment(self, request: PaymentRequest) -> PaymentForm:
         self.requests.append(request)
@@ -124,13 +139,20 @@ class FakePaymentGateway:
     async def refund(self, request: RefundRequest) -> RefundReceipt:
         await asyncio.sleep(0)  # the provider answers later: whatever else runs goes on
         self.refunds.append(request)
+        self.refund_asked.set()
+        if self.hold_refunds is not None:
+            await self.hold_refunds.wait()
         if self.refund_failure is not None:
             raise self.refund_failure
         if not request.transaction_id:
             raise RuleViolated("a refund needs its transaction", {"transaction_id": "missing"})
         if request.amount.amount <= 0:
             raise RuleViolated("a refund must be for more than zero", {"amount": "not positive"})
-        return RefundReceipt(self.provider, f"refund-{len(self.refunds)}", PAID)
+        receipt = self.refunded.get(request.order_reference) or RefundReceipt(
+            self.provider, f"refund-{len(self.refunded) + 1}", PAID
+        )
+        self.refunded[request.order_reference] = receipt
+        return receipt
 
     def read_notification(self, fields: Mapping[str, str]) -> PaymentNotification:
         if self.answer is None:
@@ -250,9 +272,27 @@ class Shop:
         order = await self.paid(actor)
         if status is OrderStatus.FULFILLED:
             return await self.orders.fulfil(ADMIN, order.id)
-        if status is OrderStatus.REFUNDED:
+        if status is OrderStatus.REFUNDING:
             return await self.orders.refund(ADMIN, order.id)
+        if status is OrderStatus.REFUNDED:
+            return await self.refunded(order)
         return order
+
+    async def refunded(self, order: Order, *, note: str | None = None) -> Order:
+        """``order`` refunded: the admin's request, then the job that asks the provider."""
+        await self.orders.refund(ADMIN, order.id, note=note)
+        await self.run_jobs()
+        return await self.stored_order(order.id)
+
+    async def run_jobs(self) -> int:
+        """Run the jobs due now (a failed one is due again a second later)."""
+        runner = JobRunner(
+            partial(InMemoryUnitOfWork, self.database),
+            self.clock,
+            self.orders.job_handlers(),
+            lambda attempts, error: 1.0 if attempts < 5 else None,
+        )
+        return await runner.run_due(100)
 
     # ------------------------------------------------------------------------ payments
 

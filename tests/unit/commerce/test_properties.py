@@ -246,5 +246,18 @@ class OrderMoves(RuleBasedStateMachine):
         if paid:
             assert self.order.paid_at == paid[0].at
 
+    @invariant()
+    def a_refund_starts_from_a_payment_and_gives_the_money_back_at_most_once(self) -> None:
+        steps = [(t.from_status, t.to_status) for t in self.order.history]
+        assert all(
+            start is OrderStatus.PAID for start, end in steps if end is OrderStatus.REFUNDING
+        )
+        assert all(
+            start is OrderStatus.REFUNDING for start, end in steps if end is OrderStatus.REFUNDED
+        )
+        assert [end for _, end in steps].count(OrderStatus.REFUNDED) <= 1
+        if self.order.status in (OrderStatus.REFUNDING, OrderStatus.REFUNDED):
+            assert self.order.payment_reference == "tx-1"
+
 
 OrderMoveTests = OrderMoves.TestCase

@@ -38,7 +38,7 @@ async def test_the_summary_adds_up_each_day_of_payment(shop: Shop, clock: FakeCl
     await _paid_at(shop, clock, datetime(2026, 3, 11, 9, 0, tzinfo=UTC), refunded)
     await _paid_at(shop, clock, datetime(2026, 3, 11, 10, 0, tzinfo=UTC), fulfilled)
     clock.advance(timedelta(days=5))  # refunds and fulfilment count on the day of payment
-    await shop.orders.refund(ADMIN, refunded.id)
+    await shop.refunded(refunded)
     await shop.orders.fulfil(ADMIN, fulfilled.id)
 
     summary = await shop.orders.sales_summary(ADMIN, DAY_ONE, date(2026, 3, 20))

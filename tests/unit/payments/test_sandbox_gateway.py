@@ -6,6 +6,7 @@ import base64
 import json
 from typing import Any
 
+import attrs
 import pytest
 
 from adapters.payments.sandbox import SandboxPayment, SandboxPaymentGateway
@@ -182,15 +183,15 @@ async def test_a_payment_for_nothing_is_refused(sandbox: SandboxPaymentGateway) 
         await sandbox.create_payment(a_request(amount=0))
 
 
-async def test_a_sandbox_refund_is_granted_as_a_paid_credit_of_its_own(
+async def test_a_sandbox_refund_is_granted_as_a_paid_credit_of_its_own_per_order(
     sandbox: SandboxPaymentGateway,
 ) -> None:
     first = await sandbox.refund(a_refund())
-    second = await sandbox.refund(a_refund())
+    other = await sandbox.refund(attrs.evolve(a_refund(), order_reference="TA-000043"))
 
     assert (first.provider, first.status) == ("sandbox", "PAID")
-    assert first.refund_id != second.refund_id
-    assert TRANSACTION not in (first.refund_id, second.refund_id)
+    assert first.refund_id != other.refund_id
+    assert TRANSACTION not in (first.refund_id, other.refund_id)
 
 
 async def test_a_sandbox_refund_of_no_transaction_is_refused(

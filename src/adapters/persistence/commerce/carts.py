@@ -8,6 +8,7 @@ from adapters.persistence.commerce.tables import cart_items, carts
 from adapters.persistence.connection import Transaction, locked
 from talia_core.commerce.cart import Cart, CartItem
 from talia_core.commerce.products import ProductKind
+from talia_core.shared.errors import ConcurrentWrite, Conflict
 
 
 def _cart_item(row: sa.RowMapping) -> CartItem:
@@ -30,13 +31,14 @@ class SqlAlchemyCartRepository:
         row = await self._tx.one_or_none(locked(query, self._lock))
         if row is None:
             return None
-        items = (
-            await self._tx.execute(
-                cart_items.select()
-                .where(cart_items.c.cart_id == row.id)
-                .order_by(cart_items.c.position)
-            )
-        ).mappings()
+        # Locked too: on MySQL a plain read sees the snapshot taken at the unit's first read,
+        # which may predate the items of a cart another unit just made and committed.
+        items_query = (
+            cart_items.select()
+            .where(cart_items.c.cart_id == row.id)
+            .order_by(cart_items.c.position)
+        )
+        items = (await self._tx.execute(locked(items_query, self._lock))).mappings()
         return Cart(
             id=row.id,
             customer_id=row.customer_id,
@@ -48,16 +50,20 @@ class SqlAlchemyCartRepository:
         """Update the cart's row, or insert it when there is none: a cart is saved by the
         unit that read it locked, or made it. (An upsert would not do on MySQL, whose
         ``ON DUPLICATE KEY`` also fires on another cart of the same customer and would
-        update that one; a plain insert refuses it as a ``Conflict`` everywhere.)"""
+        update that one.) A concurrent unit that made the customer's cart first makes the
+        insert a ``ConcurrentWrite``: run again, the unit finds that cart."""
         updated = await self._tx.execute(
             carts.update().where(carts.c.id == cart.id).values(updated_at=cart.updated_at)
         )
         if updated.rowcount == 0:
-            await self._tx.execute(
-                carts.insert().values(
-                    id=cart.id, customer_id=cart.customer_id, updated_at=cart.updated_at
+            try:
+                await self._tx.execute(
+                    carts.insert().values(
+                        id=cart.id, customer_id=cart.customer_id, updated_at=cart.updated_at
+                    )
                 )
-            )
+            except Conflict as error:
+                raise ConcurrentWrite("another request made the customer's cart first") from error
         await self._tx.execute(cart_items.delete().where(cart_items.c.cart_id == cart.id))
         if cart.items:
             await self._tx.execute(
