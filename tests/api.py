@@ -11,6 +11,7 @@ import httpx
 from dependency_injector import providers
 
 from adapters.memory.database import InMemoryDatabase
+from adapters.memory.email import FakeEmailSender
 from adapters.memory.inbox import InMemoryInbox
 from adapters.memory.unit_of_work import InMemoryUnitOfWork
 from adapters.security.passwords import FakePasswordHasher
@@ -19,6 +20,7 @@ from entrypoints.http.app import create_app
 from entrypoints.settings import Settings
 from talia_core.identity.model import Role
 from talia_core.shared.clock import Clock
+from talia_core.shared.email import EmailMessage
 
 PASSWORD = "correct-horse-42"
 _serial = itertools.count(1)
@@ -41,9 +43,21 @@ def settings_for_tests(database_url: str, **overrides: Any) -> Settings:
 class Api:
     """A test client plus the container behind it, and ways to get signed-in callers."""
 
-    def __init__(self, client: httpx.AsyncClient, container: Container) -> None:
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        container: Container,
+        mail: FakeEmailSender | None = None,
+    ) -> None:
         self.client = client
         self.container = container
+        self.mail = mail or FakeEmailSender()
+        """What the app mailed (unless ``prepare`` put in another sender)."""
+
+    async def mail_to(self, address: str) -> list[EmailMessage]:
+        """Run the due jobs (the mail ones among them); every message mailed to ``address``."""
+        await self.container.use_cases.job_runner().run_due(100)
+        return [message for message in self.mail.sent if message.to == address]
 
     async def user(self, role: Role = Role.CUSTOMER) -> tuple[str, dict[str, str]]:
         """A new user of ``role``: their id and the headers that sign them in."""
@@ -52,7 +66,7 @@ class Api:
             response = await self.client.post(
                 "/api/auth/register", json={"email": email, "password": PASSWORD, "name": "Ana"}
             )
-            assert response.status_code == 201, response.text
+            assert response.status_code == 202, response.text
         elif role is Role.ADMIN:
             users = self.container.use_cases.users()
             await users.provision(email=email, name="Admin", password=PASSWORD, role=Role.ADMIN)
@@ -78,8 +92,11 @@ async def open_api(
     prepare: Callable[[Container], None] | None = None,
 ) -> AsyncIterator[Api]:
     """The app over ``settings``; ``clock`` (a ``FakeClock``) replaces the system clock;
-    ``prepare`` overrides more providers (fakes of outbound adapters) before any is used."""
+    mail goes to a ``FakeEmailSender`` (``Api.mail``); ``prepare`` overrides more providers
+    (fakes of outbound adapters) before any is used."""
     container = build_container(settings)
+    mail = FakeEmailSender()
+    container.gateways.email_sender.override(providers.Object(mail))
     if prepare is not None:
         prepare(container)
     if clock is not None:
@@ -97,7 +114,7 @@ async def open_api(
     transport = httpx.ASGITransport(app=create_app(container))
     try:
         async with httpx.AsyncClient(transport=transport, base_url="http://talia.test") as client:
-            yield Api(client, container)
+            yield Api(client, container, mail)
     finally:
         await close_resources(container)
 

@@ -29,6 +29,7 @@ from talia_core.conversations.inbox import InboxService
 from talia_core.conversations.pipeline import ConversationPipeline
 from talia_core.feedback.services import FeedbackService
 from talia_core.identity.auth_service import AuthService
+from talia_core.identity.recovery import AccountRecovery
 from talia_core.identity.user_admin_service import UserAdminService
 from talia_core.invitations.media_service import InvitationMediaService
 from talia_core.invitations.public import PublicInvitations
@@ -53,6 +54,7 @@ class Talia:
 
     feedback: FeedbackService
     auth: AuthService
+    account_recovery: AccountRecovery
     users: UserAdminService
     catalog: CatalogService
     carts: CartService

@@ -23,6 +23,7 @@ from entrypoints.wiring import channels as channel_links
 from entrypoints.wiring import (
     choices,
     clients,
+    email,
     jobs,
     policies,
 )
@@ -61,6 +62,7 @@ from talia_core.conversations.voicing import VoiceReplies
 from talia_core.feedback.services import FeedbackService
 from talia_core.identity.auth_service import AuthService
 from talia_core.identity.login_throttle import LoginThrottle
+from talia_core.identity.recovery import AccountRecovery
 from talia_core.identity.user_admin_service import UserAdminService
 from talia_core.invitations.media_processing import MediaProcessing
 from talia_core.invitations.media_service import InvitationMediaService
@@ -95,6 +97,7 @@ class UseCases(containers.DeclarativeContainer):
     feedback = providers.Singleton(
         FeedbackService, uow=gateways.unit_of_work.provider, clock=core.clock
     )
+    doorbell = providers.Singleton(Doorbell)
     login_throttle = providers.Singleton(
         LoginThrottle,
         gateways.attempt_store,
@@ -123,6 +126,22 @@ class UseCases(containers.DeclarativeContainer):
         refresh_grace=providers.Factory(
             timedelta, seconds=settings.provided.auth.refresh_grace_seconds
         ),
+        wake=doorbell.provided.ring,
+    )
+    account_recovery = providers.Singleton(
+        AccountRecovery,
+        uow=gateways.unit_of_work.provider,
+        clock=core.clock,
+        hasher=gateways.password_hasher,
+        common_passwords=gateways.common_passwords,
+        wake=doorbell.provided.ring,
+    )
+    account_mail = providers.Singleton(
+        email.account_mail,
+        settings,
+        gateways.unit_of_work.provider,
+        core.clock,
+        gateways.email_sender,
     )
     catalog = providers.Singleton(
         CatalogService,
@@ -153,6 +172,7 @@ class UseCases(containers.DeclarativeContainer):
         ),
         gateway=gateways.payment_gateway,
         backoff=providers.Callable(policies.transaction_backoff),
+        wake=doorbell.provided.ring,
     )
     payments = providers.Singleton(
         PaymentService,
@@ -167,7 +187,6 @@ class UseCases(containers.DeclarativeContainer):
         hasher=gateways.password_hasher,
         common_passwords=gateways.common_passwords,
     )
-    doorbell = providers.Singleton(Doorbell)
     inbox = providers.Singleton(
         InboxService, inbox=gateways.inbox, clock=core.clock, wake=doorbell.provided.ring
     )
@@ -381,6 +400,7 @@ class UseCases(containers.DeclarativeContainer):
             scheduling.provided.job_handlers.call(),
             orders.provided.job_handlers.call(),
             media_processing.provided.job_handlers.call(),
+            account_mail.provided.job_handlers.call(),
         ),
         retry_delay=providers.Callable(policies.job_retry_delay, settings),
         lease=providers.Factory(timedelta, seconds=settings.provided.jobs.lease_seconds),

@@ -33,6 +33,7 @@ from entrypoints.wiring import (
     channels,
     choices,
     clients,
+    email,
     knowledge,
     language,
     notifications,
@@ -145,6 +146,7 @@ class Gateways(containers.DeclarativeContainer):
     event_notifier = providers.Singleton(
         notifications.event_notifier, settings, outbound, breakers, core.clock
     )
+    email_sender = providers.Singleton(email.email_sender, settings, breakers, core.clock)
     webchat_tokens = providers.Singleton(
         WebChatTokens,
         secret=providers.Callable(

@@ -74,8 +74,8 @@ async def seed_demo_data(talia: Talia, answering: DemoModel | None = None) -> bo
     await talia.users.provision(
         email=DEMO_AGENT, name="Demo Agent", password=DEMO_PASSWORD, role=Role.AGENT
     )
-    customer = await talia.auth.register(
-        email=DEMO_CUSTOMER, password=DEMO_PASSWORD, name="Ana Torres"
+    customer = await talia.users.provision(
+        email=DEMO_CUSTOMER, name="Ana Torres", password=DEMO_PASSWORD, role=Role.CUSTOMER
     )
     stories = [
         ("Our invitation was beautiful and every guest answered on time.", 5, True),

@@ -5,7 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
+import attrs
+
 from adapters.memory.database import InMemoryRepositoryBundle, InMemoryTable, State, paginate
+from talia_core.identity.email_tokens import EmailToken, TokenPurpose
 from talia_core.identity.model import (
     AuditEvent,
     RefreshToken,
@@ -89,6 +92,45 @@ class InMemoryRefreshTokenRepository(InMemoryTable[RefreshToken]):
         return True
 
 
+class InMemoryEmailTokenRepository(InMemoryTable[EmailToken]):
+    def __init__(self, state: Callable[[], State]) -> None:
+        super().__init__(state, "email_tokens", "e-mail token")
+
+    async def add(self, token: EmailToken) -> None:
+        if self.matching(lambda t: t.token_hash == token.token_hash):
+            raise Conflict("an e-mail token with the same hash already exists")
+        await super().add(token)
+
+    def _usable(self, token_hash: str, purpose: TokenPurpose, at: datetime) -> list[EmailToken]:
+        return self.matching(
+            lambda t: (
+                t.token_hash == token_hash
+                and t.purpose is purpose
+                and t.used_at is None
+                and at < t.expires_at
+            )
+        )
+
+    async def owner(self, token_hash: str, purpose: TokenPurpose, *, at: datetime) -> str | None:
+        found = self._usable(token_hash, purpose, at)
+        return found[0].user_id if found else None
+
+    async def redeem(self, token_hash: str, purpose: TokenPurpose, *, at: datetime) -> str | None:
+        found = self._usable(token_hash, purpose, at)
+        if not found:
+            return None
+        await self.update(attrs.evolve(found[0], used_at=at))
+        return found[0].user_id
+
+    async def use_all(self, user_id: str, purpose: TokenPurpose, *, at: datetime) -> int:
+        unused = self.matching(
+            lambda t: t.user_id == user_id and t.purpose is purpose and t.used_at is None
+        )
+        for token in unused:
+            await self.update(attrs.evolve(token, used_at=at))
+        return len(unused)
+
+
 class InMemoryAuditEventRepository(InMemoryTable[AuditEvent]):
     def __init__(self, state: Callable[[], State]) -> None:
         super().__init__(state, "audit_events", "audit event")
@@ -116,10 +158,12 @@ class InMemoryIdentityRepositories(InMemoryRepositoryBundle):
     sessions: InMemorySessionRepository
     refresh_tokens: InMemoryRefreshTokenRepository
     audit_events: InMemoryAuditEventRepository
+    email_tokens: InMemoryEmailTokenRepository
 
     def bind(self, state: Callable[[], State]) -> None:
         self.users = InMemoryUserRepository(state)
         self.sessions = InMemorySessionRepository(state)
         self.refresh_tokens = InMemoryRefreshTokenRepository(state)
         self.audit_events = InMemoryAuditEventRepository(state)
+        self.email_tokens = InMemoryEmailTokenRepository(state)
         super().bind(state)

@@ -24,6 +24,7 @@ from adapters.persistence.bundle import RepositoryBundle
 from adapters.persistence.connection import Transaction
 from adapters.persistence.mapping import as_row, from_row
 from adapters.persistence.metadata import UtcDateTime, id_column, metadata
+from talia_core.identity.email_tokens import EmailToken, TokenPurpose
 from talia_core.identity.model import (
     AuditEvent,
     RefreshToken,
@@ -55,6 +56,7 @@ users = sa.Table(
     sa.Column("active", sa.Boolean, nullable=False),
     sa.Column("created_at", UtcDateTime, nullable=False, index=True),
     sa.Column("updated_at", UtcDateTime, nullable=False),
+    sa.Column("email_verified_at", UtcDateTime),
 )
 
 sessions = sa.Table(
@@ -82,6 +84,19 @@ refresh_tokens = sa.Table(
     sa.Column("expires_at", UtcDateTime, nullable=False),
     sa.Column("spent_at", UtcDateTime),
     sa.ForeignKeyConstraint(["session_id"], ["sessions.id"]),
+)
+
+email_tokens = sa.Table(
+    "email_tokens",
+    metadata,
+    id_column(primary_key=True),
+    id_column("user_id", nullable=False, index=True),
+    sa.Column("purpose", sa.String(32), nullable=False),
+    sa.Column("token_hash", _binary_string(64), nullable=False, unique=True),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("expires_at", UtcDateTime, nullable=False),
+    sa.Column("used_at", UtcDateTime),
+    sa.ForeignKeyConstraint(["user_id"], ["users.id"]),
 )
 
 audit_events = sa.Table(
@@ -126,6 +141,7 @@ class SqlAlchemyUserRepository:
                 password_hash=user.password_hash,
                 active=user.active,
                 updated_at=user.updated_at,
+                email_verified_at=user.email_verified_at,
             )
         )
 
@@ -244,6 +260,52 @@ class SqlAlchemyRefreshTokenRepository:
         return result.rowcount == 1
 
 
+class SqlAlchemyEmailTokenRepository:
+    """A token is spent by one ``UPDATE … WHERE used_at IS NULL AND expires_at > now``: the
+    database lets one of concurrent spenders change the row (see ``EmailTokenRepository``)."""
+
+    def __init__(self, tx: Transaction) -> None:
+        self._tx = tx
+
+    async def add(self, token: EmailToken) -> None:
+        await self._tx.execute(email_tokens.insert().values(as_row(token)))
+
+    @staticmethod
+    def _usable(token_hash: str, purpose: TokenPurpose, at: datetime) -> sa.ColumnElement[bool]:
+        return sa.and_(
+            email_tokens.c.token_hash == token_hash,
+            email_tokens.c.purpose == purpose.value,
+            email_tokens.c.used_at.is_(None),
+            email_tokens.c.expires_at > at,
+        )
+
+    async def owner(self, token_hash: str, purpose: TokenPurpose, *, at: datetime) -> str | None:
+        query = sa.select(email_tokens.c.user_id).where(self._usable(token_hash, purpose, at))
+        row = await self._tx.one_or_none(query)
+        return None if row is None else str(row.user_id)
+
+    async def redeem(self, token_hash: str, purpose: TokenPurpose, *, at: datetime) -> str | None:
+        owner = await self.owner(token_hash, purpose, at=at)
+        if owner is None:
+            return None
+        result = await self._tx.execute(
+            email_tokens.update().where(self._usable(token_hash, purpose, at)).values(used_at=at)
+        )
+        return owner if result.rowcount == 1 else None
+
+    async def use_all(self, user_id: str, purpose: TokenPurpose, *, at: datetime) -> int:
+        result = await self._tx.execute(
+            email_tokens.update()
+            .where(
+                email_tokens.c.user_id == user_id,
+                email_tokens.c.purpose == purpose.value,
+                email_tokens.c.used_at.is_(None),
+            )
+            .values(used_at=at)
+        )
+        return result.rowcount
+
+
 class SqlAlchemyAuditEventRepository:
     def __init__(self, tx: Transaction) -> None:
         self._tx = tx
@@ -275,10 +337,12 @@ class IdentityRepositories(RepositoryBundle):
     sessions: SqlAlchemySessionRepository
     refresh_tokens: SqlAlchemyRefreshTokenRepository
     audit_events: SqlAlchemyAuditEventRepository
+    email_tokens: SqlAlchemyEmailTokenRepository
 
     def bind(self, tx: Transaction, *, lock: bool) -> None:
         self.users = SqlAlchemyUserRepository(tx, lock=lock)
         self.sessions = SqlAlchemySessionRepository(tx, lock=lock)
         self.refresh_tokens = SqlAlchemyRefreshTokenRepository(tx)
         self.audit_events = SqlAlchemyAuditEventRepository(tx)
+        self.email_tokens = SqlAlchemyEmailTokenRepository(tx)
         super().bind(tx, lock=lock)

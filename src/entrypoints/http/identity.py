@@ -25,7 +25,9 @@ from entrypoints.http.schemas import (
     page_request,
 )
 from talia_core.identity.auth_service import AuthService
+from talia_core.identity.email_tokens import MAX_TOKEN_LENGTH
 from talia_core.identity.model import MAX_NAME_LENGTH, Principal, Role, Session
+from talia_core.identity.recovery import AccountRecovery
 from talia_core.identity.user_admin_service import UserAdminService
 from talia_core.shared.text import MAX_EMAIL_LENGTH
 
@@ -48,6 +50,36 @@ class RegisterIn(Schema):
     email: EmailStr
     password: Password
     name: str = Field(min_length=1, max_length=MAX_NAME_LENGTH)
+
+
+class EmailIn(Schema):
+    email: EmailStr
+
+
+Token = Annotated[str, Field(min_length=1, max_length=MAX_TOKEN_LENGTH, pattern=PRINTABLE)]
+
+
+class TokenIn(Schema):
+    token: Token
+
+
+class PasswordResetIn(Schema):
+    token: Token
+    password: Password
+
+
+class MailedOut(Out):
+    """The same answer whether or not the address has an account."""
+
+    detail: str
+
+
+REGISTRATION_MAILED = MailedOut(
+    detail="Check your e-mail: a message on how to continue is on its way."
+)
+RESET_MAILED = MailedOut(
+    detail="If an account has this address, a link to choose a new password is on its way."
+)
 
 
 class LoginIn(Schema):
@@ -74,6 +106,7 @@ class UserOut(Out):
     name: str
     role: Role
     active: bool
+    email_verified: bool
     created_at: datetime
     updated_at: datetime
 
@@ -126,22 +159,86 @@ class AuthController(Controller):
     path = "/api/auth"
     tags = ["identity"]
 
-    @post("/register", guards=[public], responses=problems(400, 409, 413, 422))
+    @post("/register", guards=[public], status_code=202, responses=problems(400, 413, 422, 429))
     async def register(
         self,
         data: JSONBody[RegisterIn],
         auth: NamedDependency[AuthService],
         client: NamedDependency[Client],
-    ) -> UserOut:
-        """Create a customer account."""
-        user = await auth.register(
+    ) -> MailedOut:
+        """Create a customer account, and mail the address a link to verify it.
+
+        The answer is the same when the address already has an account: its owner is mailed
+        instead (someone tried to register, with a link to reset the password) and nothing
+        changes. A new account may sign in at once, verified or not.
+        """
+        await auth.register(
             email=str(data.email),
             password=data.password,
             name=data.name,
             ip=client.ip,
             user_agent=client.user_agent,
         )
+        return REGISTRATION_MAILED
+
+    @post("/verify", guards=[public], status_code=200, responses=problems(400, 413, 422, 429))
+    async def verify(
+        self,
+        data: JSONBody[TokenIn],
+        account_recovery: NamedDependency[AccountRecovery],
+        client: NamedDependency[Client],
+    ) -> UserOut:
+        """Verify an address with the token mailed to it; each token works once."""
+        user = await account_recovery.verify_email(
+            data.token, ip=client.ip, user_agent=client.user_agent
+        )
         return UserOut.model_validate(user)
+
+    @post("/verify/resend", guards=[signed_in], status_code=202, responses=problems(401, 429))
+    async def resend_verification(
+        self,
+        account_recovery: NamedDependency[AccountRecovery],
+        principal: NamedDependency[Principal],
+    ) -> None:
+        """Mail the caller's address a new verification link (none once it is verified)."""
+        await account_recovery.resend_verification(principal)
+
+    @post(
+        "/password/forgot",
+        guards=[public],
+        status_code=202,
+        responses=problems(400, 413, 422, 429),
+    )
+    async def forgot_password(
+        self,
+        data: JSONBody[EmailIn],
+        account_recovery: NamedDependency[AccountRecovery],
+        client: NamedDependency[Client],
+    ) -> MailedOut:
+        """Mail a link to choose a new password; the same answer whether or not an account
+        has the address."""
+        await account_recovery.forgot_password(
+            str(data.email), ip=client.ip, user_agent=client.user_agent
+        )
+        return RESET_MAILED
+
+    @post(
+        "/password/reset",
+        guards=[public],
+        status_code=204,
+        responses=problems(400, 413, 422, 429),
+    )
+    async def reset_password(
+        self,
+        data: JSONBody[PasswordResetIn],
+        account_recovery: NamedDependency[AccountRecovery],
+        client: NamedDependency[Client],
+    ) -> None:
+        """Choose a new password with the token mailed; every session of the account ends.
+        A password the rules refuse leaves the token working."""
+        await account_recovery.reset_password(
+            data.token, data.password, ip=client.ip, user_agent=client.user_agent
+        )
 
     @post(
         "/login",

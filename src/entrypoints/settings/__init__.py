@@ -22,6 +22,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from entrypoints.settings.ai import AiSettings
 from entrypoints.settings.calendar import CalendarProvider, CalendarSettings
+from entrypoints.settings.email import EmailSettings
 from entrypoints.settings.invitation_pages import InvitationPageSettings
 from entrypoints.settings.knowledge import KnowledgeSettings
 from entrypoints.settings.leads import LeadSettings
@@ -408,6 +409,7 @@ class Settings(BaseSettings):
     perception: PerceptionSettings = Field(default_factory=PerceptionSettings)
     ai: AiSettings = Field(default_factory=AiSettings)
     voice: VoiceSettings = Field(default_factory=VoiceSettings)
+    email: EmailSettings = Field(default_factory=EmailSettings)
 
     @model_validator(mode="after")
     def _demo_provider_credentials(self) -> Settings:

@@ -4,10 +4,12 @@ who a bearer token is."""
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 import attrs
 
+from talia_core.identity.account_mail import repeated_registration_mail, verification_mail
 from talia_core.identity.login_throttle import LoginThrottle
 from talia_core.identity.model import (
     AuditAction,
@@ -29,7 +31,7 @@ from talia_core.identity.ports import (
 )
 from talia_core.identity.registration import add_user, new_user
 from talia_core.shared.clock import Clock
-from talia_core.shared.errors import NotFound, RuleViolated, Unauthorized
+from talia_core.shared.errors import Conflict, NotFound, RuleViolated, Unauthorized
 from talia_core.shared.pagination import Page, PageRequest
 from talia_core.shared.ports import UnitOfWorkFactory
 from talia_core.shared.text import MAX_EMAIL_LENGTH
@@ -74,10 +76,12 @@ class AuthService:
         session_lifetime: timedelta = timedelta(days=30),
         refresh_key: bytes = b"",
         refresh_grace: timedelta = timedelta(seconds=30),
+        wake: Callable[[], None] = lambda: None,
     ) -> None:
         """``refresh_key`` keys the derivation of each refresh token's successor;
         ``refresh_grace`` is how long a spent refresh token still gives its successor (a
-        client retrying a refresh whose answer it lost) before a replay revokes the family."""
+        client retrying a refresh whose answer it lost) before a replay revokes the family;
+        ``wake`` tells the job queue that a mail job was just committed."""
         self._uow = uow
         self._clock = clock
         self._hasher = hasher
@@ -90,6 +94,7 @@ class AuthService:
         self._refresh_key = refresh_key
         self._refresh_grace = refresh_grace
         self._decoy_hash: str | None = None
+        self._wake = wake
 
     async def register(
         self,
@@ -99,7 +104,12 @@ class AuthService:
         name: str,
         ip: str | None = None,
         user_agent: str | None = None,
-    ) -> User:
+    ) -> None:
+        """The same outcome whether or not the address has an account, so registering
+        tells nobody who is a customer: a new address gets its account and a verification
+        link by mail; the owner of a taken one is told by mail that someone tried (with a
+        link to reset the password), and nothing of the account changes. The password is
+        checked and hashed either way, so both take as long."""
         now = self._clock.now()
         user = await new_user(
             self._hasher,
@@ -110,21 +120,46 @@ class AuthService:
             role=Role.CUSTOMER,
             at=now,
         )
+        try:
+            async with self._uow() as uow:
+                await add_user(uow, user)
+                await uow.jobs.add(verification_mail(user.id, now))
+                await uow.audit_events.add(
+                    AuditEvent(
+                        occurred_at=now,
+                        actor_id=user.id,
+                        actor_email=user.email,
+                        action=AuditAction.REGISTERED,
+                        target=user.id,
+                        ip=ip,
+                        user_agent=user_agent,
+                    )
+                )
+                await uow.commit()
+        except Conflict:
+            await self._registration_repeated(user.email, now, ip, user_agent)
+        self._wake()
+
+    async def _registration_repeated(
+        self, address: str, now: datetime, ip: str | None, user_agent: str | None
+    ) -> None:
         async with self._uow() as uow:
-            await add_user(uow, user)
+            owner = await uow.users.find_by_email(address)
+            if owner is None:  # users are never deleted; kept for the type's sake
+                return
+            await uow.jobs.add(repeated_registration_mail(owner.id, now))
             await uow.audit_events.add(
                 AuditEvent(
                     occurred_at=now,
-                    actor_id=user.id,
-                    actor_email=user.email,
-                    action=AuditAction.REGISTERED,
-                    target=user.id,
+                    actor_id=None,
+                    actor_email=address,
+                    action=AuditAction.REGISTRATION_REPEATED,
+                    target=owner.id,
                     ip=ip,
                     user_agent=user_agent,
                 )
             )
             await uow.commit()
-        return user
 
     async def login(
         self, *, email: str, password: str, ip: str | None, user_agent: str | None

@@ -103,6 +103,9 @@ class User:
     created_at: datetime
     updated_at: datetime
     active: bool = True
+    email_verified_at: datetime | None = None
+    """When the owner of the address followed a link mailed to it; unverified accounts may
+    do everything verified ones may, and show it."""
     id: str = attrs.field(factory=new_id)
 
     @classmethod
@@ -138,6 +141,16 @@ class User:
         self.password_hash = password_hash
         self.updated_at = at
 
+    @property
+    def email_verified(self) -> bool:
+        return self.email_verified_at is not None
+
+    def verify_email(self, *, at: datetime) -> None:
+        """Verifying again keeps the first time."""
+        if self.email_verified_at is None:
+            self.email_verified_at = at
+            self.updated_at = at
+
 
 def ensure_admins_remain(user: User, *, after: User, active_admin_ids: list[str]) -> None:
     """Refuse a change that would leave no active admin; ``after`` is the user once changed."""
@@ -150,6 +163,7 @@ class RevocationReason(enum.StrEnum):
     REVOKED = "revoked"
     REFRESH_TOKEN_REUSED = "refresh_token_reused"
     USER_DEACTIVATED = "user_deactivated"
+    PASSWORD_RESET = "password_reset"
 
 
 @attrs.define
@@ -257,6 +271,10 @@ class AuditAction(enum.StrEnum):
     SESSION_REVOKED = "auth.session_revoked"
     REFRESH_TOKEN_REUSED = "auth.refresh_token_reused"
     REGISTERED = "user.registered"
+    REGISTRATION_REPEATED = "user.registration_repeated"
+    EMAIL_VERIFIED = "user.email_verified"
+    PASSWORD_RESET_REQUESTED = "auth.password_reset_requested"
+    PASSWORD_RESET = "auth.password_reset"
     USER_CREATED = "user.created"
     USER_UPDATED = "user.updated"
     ROLE_CHANGED = "user.role_changed"

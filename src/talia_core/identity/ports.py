@@ -7,6 +7,7 @@ from typing import Protocol
 
 import attrs
 
+from talia_core.identity.email_tokens import EmailToken, TokenPurpose
 from talia_core.identity.model import (
     AccessClaims,
     AuditEvent,
@@ -17,6 +18,7 @@ from talia_core.identity.model import (
     Session,
     User,
 )
+from talia_core.shared.jobs import JobStore
 from talia_core.shared.pagination import Page, PageRequest
 from talia_core.shared.ports import UnitOfWork
 
@@ -104,6 +106,27 @@ class AuditEventRepository(Protocol):
         ...
 
 
+class EmailTokenRepository(Protocol):
+    async def add(self, token: EmailToken) -> None: ...
+
+    async def owner(self, token_hash: str, purpose: TokenPurpose, *, at: datetime) -> str | None:
+        """The id of the user whose token of this hash and purpose is unused and unexpired
+        at ``at``; None when there is none."""
+        ...
+
+    async def redeem(self, token_hash: str, purpose: TokenPurpose, *, at: datetime) -> str | None:
+        """Mark the token of this hash and purpose used, if it is unused and unexpired at
+        ``at``; the id of its user when this call used it, else None.
+
+        One conditional update: of concurrent callers with one token, only one gets the id.
+        """
+        ...
+
+    async def use_all(self, user_id: str, purpose: TokenPurpose, *, at: datetime) -> int:
+        """Mark every unused token of the user for ``purpose`` used; how many."""
+        ...
+
+
 class IdentityUnitOfWork(UnitOfWork, Protocol):
     @property
     def users(self) -> UserRepository: ...
@@ -116,6 +139,12 @@ class IdentityUnitOfWork(UnitOfWork, Protocol):
 
     @property
     def audit_events(self) -> AuditEventRepository: ...
+
+    @property
+    def email_tokens(self) -> EmailTokenRepository: ...
+
+    @property
+    def jobs(self) -> JobStore: ...
 
 
 class PasswordHasher(Protocol):

@@ -21,15 +21,20 @@ async def new_user(
     at: datetime,
 ) -> User:
     address = email_address("email", email)
-    check_password(password, email=address)
+    check_new_password(common, password, email=address)
+    return User.register(
+        email=address, name=name, role=role, password_hash=await hasher.hash(password), at=at
+    )
+
+
+def check_new_password(common: CommonPasswords, password: str, *, email: str) -> None:
+    """The policy (``check_password``) and the screen against common passwords."""
+    check_password(password, email=email)
     if common.is_common(password):
         raise RuleViolated(
             "password is one of the most common passwords; choose another",
             {"password": "too common"},
         )
-    return User.register(
-        email=address, name=name, role=role, password_hash=await hasher.hash(password), at=at
-    )
 
 
 async def add_user(uow: IdentityUnitOfWork, user: User) -> None:

@@ -3,23 +3,32 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import partial
 
+import attrs
 import pytest
 
 from adapters.memory.database import InMemoryDatabase
+from adapters.memory.email import FakeEmailSender
 from adapters.memory.unit_of_work import InMemoryUnitOfWork
 from adapters.security.common_passwords import ListedCommonPasswords
 from adapters.security.passwords import FakePasswordHasher
 from adapters.security.tokens import JwtAccessTokens
 from adapters.throttle.memory import InMemoryAttemptStore
+from talia_core.identity.account_mail import AccountLinks, AccountMail
 from talia_core.identity.auth_service import AuthService
 from talia_core.identity.login_throttle import LoginThrottle
 from talia_core.identity.model import Principal, Role
+from talia_core.identity.recovery import AccountRecovery
 from talia_core.identity.user_admin_service import UserAdminService
 from talia_core.shared.clock import FakeClock
+from talia_core.shared.jobs import JobRunner
 
 SECRET = "unit-test-secret-" + "x" * 64
 PASSWORD = "correct horse 42"
 COMMON = ListedCommonPasswords(["password", "qwerty", "123456"])
+LINKS = AccountLinks(
+    verify_email="https://shop.example/verify#{token}",
+    reset_password="https://shop.example/reset#{token}",
+)
 
 
 @pytest.fixture
@@ -91,3 +100,77 @@ async def admin(admin_service: UserAdminService, auth: AuthService) -> Principal
     principal = await auth.authenticate(signed_in.access_token)
     assert principal.role is Role.ADMIN
     return principal
+
+
+@pytest.fixture
+def sender() -> FakeEmailSender:
+    return FakeEmailSender()
+
+
+@pytest.fixture
+def recovery(
+    uow: Callable[[], InMemoryUnitOfWork], clock: FakeClock, hasher: FakePasswordHasher
+) -> AccountRecovery:
+    return AccountRecovery(uow, clock, hasher=hasher, common_passwords=COMMON)
+
+
+def mail_jobs(
+    uow: Callable[[], InMemoryUnitOfWork], clock: FakeClock, sender: FakeEmailSender
+) -> JobRunner:
+    """Runs the mail jobs committed so far (call ``run_due``); a failed one waits a second."""
+    mail = AccountMail(uow, clock, sender, LINKS)
+    return JobRunner(uow, clock, mail.job_handlers(), lambda attempts, error: 1.0)
+
+
+@pytest.fixture
+def jobs(
+    uow: Callable[[], InMemoryUnitOfWork], clock: FakeClock, sender: FakeEmailSender
+) -> JobRunner:
+    return mail_jobs(uow, clock, sender)
+
+
+@attrs.frozen
+class Accounts:
+    """The identity services over one in-memory database, and the mail they send."""
+
+    auth: AuthService
+    recovery: AccountRecovery
+    jobs: JobRunner
+    sender: FakeEmailSender
+    clock: FakeClock
+    uow: Callable[[], InMemoryUnitOfWork]
+
+
+def fresh_identity() -> Accounts:
+    """Services over an empty database of their own (a property's examples take one each)."""
+    uow = partial(InMemoryUnitOfWork, InMemoryDatabase())
+    clock = FakeClock()
+    return accounts_over(uow, clock, FakePasswordHasher(), FakeEmailSender())
+
+
+def accounts_over(
+    uow: Callable[[], InMemoryUnitOfWork],
+    clock: FakeClock,
+    hasher: FakePasswordHasher,
+    sender: FakeEmailSender,
+) -> Accounts:
+    auth = AuthService(
+        uow,
+        clock,
+        hasher=hasher,
+        common_passwords=COMMON,
+        tokens=JwtAccessTokens(SECRET, issuer="talia-test"),
+        throttle=LoginThrottle(InMemoryAttemptStore(clock)),
+    )
+    recovery = AccountRecovery(uow, clock, hasher=hasher, common_passwords=COMMON)
+    return Accounts(auth, recovery, mail_jobs(uow, clock, sender), sender, clock, uow)
+
+
+@pytest.fixture
+def accounts(
+    uow: Callable[[], InMemoryUnitOfWork],
+    clock: FakeClock,
+    hasher: FakePasswordHasher,
+    sender: FakeEmailSender,
+) -> Accounts:
+    return accounts_over(uow, clock, hasher, sender)

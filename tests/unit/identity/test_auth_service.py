@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import asyncio
-import re
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -16,7 +15,7 @@ from talia_core.identity.auth_service import AuthService, IssuedTokens
 from talia_core.identity.login_throttle import LoginThrottle
 from talia_core.identity.model import AuditAction, AuditEvent, RevocationReason, Role
 from talia_core.shared.clock import FakeClock
-from talia_core.shared.errors import Conflict, NotFound, RuleViolated, Unauthorized
+from talia_core.shared.errors import NotFound, RuleViolated, Unauthorized
 from talia_core.shared.pagination import PageRequest
 from tests.unit.identity.conftest import PASSWORD
 
@@ -35,20 +34,6 @@ async def _audit(uow: Uow) -> list[AuditEvent]:
             PageRequest(limit=200), actor_id=None, action=None, since=None
         )
     return list(page.items)
-
-
-async def test_registering_creates_an_active_customer_with_a_lower_cased_email(
-    auth: AuthService,
-) -> None:
-    user = await auth.register(email="  Ana@Example.COM ", password=PASSWORD, name=" Ana ")
-    assert (user.email, user.name, user.role, user.active) == (EMAIL, "Ana", Role.CUSTOMER, True)
-    assert PASSWORD not in user.password_hash
-
-
-async def test_registering_a_taken_email_is_a_conflict_that_names_it(auth: AuthService) -> None:
-    await auth.register(email=EMAIL, password=PASSWORD, name="Ana")
-    with pytest.raises(Conflict, match=re.escape(EMAIL)):
-        await auth.register(email="ANA@example.com", password=PASSWORD, name="Other")
 
 
 async def test_registering_with_a_weak_password_names_the_password_field(

@@ -1,0 +1,1 @@
+"""E-mail senders: SMTP (aiosmtplib) and a directory of ``.eml`` files for offline use."""
