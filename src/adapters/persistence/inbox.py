@@ -147,6 +147,8 @@ def _refusal(error: Exception) -> Exception:
     anything else stays a defect."""
     if isinstance(error, exc.DBAPIError) and refuses_value(error):
         return Malformed(f"the event holds a value the database cannot store: {error.orig}")
+    if isinstance(error, UnicodeEncodeError):  # the embedded path encodes the JSON itself
+        return Malformed(f"the event holds text that cannot be encoded: {error.reason}")
     if isinstance(error, exc.DBAPIError):
         return translate(error)
     if isinstance(error, OSError | sqlite3.OperationalError):

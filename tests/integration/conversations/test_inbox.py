@@ -172,6 +172,27 @@ async def test_an_entry_the_database_refuses_fails_alone_and_its_batch_neighbour
     assert len(await _jobs(uow_factory)) == 40 + (refused == [True])
 
 
+async def test_json_the_database_refuses_is_the_senders_fault_and_fails_alone(
+    inbox: tuple[Inbox, UowFactory],
+) -> None:
+    """MariaDB's JSON columns check what they hold (error 4025): an unpaired surrogate's
+    escape is refused there as a value, like PostgreSQL's class 22."""
+    store, uow_factory = inbox
+    good = [entry(f"wamid.s{n}") for n in range(10)]
+    bad = InboxEntry(
+        Channel.WHATSAPP, "wamid.surrogate", {**entry("wamid.x").data, "text": "a\ud800b"}, T0
+    )
+
+    answers = await asyncio.gather(
+        *(store.accept([e]) for e in [*good[:5], bad, *good[5:]]), return_exceptions=True
+    )
+
+    refused = answers.pop(5)
+    assert answers == [[True]] * 10
+    assert refused == [True] or isinstance(refused, Malformed)
+    assert len(await _jobs(uow_factory)) == 10 + (refused == [True])
+
+
 async def test_a_provider_id_too_long_for_the_key_is_kept_by_its_digest_and_still_dedupes(
     inbox: tuple[Inbox, UowFactory],
 ) -> None:
