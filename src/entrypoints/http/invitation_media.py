@@ -245,6 +245,12 @@ class InvitationMediaController(Controller):
     tags=["invitations"],
     response_headers=FILE_HEADERS,
     responses={
+        200: ResponseSpec(
+            data_container=bytes,
+            media_type="*/*",
+            description="The file, in its own type: image/webp, image/jpeg, audio/mpeg…",
+            generate_examples=False,
+        ),
         304: ResponseSpec(data_container=None, description="The client holds this file"),
         **problems(400, 404),
     },
