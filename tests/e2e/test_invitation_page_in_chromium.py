@@ -41,11 +41,10 @@ async def published_invitation(client: httpx.AsyncClient) -> tuple[dict[str, str
     admin = await _signed_in(client, DEMO_ADMIN, DEMO_PASSWORD)
     body = {"email": "owner@example.com", "password": OWNER_PASSWORD, "name": "Ana"}
     registered = await client.post("/api/auth/register", json=body)
-    assert registered.status_code == 201, registered.text
+    assert registered.status_code == 202, registered.text
     owner = await _signed_in(client, body["email"], OWNER_PASSWORD)
-    made = await client.post(
-        "/api/invitations", json={"owner_id": registered.json()["id"]}, headers=admin
-    )
+    me = (await client.get("/api/auth/me", headers=owner)).json()
+    made = await client.post("/api/invitations", json={"owner_id": me["id"]}, headers=admin)
     assert made.status_code == 201, made.text
     url = f"/api/invitations/{made.json()['id']}"
     data = {**NAMES, "message": "¡Te esperamos!"}

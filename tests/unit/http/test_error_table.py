@@ -9,10 +9,11 @@ import talia_core
 from entrypoints.http.errors import ERROR_TABLE
 from talia_core.conversations.errors import DeliveryRefused
 from talia_core.notifications.errors import NotificationRefused
+from talia_core.shared.email import EmailRefused
 from talia_core.shared.errors import TaliaError
 from talia_core.shared.jobs import PermanentFailure, UnknownJobKind
 
-JOBS_ONLY = {DeliveryRefused, PermanentFailure, UnknownJobKind, NotificationRefused}
+JOBS_ONLY = {DeliveryRefused, PermanentFailure, UnknownJobKind, NotificationRefused, EmailRefused}
 """Raised inside background jobs, where the job runner handles them; never to a request."""
 
 
