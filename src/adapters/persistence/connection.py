@@ -39,39 +39,34 @@ def refuses_value(error: exc.DBAPIError) -> bool:
     """Whether the database refused a value it was given rather than failed itself."""
     if isinstance(error, exc.DataError):
         return True
+    codes = _codes(error)
+    return bool(codes & _MYSQL_DATA) or any(
+        isinstance(code, str) and code.startswith("22") for code in codes
+    )
+
+
+def _codes(error: exc.DBAPIError) -> set[object]:
+    """What the driver says the error is: PostgreSQL's SQLSTATE, MySQL's error number."""
     original = error.orig
-    for code in (getattr(original, "sqlstate", None), getattr(original, "pgcode", None)):
-        if isinstance(code, str) and code.startswith("22"):
-            return True
+    found: set[object] = {getattr(original, "sqlstate", None), getattr(original, "pgcode", None)}
     arguments: Sequence[object] = getattr(original, "args", ())
-    return bool(arguments) and arguments[0] in _MYSQL_DATA
+    if arguments:
+        found.add(arguments[0])
+    return found
 
 
 def _violation(error: exc.IntegrityError) -> set[object]:
     """The PostgreSQL SQLSTATE, MySQL error number or SQLite message of a violation."""
-    original = error.orig
-    found: set[object] = {getattr(original, "sqlstate", None), getattr(original, "pgcode", None)}
-    arguments = getattr(original, "args", ())
-    if arguments:
-        found.add(arguments[0])
+    found = _codes(error)
     found.update(
-        text for text in _UNIQUE | _REFERENCE if isinstance(text, str) and text in str(original)
+        text for text in _UNIQUE | _REFERENCE if isinstance(text, str) and text in str(error.orig)
     )
     return found
 
 
-def _abandoned(error: exc.DBAPIError) -> bool:
-    original = error.orig
-    codes = {getattr(original, "sqlstate", None), getattr(original, "pgcode", None)}
-    arguments: Sequence[object] = getattr(original, "args", ())
-    if arguments:
-        codes.add(arguments[0])
-    return bool(codes & _ABANDONED)
-
-
 def translate(error: exc.DBAPIError) -> Exception:
     """A core error for what the caller may cause; anything else stays a defect."""
-    if _abandoned(error):
+    if _codes(error) & _ABANDONED:
         return ConcurrentWrite(
             f"the database gave the transaction up ({type(error.orig).__name__})"
         )
