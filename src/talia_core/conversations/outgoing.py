@@ -4,11 +4,9 @@ with no answer at all."""
 
 from __future__ import annotations
 
-import re
-
 from talia_core.conversations.vocabulary import storable
+from talia_core.shared.text import CONTROL
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # Where a long answer is best cut, best first: between paragraphs, lines, sentences, words.
 _BREAKS = ("\n\n", "\n", ". ", "? ", "! ", " ")
 
@@ -16,7 +14,7 @@ _BREAKS = ("\n\n", "\n", ". ", "? ", "! ", " ")
 def sendable_parts(text: str, limit: int) -> list[str]:
     """``text`` without control characters (tabs and line breaks stay), in as few parts of
     at most ``limit`` characters as the best places to cut allow; none blank."""
-    rest = _CONTROL.sub("", storable(text)).strip()
+    rest = CONTROL.sub("", storable(text)).strip()
     parts: list[str] = []
     while len(rest) > limit:
         cut = _cut(rest, limit)

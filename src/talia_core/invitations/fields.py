@@ -17,6 +17,7 @@ from typing import Any
 import attrs
 
 from talia_core.shared.errors import RuleViolated
+from talia_core.shared.text import CONTROL
 
 TYPES = frozenset({"string", "number", "integer", "boolean", "array"})
 MAX_FIELDS = 200
@@ -25,7 +26,6 @@ MAX_TEXT = 5_000
 MAX_ITEMS = 100
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,59}$")
 # Control characters other than tab and line breaks: PostgreSQL cannot even store NUL.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 @attrs.frozen
@@ -54,7 +54,7 @@ class FieldRule:
         if isinstance(value, float) and not math.isfinite(value):
             return "must be a finite number"
         if isinstance(value, str):
-            if _CONTROL.search(value):
+            if CONTROL.search(value):
                 return "must not contain control characters"
             if len(value) > self.max_length:
                 return f"at most {self.max_length} characters"

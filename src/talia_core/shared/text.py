@@ -8,8 +8,8 @@ MAX_EMAIL_LENGTH = 254
 """An e-mail address is at most 254 characters, the longest a mail path may carry."""
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
-# Control characters other than tab and line breaks; PostgreSQL cannot even store NUL.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+"""Control characters other than tab and line breaks; PostgreSQL cannot even store NUL."""
 
 
 def required_text(field: str, value: str, max_length: int) -> str:
@@ -19,7 +19,7 @@ def required_text(field: str, value: str, max_length: int) -> str:
         raise RuleViolated(f"{field} must not be blank", {field: "blank"})
     if len(cleaned) > max_length:
         raise RuleViolated(f"{field} must be at most {max_length} characters", {field: "too long"})
-    if _CONTROL.search(cleaned):
+    if CONTROL.search(cleaned):
         raise RuleViolated(
             f"{field} must not contain control characters", {field: "control character"}
         )
@@ -46,6 +46,6 @@ def slug(field: str, value: str, max_length: int) -> str:
 def email_address(field: str, value: str) -> str:
     """Return the address lower-cased, refusing anything that is not shaped like one."""
     cleaned = value.strip().lower()
-    if len(cleaned) > MAX_EMAIL_LENGTH or not _EMAIL.match(cleaned) or _CONTROL.search(cleaned):
+    if len(cleaned) > MAX_EMAIL_LENGTH or not _EMAIL.match(cleaned) or CONTROL.search(cleaned):
         raise RuleViolated(f"{field} is not a valid e-mail address", {field: "invalid"})
     return cleaned
