@@ -27,6 +27,7 @@ from adapters.channels.twilio_voice.tokens import StreamTokens
 from entrypoints.http.auth import public
 from entrypoints.http.channels import FORM, Webhooks, signed_twilio_form
 from entrypoints.http.errors import problem_response, problems
+from entrypoints.http.public_writes import NOT_LIMITED
 from talia_core.conversations.call_ports import VoiceActivity
 from talia_core.conversations.call_session import CallSession
 from talia_core.conversations.calls import VoiceCalls
@@ -61,6 +62,7 @@ class VoiceController(Controller):
     @post(
         "/twilio",
         guards=[public],
+        opt=NOT_LIMITED,
         status_code=200,
         media_type="application/xml",
         responses={

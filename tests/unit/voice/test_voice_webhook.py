@@ -42,6 +42,19 @@ async def test_a_signed_call_is_connected_to_the_stream_with_a_token_for_it(api:
     assert tokens.valid(parameters["token"], "CA0123", "+51987654321")
 
 
+async def test_calls_coming_faster_than_anonymous_writes_are_limited_are_all_connected() -> None:
+    settings = settings_for_tests(
+        "sqlite+aiosqlite:///:memory:", channels=CHANNELS, http={"public_writes_per_minute": 2}
+    )
+    async with open_api(settings, in_memory=True) as api:
+        answers = [
+            await api.client.post(PATH, data=call, headers=twilio_signature(PATH, call))
+            for call in ({**CALL, "CallSid": f"CA{n:04d}"} for n in range(5))
+        ]
+
+    assert [a.status_code for a in answers] == [200] * 5
+
+
 async def test_an_unsigned_call_is_refused(api: Api) -> None:
     assert_problem(await api.client.post(PATH, data=CALL), 401)
 
