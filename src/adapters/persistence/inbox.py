@@ -12,6 +12,8 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 from collections.abc import Sequence
+from datetime import UTC
+from typing import Any
 
 import msgspec
 import sqlalchemy as sa
@@ -26,7 +28,9 @@ from adapters.persistence.engine import blocking_sqlite_engine, write_lock
 from adapters.persistence.jobs import jobs
 from adapters.persistence.mapping import as_row
 from talia_core.conversations.events import InboxEntry
+from talia_core.conversations.jobs import INBOX_JOB
 from talia_core.shared.errors import ExternalServiceUnavailable, Malformed
+from talia_core.shared.jobs import JobStatus
 
 BUSY_TIMEOUT_MS = 30_000
 _Waiting = tuple[list[InboxEntry], "asyncio.Future[list[bool]]"]
@@ -108,7 +112,12 @@ class SqlAlchemyInbox:
         fresh = list(candidates.values())
         lock = write_lock(self._engine)
         stored: set[str]
-        if lock is None:
+        if lock is None and self._engine.dialect.name == "postgresql":
+            async with self._engine.connect() as connection:
+                result = await connection.execute(_POSTGRESQL_ACCEPT, _postgresql_arrays(fresh))
+                stored = set(result.scalars())
+                await connection.commit()
+        elif lock is None:
             async with self._engine.connect() as connection:
                 insert, stored_among, add_jobs = _statements(connection.dialect.name, fresh)
                 await connection.execute(insert, [_inbox_row(e) for e in fresh])
@@ -169,6 +178,48 @@ def _statements(
         stored_among,
         _insert_ignoring_duplicates(dialect, jobs),
     )
+
+
+_POSTGRESQL_ACCEPT = sa.text(
+    """
+    WITH entries AS (
+        SELECT * FROM unnest(
+            CAST(:ids AS varchar[]), CAST(:channels AS varchar[]), CAST(:keys AS varchar[]),
+            CAST(:data AS text[]), CAST(:received AS timestamp[]), CAST(:jobs AS varchar[])
+        ) AS entry(id, channel, key, data, received_at, job_id)
+    ), stored AS (
+        INSERT INTO inbox (id, channel, key, data, received_at)
+        SELECT id, channel, key, CAST(data AS json), received_at FROM entries
+        ON CONFLICT DO NOTHING
+        RETURNING id
+    ), queued AS (
+        INSERT INTO jobs (id, kind, payload, run_at, created_at, status, attempts)
+        SELECT entry.job_id, :kind, CAST(entry.data AS json), entry.received_at,
+               entry.received_at, :pending, 0
+        FROM entries AS entry JOIN stored ON stored.id = entry.id
+        ON CONFLICT DO NOTHING
+    )
+    SELECT id FROM stored
+    """
+)
+"""PostgreSQL's whole batch in one statement and one round trip: the entries travel as six
+arrays, the jobs are added for exactly the rows the unique key let in, and the ids of
+those come back."""
+
+
+def _postgresql_arrays(fresh: list[InboxEntry]) -> dict[str, Any]:
+    """The batch as the columns ``_POSTGRESQL_ACCEPT`` unnests; times as naive UTC, as
+    ``UtcDateTime`` stores them."""
+    return {
+        "kind": INBOX_JOB,
+        "pending": JobStatus.PENDING.value,
+        "ids": [entry.id for entry in fresh],
+        "channels": [entry.channel.value for entry in fresh],
+        "keys": [entry.key for entry in fresh],
+        "data": [msgspec.json.encode(entry.data).decode() for entry in fresh],
+        "received": [e.received_at.astimezone(UTC).replace(tzinfo=None) for e in fresh],
+        "jobs": [entry.job().id for entry in fresh],
+    }
 
 
 class _BlockingSqlite:
