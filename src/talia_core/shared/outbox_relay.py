@@ -1,7 +1,8 @@
 """The outbox relay: every event stored in the outbox reaches each consumer that wants it, at
 least once.
 
-``Outbox.add`` stores an event with its relay job (``relaying``). The relay reads the events
+``Outbox.add`` stores an event and schedules a relay job (``relaying``), which the events
+recorded while it waits share. The relay reads the events
 not yet relayed, oldest first, and in one transaction schedules one job per (event,
 consumer) and marks the events relayed. The job's id is derived from the consumer's name and
 the event's id (``delivery_id``), so the jobs table's primary key keeps one job per pair
@@ -52,13 +53,15 @@ class Relayed:
 
 
 def relaying(event: DomainEvent) -> Job:
-    """The job stored with each event: it relays whatever the outbox holds then (the
-    event's id in its payload says which event asked for it)."""
+    """The job stored with each event (``JobStore.schedule``): it relays whatever the outbox
+    holds when it runs. While one waits, the events recorded after it share it rather than
+    each adding another: a burst of events costs a few relays, not one each."""
     return Job.new(
         RELAY_JOB,
         {"event_id": event.id},
         at=event.occurred_at,
         job_id=job_id_for(f"{RELAY_JOB}:{event.id}"),
+        debounce_key=RELAY_JOB,
     )
 
 

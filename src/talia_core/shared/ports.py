@@ -23,7 +23,7 @@ class Outbox(Protocol):
     with a job that relays it to its consumers (``talia_core.shared.outbox_relay``)."""
 
     async def add(self, event: DomainEvent) -> None:
-        """Store the event and its relay job (``outbox_relay.relaying``)."""
+        """Store the event and schedule its relay job (``outbox_relay.relaying``)."""
         ...
 
     async def unrelayed(self, limit: int) -> Sequence[DomainEvent]:

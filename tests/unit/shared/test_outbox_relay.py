@@ -120,6 +120,24 @@ async def test_recording_an_event_leaves_its_relay_job_and_a_rollback_leaves_nei
     assert len(await world.jobs_of(RELAY_JOB)) == 1
 
 
+async def test_events_recorded_while_a_relay_waits_share_it_and_all_reach_their_consumer() -> None:
+    recorder = Recorder()
+    world = World(Consumer("claims.desk", frozenset({"claim.filed"}), recorder))
+    burst = [an_event(n) for n in range(20)]
+
+    for event in burst:
+        await world.record(event)
+    assert len(await world.jobs_of(RELAY_JOB)) == 1
+
+    await world.run_jobs()
+    later = an_event(99)
+    await world.record(later)
+    await world.run_jobs()
+
+    assert len(await world.jobs_of(RELAY_JOB)) == 2
+    assert sorted(e.id for e in recorder.events) == sorted(e.id for e in [*burst, later])
+
+
 async def test_an_event_relayed_again_gets_no_second_job_nor_delivery() -> None:
     recorder = Recorder()
     world = World(Consumer("claims.desk", frozenset({"claim.filed"}), recorder))
