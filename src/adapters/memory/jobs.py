@@ -38,6 +38,13 @@ class InMemoryJobStore:
         self._refuse_taken_key(job)
         await self._table.update(job)
 
+    async def settle(self, job: Job, attempt: int) -> bool:
+        stored = self._table.rows.get(job.id)
+        if stored is None or stored.status is not JobStatus.RUNNING or stored.attempts != attempt:
+            return False
+        await self.update(job)
+        return True
+
     async def renew(self, leases: Mapping[str, int], until: datetime) -> set[str]:
         held = self._table.matching(
             lambda j: j.status is JobStatus.RUNNING and leases.get(j.id) == j.attempts

@@ -120,19 +120,17 @@ class SqlAlchemyJobStore:
         return _job(row._mapping)
 
     async def update(self, job: Job) -> None:
-        await self._tx.execute(
-            jobs.update()
-            .where(jobs.c.id == job.id)
-            .values(
-                run_at=job.run_at,
-                debounce_key=job.debounce_key,
-                status=job.status.value,
-                attempts=job.attempts,
-                last_error=job.last_error,
-                locked_until=job.locked_until,
-                finished_at=job.finished_at,
-            )
+        await self._tx.execute(jobs.update().where(jobs.c.id == job.id).values(_progress(job)))
+
+    async def settle(self, job: Job, attempt: int) -> bool:
+        """One conditional update: the attempt is still the job's when its row matches."""
+        running = sa.and_(
+            jobs.c.id == job.id,
+            jobs.c.status == JobStatus.RUNNING.value,
+            jobs.c.attempts == attempt,
         )
+        result = await self._tx.execute(jobs.update().where(running).values(_progress(job)))
+        return bool(result.rowcount == 1)
 
     async def renew(self, leases: Mapping[str, int], until: datetime) -> set[str]:
         renewed: set[str] = set()
@@ -193,6 +191,19 @@ class SqlAlchemyJobStore:
         rows = (await self._tx.execute(query)).mappings()
         found = {JobStatus(row["status"]): int(row["jobs"]) for row in rows}
         return {status: found.get(status, 0) for status in JobStatus}
+
+
+def _progress(job: Job) -> dict[str, Any]:
+    """The columns a job's life changes."""
+    return {
+        "run_at": job.run_at,
+        "debounce_key": job.debounce_key,
+        "status": job.status.value,
+        "attempts": job.attempts,
+        "last_error": job.last_error,
+        "locked_until": job.locked_until,
+        "finished_at": job.finished_at,
+    }
 
 
 class JobRepositories(RepositoryBundle):

@@ -155,6 +155,12 @@ class JobStore(Protocol):
 
     async def update(self, job: Job) -> None: ...
 
+    async def settle(self, job: Job, attempt: int) -> bool:
+        """Record how the job's ``attempt`` ended (as ``job`` now holds it) if the job is still
+        running that attempt; False, and nothing written, when it is not (its lease ran out
+        and another worker took it over, or it ended)."""
+        ...
+
     async def renew(self, leases: Mapping[str, int], until: datetime) -> set[str]:
         """Extend to ``until`` the lease of each job (by id) still running the attempt
         given, and return their ids; a job another worker took over, or that ended, is left
@@ -262,20 +268,19 @@ class JobRunner:
             error = failure
             if self._on_error is not None:
                 self._on_error(job, failure)
+        attempt, now = job.attempts, self._clock.now()
+        ended = attrs.evolve(job)
+        if error is None:
+            ended.succeed(now)
+        else:
+            counted = not isinstance(error, CallNotAttempted)
+            retry_in = self._retry_in(job, error, now)
+            ended.fail(f"{type(error).__name__}: {error}", now, retry_in, counted=counted)
         async with self._uow() as uow:
-            stored = await uow.jobs.get(job.id)
-            if stored.status is not JobStatus.RUNNING or stored.attempts != job.attempts:
-                return stored.status  # the lease ran out and another worker took over
-            now = self._clock.now()
-            if error is None:
-                stored.succeed(now)
-            else:
-                counted = not isinstance(error, CallNotAttempted)
-                retry_in = self._retry_in(stored, error, now)
-                stored.fail(f"{type(error).__name__}: {error}", now, retry_in, counted=counted)
-            await uow.jobs.update(stored)
+            if not await uow.jobs.settle(ended, attempt):
+                return (await uow.jobs.get(job.id)).status  # another worker took over
             await uow.commit()
-        return stored.status
+        return ended.status
 
     def _retry_in(self, job: Job, error: BaseException, now: datetime) -> float | None:
         """Seconds to the next attempt, or None when the job dies now."""

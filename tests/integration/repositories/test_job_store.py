@@ -354,6 +354,37 @@ async def test_a_renewal_extends_only_leases_still_held_by_the_same_attempt(
     assert (await _get(uow_factory, finished.id)).locked_until is None
 
 
+async def test_settling_records_an_attempt_only_while_the_job_still_runs_it(
+    uow_factory: UowFactory,
+) -> None:
+    held, taken_over, finished = _job(created=1), _job(created=2), _job(created=3)
+    for job in (held, taken_over, finished):
+        job.start(_at(10), LEASE)
+    taken_over.attempts += 1  # another worker claimed it again since
+    finished.succeed(_at(11))
+    await _add(uow_factory, held, taken_over, finished)
+
+    settled = {}
+    async with uow_factory() as uow:
+        for job in (held, taken_over, finished):
+            ended = _job(job_id=job.id)
+            ended.start(_at(10), LEASE)
+            ended.fail("Boom: try later", _at(20), 30.0)
+            settled[job.id] = await uow.jobs.settle(ended, 1)
+        await uow.commit()
+
+    assert settled == {held.id: True, taken_over.id: False, finished.id: False}
+    retried = await _get(uow_factory, held.id)
+    assert (retried.status, retried.run_at, retried.last_error) == (
+        JobStatus.PENDING,
+        _at(50),
+        "Boom: try later",
+    )
+    assert (retried.attempts, retried.locked_until) == (1, None)
+    assert (await _get(uow_factory, taken_over.id)).status is JobStatus.RUNNING
+    assert (await _get(uow_factory, finished.id)).status is JobStatus.DONE
+
+
 async def test_dead_jobs_are_found_by_kind_and_since_oldest_first(
     uow_factory: UowFactory,
 ) -> None:
