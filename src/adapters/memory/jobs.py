@@ -24,12 +24,12 @@ class InMemoryJobStore:
         await self._table.add(job)
         return True
 
-    async def schedule(self, job: Job) -> None:
+    async def schedule(self, job: Job, *, sooner: bool = False) -> None:
         holder = self._holding(job.debounce_key)
         if holder is None:
             await self._table.add(job)
             return
-        holder.run_at = max(holder.run_at, job.run_at)
+        holder.run_at = (min if sooner else max)(holder.run_at, job.run_at)
 
     async def get(self, job_id: str) -> Job:
         return await self._table.get(job_id)

@@ -31,7 +31,7 @@ class InMemoryOutbox:
 
     async def add(self, event: DomainEvent) -> None:
         self._state().outbox.append(event)
-        await self._jobs.schedule(relaying(event))
+        await self._jobs.schedule(relaying(event), sooner=True)
 
     async def unrelayed(self, limit: int) -> Sequence[DomainEvent]:
         relayed = self._relayed

@@ -88,27 +88,21 @@ class SqlAlchemyJobStore:
         )
         return (await self._tx.execute(statement)).rowcount == 1
 
-    async def schedule(self, job: Job) -> None:
+    async def schedule(self, job: Job, *, sooner: bool = False) -> None:
         if job.debounce_key is None:
             await self._tx.execute(jobs.insert().values(as_row(job)))
             return
         if self._tx.dialect in ("mysql", "mariadb"):
             upsert = mysql.insert(jobs).values(as_row(job))
-            later = sa.case(
-                (upsert.inserted.run_at > jobs.c.run_at, upsert.inserted.run_at),
-                else_=jobs.c.run_at,
-            )
-            await self._tx.execute(upsert.on_duplicate_key_update(run_at=later))
+            run_at = _kept_run_at(upsert.inserted.run_at, sooner=sooner)
+            await self._tx.execute(upsert.on_duplicate_key_update(run_at=run_at))
             return
         insert = postgresql.insert if self._tx.dialect == "postgresql" else sqlite.insert
         statement = insert(jobs).values(as_row(job))
-        later = sa.case(
-            (statement.excluded.run_at > jobs.c.run_at, statement.excluded.run_at),
-            else_=jobs.c.run_at,
-        )
+        run_at = _kept_run_at(statement.excluded.run_at, sooner=sooner)
         await self._tx.execute(
             statement.on_conflict_do_update(
-                index_elements=[jobs.c.debounce_key], set_={"run_at": later}
+                index_elements=[jobs.c.debounce_key], set_={"run_at": run_at}
             )
         )
 
@@ -191,6 +185,13 @@ class SqlAlchemyJobStore:
         rows = (await self._tx.execute(query)).mappings()
         found = {JobStatus(row["status"]): int(row["jobs"]) for row in rows}
         return {status: found.get(status, 0) for status in JobStatus}
+
+
+def _kept_run_at(offered: sa.ColumnElement[Any], *, sooner: bool) -> sa.ColumnElement[Any]:
+    """The pending job's ``run_at`` once another job of its key is scheduled: the later of
+    the two, or the sooner."""
+    wins = offered < jobs.c.run_at if sooner else offered > jobs.c.run_at
+    return sa.case((wins, offered), else_=jobs.c.run_at)
 
 
 def _progress(job: Job) -> dict[str, Any]:

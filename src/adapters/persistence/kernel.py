@@ -78,7 +78,7 @@ class SqlAlchemyOutbox:
                 id=event.id, name=event.name, occurred_at=event.occurred_at, data=event.data
             )
         )
-        await self._jobs.schedule(relaying(event))
+        await self._jobs.schedule(relaying(event), sooner=True)
 
     async def unrelayed(self, limit: int) -> Sequence[DomainEvent]:
         query = (

@@ -144,9 +144,10 @@ class JobStore(Protocol):
         """Add the job; False (and nothing written) when a job with its id already exists."""
         ...
 
-    async def schedule(self, job: Job) -> None:
+    async def schedule(self, job: Job, *, sooner: bool = False) -> None:
         """Add the job, or, when a pending job has the same ``debounce_key``, move that
-        job's ``run_at`` to this one's (never earlier) and add nothing."""
+        job's ``run_at`` to this one's (never earlier; with ``sooner``, never later) and add
+        nothing."""
         ...
 
     async def get(self, job_id: str) -> Job:

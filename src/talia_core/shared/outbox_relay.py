@@ -53,9 +53,10 @@ class Relayed:
 
 
 def relaying(event: DomainEvent) -> Job:
-    """The job stored with each event (``JobStore.schedule``): it relays whatever the outbox
-    holds when it runs. While one waits, the events recorded after it share it rather than
-    each adding another: a burst of events costs a few relays, not one each."""
+    """The job scheduled with each event (``JobStore.schedule(..., sooner=True)``): it relays
+    whatever the outbox holds when it runs. While one waits, the events recorded after it
+    share it rather than each adding another (a burst of events costs a few relays, not one
+    each), and it runs no later than the earliest of them."""
     return Job.new(
         RELAY_JOB,
         {"event_id": event.id},

@@ -172,6 +172,20 @@ async def test_schedule_postpones_the_pending_job_of_a_key_never_earlier(
     assert postponed.created_at == _at(0)
 
 
+async def test_schedule_sooner_brings_the_pending_job_of_a_key_forward_never_later(
+    uow_factory: UowFactory,
+) -> None:
+    first = _job(created=5, key="outbox.relay")
+    async with uow_factory() as uow:
+        await uow.jobs.schedule(first, sooner=True)
+        await uow.jobs.schedule(_job(created=2, key="outbox.relay"), sooner=True)
+        await uow.jobs.schedule(_job(created=9, key="outbox.relay"), sooner=True)
+        await uow.commit()
+
+    [shared] = await _pending(uow_factory)
+    assert (shared.id, shared.run_at, shared.created_at) == (first.id, _at(2), _at(5))
+
+
 async def test_schedule_after_the_job_started_adds_a_new_job(uow_factory: UowFactory) -> None:
     first = _job(key="turn:c-1")
     async with uow_factory() as uow:
