@@ -11,8 +11,12 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
 
+from adapters.persistence.inline_sqlite import InlineSqlite
+
 READ_ONLY = "talia_read_only"
 CONNECT_TIMEOUT_SECONDS = 5
+BUSY_TIMEOUT_SECONDS = 30
+"""How long a SQLite writer waits for another process's write lock."""
 
 _write_locks: weakref.WeakKeyDictionary[Engine, asyncio.Lock] = weakref.WeakKeyDictionary()
 
@@ -46,12 +50,15 @@ def _sqlite_engine(url: str, *, echo: bool) -> AsyncEngine:
     Python's sqlite3 opens transactions lazily, so two writers that both read first would
     deadlock on the lock upgrade; taking the write lock at ``BEGIN`` makes them queue instead.
     """
-    # Every unit of work ends its own transaction, so the pool's reset on return (one more
-    # trip to the driver's thread per checkout) has nothing to do.
-    engine = create_async_engine(
-        url, echo=echo, connect_args={"timeout": 30}, pool_reset_on_return=None
-    )
-    _tune_sqlite(engine.sync_engine)
+    database = make_url(url).database or ":memory:"
+
+    async def connect() -> InlineSqlite:
+        return InlineSqlite(database, BUSY_TIMEOUT_SECONDS)
+
+    # Every unit of work ends its own transaction, so the pool's reset on return has
+    # nothing to do.
+    engine = create_async_engine(url, echo=echo, async_creator=connect, pool_reset_on_return=None)
+    _tune_sqlite(engine.sync_engine, busy_timeout_ms=0)  # InlineSqlite waits off the loop
     return engine
 
 
@@ -60,29 +67,29 @@ def blocking_sqlite_engine(engine: AsyncEngine) -> Engine:
     whole transaction in one worker thread instead of one thread hop per statement."""
     blocking = create_engine(
         engine.url.set(drivername="sqlite"),
-        connect_args={"timeout": 30, "check_same_thread": False},
+        connect_args={"timeout": BUSY_TIMEOUT_SECONDS, "check_same_thread": False},
         pool_reset_on_return=None,
         poolclass=StaticPool,
     )
-    _tune_sqlite(blocking)
+    _tune_sqlite(blocking, busy_timeout_ms=int(BUSY_TIMEOUT_SECONDS * 1000))
     return blocking
 
 
-def _tune_sqlite(sync_engine: Engine) -> None:
+def _tune_sqlite(sync_engine: Engine, *, busy_timeout_ms: int) -> None:
     @event.listens_for(sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
     @event.listens_for(sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
         # A read-only unit stays in autocommit: each statement reads its own WAL snapshot,
-        # and skipping BEGIN/ROLLBACK saves two trips to aiosqlite's thread.
+        # and there is no BEGIN/ROLLBACK to run.
         if not connection.get_execution_options().get(READ_ONLY, False):
             connection.exec_driver_sql("BEGIN IMMEDIATE")
 

@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.persistence.connection import refuses_value, translate
 from adapters.persistence.conversations.tables import inbox
-from adapters.persistence.engine import blocking_sqlite_engine, write_lock
+from adapters.persistence.engine import BUSY_TIMEOUT_SECONDS, blocking_sqlite_engine, write_lock
 from adapters.persistence.jobs import jobs
 from adapters.persistence.mapping import as_row
 from talia_core.conversations.events import InboxEntry
@@ -32,7 +32,6 @@ from talia_core.conversations.jobs import INBOX_JOB
 from talia_core.shared.errors import ExternalServiceUnavailable, Malformed
 from talia_core.shared.jobs import JobStatus
 
-BUSY_TIMEOUT_MS = 30_000
 _Waiting = tuple[list[InboxEntry], "asyncio.Future[list[bool]]"]
 
 
@@ -242,7 +241,7 @@ class _BlockingSqlite:
         connection holds the write lock."""
         encoded = [(e, msgspec.json.encode(e.data).decode(), self._when(e)) for e in fresh]
         cursor = self._connection.cursor()
-        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS if wait else 0}")
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_SECONDS * 1000 if wait else 0}")
         try:
             cursor.execute("BEGIN IMMEDIATE")
         except BaseException:
