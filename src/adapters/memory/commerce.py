@@ -9,7 +9,7 @@ from datetime import datetime
 from adapters.memory.database import InMemoryRepositoryBundle, InMemoryTable, State, paginate
 from talia_core.catalog.model import Plan, Template
 from talia_core.commerce.cart import Cart
-from talia_core.commerce.coupon import Coupon, Redemption
+from talia_core.commerce.coupon import Coupon, CouponRefusal, Redemption
 from talia_core.commerce.order import Order, OrderStatus, OrderTransition
 from talia_core.commerce.payment_journal import PaymentEntry
 from talia_core.commerce.products import Product, ProductKind, ProductRef
@@ -51,6 +51,7 @@ class InMemoryCartRepository(InMemoryTable[Cart]):
 class InMemoryCouponRepository(InMemoryTable[Coupon]):
     def __init__(self, state: Callable[[], State]) -> None:
         super().__init__(state, "coupons", "coupon")
+        self._redemptions = InMemoryRedemptionRepository(state)
 
     async def add(self, coupon: Coupon) -> None:
         if await self.by_code(coupon.code) is not None:
@@ -61,9 +62,37 @@ class InMemoryCouponRepository(InMemoryTable[Coupon]):
         found = self.matching(lambda c: c.code == code)
         return found[0] if found else None
 
+    async def update(self, coupon: Coupon) -> None:
+        """The terms only, as the SQL adapter: the count stays the stored one."""
+        coupon = copy.deepcopy(coupon)
+        coupon.redemptions = (await self.get(coupon.id)).redemptions
+        await super().update(coupon)
+
     async def find(self, page: PageRequest, *, active: bool | None) -> Page[Coupon]:
         found = self.matching(lambda c: active is None or c.active is active)
         return paginate(found, page, key=lambda c: (c.created_at, c.id))
+
+    async def take_use(self, redemption: Redemption) -> CouponRefusal | None:
+        coupon = await self.get(redemption.coupon_id)
+        used = await self._redemptions.live_count(coupon.id, redemption.customer_id)
+        refusal = coupon.take_use(used_by_customer=used, at=redemption.redeemed_at)
+        if refusal is None:
+            await self._redemptions.add(redemption)
+            await super().update(coupon)
+        return refusal
+
+    async def give_back(self, coupon_id: str, order_id: str, *, at: datetime) -> bool:
+        live = self._redemptions.matching(
+            lambda r: r.coupon_id == coupon_id and r.order_id == order_id and r.released_at is None
+        )
+        if not live:
+            return False
+        coupon = await self.get(coupon_id)
+        coupon.give_back(at=at)
+        await super().update(coupon)
+        live[0].released_at = at
+        await self._redemptions.update(live[0])
+        return True
 
 
 class InMemoryRedemptionRepository(InMemoryTable[Redemption]):
@@ -71,7 +100,7 @@ class InMemoryRedemptionRepository(InMemoryTable[Redemption]):
         super().__init__(state, "coupon_redemptions", "redemption")
 
     async def add(self, redemption: Redemption) -> None:
-        if await self.for_order(redemption.order_id) is not None:
+        if self.matching(lambda r: r.order_id == redemption.order_id):
             raise Conflict(f"order {redemption.order_id} already redeemed a coupon")
         await super().add(redemption)
 
@@ -85,10 +114,6 @@ class InMemoryRedemptionRepository(InMemoryTable[Redemption]):
                 )
             )
         )
-
-    async def for_order(self, order_id: str) -> Redemption | None:
-        found = self.matching(lambda r: r.order_id == order_id)
-        return found[0] if found else None
 
 
 class InMemoryOrderRepository(InMemoryTable[Order]):

@@ -218,26 +218,33 @@ class Coupon:
             return CouponRefusal.NOT_STARTED
         if self.valid_until is not None and at >= self.valid_until:
             return CouponRefusal.EXPIRED
-        if self.max_redemptions is not None and self.redemptions >= self.max_redemptions:
-            return CouponRefusal.EXHAUSTED
-        if self.max_per_customer is not None and used_by_customer >= self.max_per_customer:
-            return CouponRefusal.CUSTOMER_LIMIT_REACHED
+        limit = self.limit_refusal(used_by_customer=used_by_customer)
+        if limit is not None:
+            return limit
         if self.minimum_order is not None and total_of(lines, currency) < self.minimum_order:
             return CouponRefusal.BELOW_MINIMUM
         if self.discount_for(lines, currency).amount == 0:
             return CouponRefusal.NOT_APPLICABLE
         return None
 
-    def redeem(
-        self, lines: list[Line], currency: str, *, used_by_customer: int, at: datetime
-    ) -> Money:
-        """Take one use and return the discount; refused past either limit."""
-        reason = self.refusal(lines, currency, used_by_customer=used_by_customer, at=at)
-        if reason is not None:
-            raise CouponRefused(reason)
-        self.redemptions += 1
-        self.updated_at = at
-        return self.discount_for(lines, currency)
+    def limit_refusal(self, *, used_by_customer: int) -> CouponRefusal | None:
+        """Whether one more use would pass the total or the customer's limit.
+
+        ``CouponRepository.take_use`` applies this rule where the uses are counted, so that
+        concurrent checkouts see each other's uses."""
+        if self.max_redemptions is not None and self.redemptions >= self.max_redemptions:
+            return CouponRefusal.EXHAUSTED
+        if self.max_per_customer is not None and used_by_customer >= self.max_per_customer:
+            return CouponRefusal.CUSTOMER_LIMIT_REACHED
+        return None
+
+    def take_use(self, *, used_by_customer: int, at: datetime) -> CouponRefusal | None:
+        """Count one more use, or say which limit refuses it (and count nothing)."""
+        reason = self.limit_refusal(used_by_customer=used_by_customer)
+        if reason is None:
+            self.redemptions += 1
+            self.updated_at = at
+        return reason
 
     def give_back(self, *, at: datetime) -> None:
         self.redemptions = max(0, self.redemptions - 1)

@@ -118,6 +118,7 @@ class Order:
         discount: Money,
         coupon: Coupon | None,
         at: datetime,
+        order_id: str | None = None,
     ) -> Order:
         if not lines:
             raise RuleViolated("an order needs at least one item", {"cart": "empty"})
@@ -135,6 +136,7 @@ class Order:
             status=OrderStatus.PENDING,
             placed_at=at,
             updated_at=at,
+            id=order_id or new_id(),
         )
         if discount.is_negative or order.subtotal < discount:
             raise RuleViolated("a discount is between zero and the subtotal")

@@ -1,8 +1,8 @@
 """Orders: checkout, the order's life (cancel, fulfil, refund, expire) and sales.
 
 Each use case is one transaction. Locks are always taken in the same order — cart, then
-order, then coupon, then the order-number sequence — so concurrent checkouts,
-cancellations and expiries queue behind each other instead of deadlocking.
+order, then coupon, then its redemptions, then the order-number sequence — so concurrent
+checkouts, cancellations and expiries queue behind each other instead of deadlocking.
 
 A refund holds no lock while the payment provider answers. The admin's request moves the
 order to ``refunding`` and records a job in one short transaction; the job asks the
@@ -36,6 +36,7 @@ from talia_core.commerce.sales import SalesSummary, summarize
 from talia_core.shared.clock import Clock
 from talia_core.shared.errors import NotFound, RuleViolated
 from talia_core.shared.events import DomainEvent
+from talia_core.shared.ids import new_id
 from talia_core.shared.jobs import Job, JobHandler, job_id_for
 from talia_core.shared.money import Money
 from talia_core.shared.pagination import Page, PageRequest
@@ -95,8 +96,11 @@ class OrderService:
     async def checkout(self, actor: Actor, *, coupon_code: str | None = None) -> Order:
         """Turn the caller's cart into a pending order at today's prices.
 
-        The coupon row stays locked from the limit check to the commit, so however many
-        checkouts run at once it is never redeemed past its total or per-customer limit.
+        Everything that concerns only this customer comes first: the cart (locked), its
+        prices, the coupon's terms and the customer's uses of it (read, not locked), the
+        emptied cart. Only then come the writes every checkout contends for, each holding its
+        row until the commit: the coupon's use (``take_use``, one conditional write that
+        never passes either limit however many checkouts run at once) and the order number.
         """
         return await retrying(lambda: self._checkout(actor, coupon_code), self._backoff)
 
@@ -112,9 +116,20 @@ class OrderService:
                 coupon = await uow.coupons.by_code(normalize_code(coupon_code))
                 if coupon is None:
                     raise CouponRefused(CouponRefusal.UNKNOWN)
-                used = await uow.redemptions.live_count(coupon.id, actor.id)
-                discount = coupon.redeem(lines, self._currency, used_by_customer=used, at=now)
-                await uow.coupons.update(coupon)
+                used = 0
+                if coupon.max_per_customer is not None:
+                    used = await uow.redemptions.live_count(coupon.id, actor.id)
+                refusal = coupon.refusal(lines, self._currency, used_by_customer=used, at=now)
+                if refusal is not None:
+                    raise CouponRefused(refusal)
+                discount = coupon.discount_for(lines, self._currency)
+            cart.clear(at=now)
+            await uow.carts.save(cart)
+            order_id = new_id()
+            if coupon is not None:
+                refusal = await uow.coupons.take_use(Redemption(coupon.id, actor.id, order_id, now))
+                if refusal is not None:  # used up since its terms were read
+                    raise CouponRefused(refusal)
             order = Order.place(
                 number=await uow.sequences.next_value(ORDER_SEQUENCE),
                 customer_id=actor.id,
@@ -123,12 +138,9 @@ class OrderService:
                 discount=discount,
                 coupon=coupon,
                 at=now,
+                order_id=order_id,
             )
             await uow.orders.add(order)
-            if coupon is not None:
-                await uow.redemptions.add(Redemption(coupon.id, actor.id, order.id, now))
-            cart.clear(at=now)
-            await uow.carts.save(cart)
             await uow.commit()
         return order
 
@@ -340,13 +352,5 @@ class OrderService:
 
     @staticmethod
     async def _give_back_coupon(uow: CommerceUnitOfWork, order: Order, at: datetime) -> None:
-        if not order.gives_back_coupon or order.coupon_id is None:
-            return
-        redemption = await uow.redemptions.for_order(order.id)
-        coupon = await uow.coupons.get(order.coupon_id)
-        if redemption is None or redemption.released_at is not None:
-            return
-        redemption.released_at = at
-        await uow.redemptions.update(redemption)
-        coupon.give_back(at=at)
-        await uow.coupons.update(coupon)
+        if order.gives_back_coupon and order.coupon_id is not None:
+            await uow.coupons.give_back(order.coupon_id, order.id, at=at)

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Protocol
 
 from talia_core.commerce.cart import Cart
-from talia_core.commerce.coupon import Coupon, Redemption
+from talia_core.commerce.coupon import Coupon, CouponRefusal, Redemption
 from talia_core.commerce.order import Order, OrderStatus, OrderTransition
 from talia_core.commerce.payment import (
     PaymentForm,
@@ -50,26 +50,38 @@ class CouponRepository(Protocol):
         ...
 
     async def by_code(self, code: str) -> Coupon | None:
-        """Locked like ``get``: two checkouts with one coupon take turns."""
+        """Not locked: a checkout reads the terms, then takes its use with ``take_use``."""
         ...
 
-    async def update(self, coupon: Coupon) -> None: ...
+    async def update(self, coupon: Coupon) -> None:
+        """Store the coupon's terms; its count of uses changes only through ``take_use`` and
+        ``give_back``."""
+        ...
 
     async def find(self, page: PageRequest, *, active: bool | None) -> Page[Coupon]:
         """Newest first."""
         ...
 
+    async def take_use(self, redemption: Redemption) -> CouponRefusal | None:
+        """Count one use of the redemption's coupon and store the redemption, unless
+        ``Coupon.limit_refusal`` refuses it on the coupon's limits and live uses as they
+        stand when the use is taken; refused, no use is counted and nothing is stored.
 
-class RedemptionRepository(Protocol):
-    async def add(self, redemption: Redemption) -> None: ...
-
-    async def live_count(self, coupon_id: str, customer_id: str) -> int:
-        """Unreleased redemptions of the coupon by the customer."""
+        However many transactions take uses of one coupon at once, neither limit is ever
+        passed: the count is changed by one conditional write whose row lock lasts until
+        the transaction ends, so a use case takes it as late as it can."""
         ...
 
-    async def for_order(self, order_id: str) -> Redemption | None: ...
+    async def give_back(self, coupon_id: str, order_id: str, *, at: datetime) -> bool:
+        """Release the order's live redemption of the coupon and count one use less;
+        ``False`` when there is none (never taken, or given back already)."""
+        ...
 
-    async def update(self, redemption: Redemption) -> None: ...
+
+class RedemptionRepository(Protocol):
+    async def live_count(self, coupon_id: str, customer_id: str) -> int:
+        """Unreleased redemptions of the coupon by the customer, as committed when read."""
+        ...
 
 
 class OrderRepository(Protocol):

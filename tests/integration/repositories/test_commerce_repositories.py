@@ -10,6 +10,7 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from functools import partial
 
+import attrs
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -18,7 +19,7 @@ from adapters.persistence.commerce.tables import coupons
 from adapters.persistence.unit_of_work import SqlAlchemyUnitOfWork
 from talia_core.catalog.model import Plan, Template
 from talia_core.commerce.cart import Cart
-from talia_core.commerce.coupon import Coupon, CouponKind, CouponRefused, Redemption
+from talia_core.commerce.coupon import Coupon, CouponKind, CouponRefusal, Redemption
 from talia_core.commerce.order import Order, OrderStatus
 from talia_core.commerce.payment import PaymentNotification
 from talia_core.commerce.payment_journal import NotificationOutcome, PaymentEntry
@@ -260,15 +261,16 @@ async def test_a_coupon_code_is_taken_once(uow_factory: UowFactory) -> None:
             await uow.commit()
 
 
-async def test_a_revised_and_redeemed_coupon_is_stored(uow_factory: UowFactory) -> None:
+async def test_a_revised_coupon_stores_its_terms_and_keeps_its_count_of_uses(
+    uow_factory: UowFactory,
+) -> None:
     coupon = _coupon("SPRING", max_redemptions=5)
     async with uow_factory() as uow:
         await uow.coupons.add(coupon)
         await uow.commit()
     async with uow_factory() as uow:
-        stored = await uow.coupons.by_code("SPRING")
-        assert stored is not None
-        stored.redeem(LINES, PEN, used_by_customer=0, at=_at(1))
+        stored = await uow.coupons.get(coupon.id)
+        assert await uow.coupons.take_use(_use(coupon, "order-1")) is None
         stored.revise(
             at=_at(2),
             active=False,
@@ -277,11 +279,11 @@ async def test_a_revised_and_redeemed_coupon_is_stored(uow_factory: UowFactory) 
             max_per_customer=2,
             minimum_order=Money(2_000, PEN),
         )
-        await uow.coupons.update(stored)
+        await uow.coupons.update(stored)  # read before the use: the count is not its to write
         await uow.commit()
     async with uow_factory(read_only=True) as uow:
         again = await uow.coupons.get(coupon.id)
-    assert again == stored
+    assert again == attrs.evolve(stored, redemptions=1, updated_at=_at(2))
     assert (again.redemptions, again.max_redemptions, again.active) == (1, 3, False)
 
 
@@ -308,19 +310,66 @@ async def test_coupons_list_newest_first_and_filter_by_active(uow_factory: UowFa
 # ------------------------------------------------------------------------------- redemptions
 
 
-async def test_live_count_counts_the_customers_unreleased_redemptions_only(
+def _use(coupon: Coupon, order: str, customer: str = "customer-1", minutes: int = 1) -> Redemption:
+    return Redemption(coupon.id, customer, order, _at(minutes))
+
+
+async def test_a_use_is_taken_until_the_total_limit_and_refused_past_it(
+    uow_factory: UowFactory,
+) -> None:
+    coupon = _coupon("SPRING", max_redemptions=2)
+    async with uow_factory() as uow:
+        await uow.coupons.add(coupon)
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.coupons.take_use(_use(coupon, "order-1")) is None
+        assert await uow.coupons.take_use(_use(coupon, "order-2", "customer-2")) is None
+        refused = await uow.coupons.take_use(_use(coupon, "order-3", "customer-3"))
+        await uow.commit()
+    assert refused is CouponRefusal.EXHAUSTED
+    async with uow_factory(read_only=True) as uow:
+        stored = await uow.coupons.get(coupon.id)
+        assert await uow.redemptions.live_count(coupon.id, "customer-3") == 0
+    assert (stored.redemptions, stored.updated_at) == (2, _at(1))
+
+
+async def test_a_use_past_the_customers_limit_is_refused_and_changes_nothing(
+    uow_factory: UowFactory,
+) -> None:
+    coupon = Coupon.create(
+        code="TWICE", kind=CouponKind.PERCENTAGE, percent_off_bp=1_000, max_per_customer=2, at=T0
+    )
+    async with uow_factory() as uow:
+        await uow.coupons.add(coupon)
+        await uow.commit()
+    async with uow_factory() as uow:
+        taken = [await uow.coupons.take_use(_use(coupon, f"order-{n}")) for n in range(3)]
+        other = await uow.coupons.take_use(_use(coupon, "order-9", "customer-2"))
+        await uow.commit()
+    assert taken == [None, None, CouponRefusal.CUSTOMER_LIMIT_REACHED]
+    assert other is None
+    async with uow_factory(read_only=True) as uow:
+        assert await uow.redemptions.live_count(coupon.id, "customer-1") == 2
+        assert await uow.redemptions.live_count(coupon.id, "customer-2") == 1
+        assert (await uow.coupons.get(coupon.id)).redemptions == 3
+
+
+async def test_live_count_counts_the_customers_unreleased_uses_of_the_coupon_only(
     uow_factory: UowFactory,
 ) -> None:
     coupon, other = _coupon("SPRING"), _coupon("SUMMER")
-    released = Redemption(coupon.id, "customer-1", "order-3", _at(3), released_at=_at(4))
     async with uow_factory() as uow:
         await uow.coupons.add(coupon)
         await uow.coupons.add(other)
-        await uow.redemptions.add(Redemption(coupon.id, "customer-1", "order-1", _at(1)))
-        await uow.redemptions.add(Redemption(coupon.id, "customer-1", "order-2", _at(2)))
-        await uow.redemptions.add(released)
-        await uow.redemptions.add(Redemption(coupon.id, "customer-2", "order-4", _at(4)))
-        await uow.redemptions.add(Redemption(other.id, "customer-1", "order-5", _at(5)))
+        for use in (
+            _use(coupon, "order-1"),
+            _use(coupon, "order-2"),
+            _use(coupon, "order-3"),
+            _use(coupon, "order-4", "customer-2"),
+            _use(other, "order-5"),
+        ):
+            assert await uow.coupons.take_use(use) is None
+        assert await uow.coupons.give_back(coupon.id, "order-3", at=_at(4)) is True
         await uow.commit()
     async with uow_factory() as uow:
         assert await uow.redemptions.live_count(coupon.id, "customer-1") == 2
@@ -330,37 +379,36 @@ async def test_live_count_counts_the_customers_unreleased_redemptions_only(
         assert await uow.redemptions.live_count(coupon.id, "customer-1") == 2
 
 
-async def test_a_released_redemption_is_stored_and_no_longer_live(
-    uow_factory: UowFactory,
-) -> None:
-    coupon = _coupon("SPRING")
-    redemption = Redemption(coupon.id, "customer-1", "order-1", _at(1))
+async def test_a_use_given_back_frees_it_once(uow_factory: UowFactory) -> None:
+    coupon = _coupon("SPRING", max_redemptions=1)
     async with uow_factory() as uow:
         await uow.coupons.add(coupon)
-        await uow.redemptions.add(redemption)
+        assert await uow.coupons.take_use(_use(coupon, "order-1")) is None
         await uow.commit()
     async with uow_factory() as uow:
-        stored = await uow.redemptions.for_order("order-1")
-        assert stored == redemption
-        assert stored is not None
-        stored.released_at = _at(2)
-        await uow.redemptions.update(stored)
+        assert await uow.coupons.give_back(coupon.id, "order-1", at=_at(2)) is True
+        assert await uow.coupons.give_back(coupon.id, "order-1", at=_at(3)) is False
+        assert await uow.coupons.give_back(coupon.id, "order-2", at=_at(3)) is False
+        await uow.commit()
+    async with uow_factory() as uow:
+        stored = await uow.coupons.get(coupon.id)
+        assert (stored.redemptions, stored.updated_at) == (0, _at(2))
+        assert await uow.redemptions.live_count(coupon.id, "customer-1") == 0
+        assert await uow.coupons.take_use(_use(coupon, "order-2", minutes=4)) is None
         await uow.commit()
     async with uow_factory(read_only=True) as uow:
-        assert await uow.redemptions.for_order("order-1") == stored
-        assert await uow.redemptions.for_order("order-2") is None
-        assert await uow.redemptions.live_count(coupon.id, "customer-1") == 0
+        assert (await uow.coupons.get(coupon.id)).redemptions == 1
 
 
-async def test_an_order_redeems_a_coupon_once(uow_factory: UowFactory) -> None:
+async def test_an_order_uses_a_coupon_once(uow_factory: UowFactory) -> None:
     coupon = _coupon("SPRING")
     async with uow_factory() as uow:
         await uow.coupons.add(coupon)
-        await uow.redemptions.add(Redemption(coupon.id, "customer-1", "order-1", _at(1)))
+        assert await uow.coupons.take_use(_use(coupon, "order-1")) is None
         await uow.commit()
     with pytest.raises(Conflict):
         async with uow_factory() as uow:
-            await uow.redemptions.add(Redemption(coupon.id, "customer-1", "order-1", _at(2)))
+            await uow.coupons.take_use(_use(coupon, "order-1", minutes=2))
             await uow.commit()
 
 
@@ -596,73 +644,97 @@ async def test_concurrent_deliveries_of_one_notification_keep_exactly_one(
         assert (await uow.payment_journal.find(PageRequest(), order_id=None)).total == 1
 
 
-async def test_concurrent_checkouts_never_redeem_a_coupon_past_its_limit(
-    engine: AsyncEngine,
-) -> None:
+async def test_concurrent_uses_of_a_coupon_never_pass_its_limit(engine: AsyncEngine) -> None:
     units = partial(SqlAlchemyUnitOfWork, engine)
+    coupon = _coupon("LIMITED", max_redemptions=10)
     async with units() as uow:
-        await uow.coupons.add(_coupon("LIMITED", max_redemptions=10))
+        await uow.coupons.add(coupon)
         await uow.commit()
 
-    async def checkout() -> bool:
+    async def checkout(attempt: int) -> CouponRefusal | None:
         async with units() as uow:
-            coupon = await uow.coupons.by_code("LIMITED")
-            assert coupon is not None
-            try:
-                coupon.redeem(LINES, PEN, used_by_customer=0, at=_at(1))
-            except CouponRefused:
-                return False
-            await asyncio.sleep(0.01)  # unlocked, every checkout would read the same count
-            await uow.coupons.update(coupon)
+            await uow.products.find([GOLD])  # a plain read first, as checkout prices the cart
+            refused = await uow.coupons.take_use(_use(coupon, f"order-{attempt}", f"c-{attempt}"))
+            await asyncio.sleep(0.01)  # the others arrive while this one holds its use
             await uow.commit()
-            return True
+            return refused
 
-    results = await asyncio.gather(*(checkout() for _ in range(40)))
+    results = await asyncio.gather(*(checkout(n) for n in range(40)))
 
-    assert results.count(True) == 10
+    assert results.count(None) == 10
+    assert set(results) == {None, CouponRefusal.EXHAUSTED}
     async with units(read_only=True) as uow:
-        stored = await uow.coupons.by_code("LIMITED")
-    assert stored is not None
-    assert stored.redemptions == 10
+        assert (await uow.coupons.get(coupon.id)).redemptions == 10
+        live = sum([await uow.redemptions.live_count(coupon.id, f"c-{n}") for n in range(40)])
+    assert live == 10
 
 
-async def test_concurrent_checkouts_of_one_customer_never_pass_the_per_customer_limit(
+async def test_concurrent_uses_by_one_customer_never_pass_the_per_customer_limit(
     engine: AsyncEngine,
 ) -> None:
     units = partial(SqlAlchemyUnitOfWork, engine)
     coupon = Coupon.create(
-        code="ONCE", kind=CouponKind.PERCENTAGE, percent_off_bp=1_000, max_per_customer=1, at=T0
+        code="TWICE", kind=CouponKind.PERCENTAGE, percent_off_bp=1_000, max_per_customer=2, at=T0
     )
     async with units() as uow:
         await uow.coupons.add(coupon)
         await uow.commit()
 
-    async def checkout(attempt: int) -> bool:
+    async def checkout(attempt: int) -> CouponRefusal | None:
         async with units() as uow:
-            # A plain read first, as checkout prices the cart: under REPEATABLE READ it
-            # fixes the snapshot before the coupon's lock is waited for.
-            await uow.products.find([GOLD])
-            locked = await uow.coupons.by_code("ONCE")
-            assert locked is not None
-            used = await uow.redemptions.live_count(locked.id, "customer-1")
-            try:
-                locked.redeem(LINES, PEN, used_by_customer=used, at=_at(1))
-            except CouponRefused:
-                return False
-            await uow.coupons.update(locked)
-            await uow.redemptions.add(
-                Redemption(locked.id, "customer-1", f"order-{attempt}", _at(1))
-            )
+            # A plain read first, as checkout counts the customer's uses: under REPEATABLE
+            # READ it fixes the snapshot before the coupon's lock is waited for.
+            await uow.redemptions.live_count(coupon.id, "customer-1")
+            refused = await uow.coupons.take_use(_use(coupon, f"order-{attempt}"))
             await asyncio.sleep(0.01)
             await uow.commit()
-            return True
+            return refused
 
     results = await asyncio.gather(*(checkout(n) for n in range(10)))
 
-    assert results.count(True) == 1
+    assert results.count(None) == 2
+    assert set(results) == {None, CouponRefusal.CUSTOMER_LIMIT_REACHED}
     async with units(read_only=True) as uow:
-        assert await uow.redemptions.live_count(coupon.id, "customer-1") == 1
-        assert (await uow.coupons.get(coupon.id)).redemptions == 1
+        assert await uow.redemptions.live_count(coupon.id, "customer-1") == 2
+        assert (await uow.coupons.get(coupon.id)).redemptions == 2
+
+
+async def test_uses_given_back_while_others_are_taken_keep_the_count_exact(
+    engine: AsyncEngine,
+) -> None:
+    units = partial(SqlAlchemyUnitOfWork, engine)
+    coupon = _coupon("LIMITED", max_redemptions=5)
+    async with units() as uow:
+        await uow.coupons.add(coupon)
+        for n in range(5):
+            assert await uow.coupons.take_use(_use(coupon, f"old-{n}", f"old-{n}")) is None
+        await uow.commit()
+
+    async def give_back(n: int) -> bool:
+        async with units() as uow:
+            given = await uow.coupons.give_back(coupon.id, f"old-{n}", at=_at(2))
+            await asyncio.sleep(0.01)
+            await uow.commit()
+            return given
+
+    async def take(n: int) -> CouponRefusal | None:
+        async with units() as uow:
+            refused = await uow.coupons.take_use(_use(coupon, f"new-{n}", f"new-{n}", 2))
+            await asyncio.sleep(0.01)
+            await uow.commit()
+            return refused
+
+    results = await asyncio.gather(*(give_back(n) for n in range(5)), *(take(n) for n in range(10)))
+
+    assert results[:5] == [True] * 5
+    async with units(read_only=True) as uow:
+        count = (await uow.coupons.get(coupon.id)).redemptions
+        live = [
+            await uow.redemptions.live_count(coupon.id, customer)
+            for customer in [*(f"old-{n}" for n in range(5)), *(f"new-{n}" for n in range(10))]
+        ]
+    assert count == sum(live) == results[5:].count(None) <= 5
+    assert live[:5] == [0] * 5
 
 
 async def test_a_customer_holds_one_cart(engine: AsyncEngine) -> None:

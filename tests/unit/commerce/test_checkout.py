@@ -3,18 +3,40 @@
 from __future__ import annotations
 
 import asyncio
+import random
 from datetime import timedelta
+from functools import partial
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from adapters.memory.database import InMemoryDatabase
+from adapters.memory.unit_of_work import InMemoryUnitOfWork
+from talia_core.catalog.model import Plan
+from talia_core.catalog.services import CatalogService
 from talia_core.commerce.actor import Actor
-from talia_core.commerce.coupon import CouponRefusal, CouponRefused
-from talia_core.commerce.order import OrderItem, OrderStatus
+from talia_core.commerce.cart_service import CartService
+from talia_core.commerce.coupon import Coupon, CouponRefusal, CouponRefused
+from talia_core.commerce.coupon_service import CouponService
+from talia_core.commerce.order import Order, OrderItem, OrderStatus
+from talia_core.commerce.order_service import OrderService
+from talia_core.commerce.payment_service import PaymentService
 from talia_core.commerce.products import ProductKind
 from talia_core.shared.clock import FakeClock
 from talia_core.shared.errors import RuleViolated
 from talia_core.shared.pagination import PageRequest
-from tests.unit.commerce.builders import ADMIN, ANA, LUIS, Shop, pen, ref
+from tests.unit.commerce.builders import (
+    ADMIN,
+    ANA,
+    LUIS,
+    PEN,
+    PENDING_LIFETIME,
+    FakePaymentGateway,
+    Shop,
+    pen,
+    ref,
+)
 
 
 async def test_a_customer_without_a_cart_cannot_check_out(shop: Shop) -> None:
@@ -222,3 +244,78 @@ async def test_a_customer_limit_of_two_allows_two_orders(shop: Shop) -> None:
     await shop.fill(ANA, plan)
     with pytest.raises(CouponRefused):
         await shop.orders.checkout(ANA, coupon_code="TWICE")
+
+
+def _shop() -> Shop:
+    database, clock, gateway = InMemoryDatabase(), FakeClock(), FakePaymentGateway()
+    units = partial(InMemoryUnitOfWork, database)
+    return Shop(
+        database,
+        clock,
+        CatalogService(units, clock, currency=PEN),
+        CartService(units, clock, currency=PEN),
+        CouponService(units, clock, currency=PEN),
+        OrderService(
+            units, clock, currency=PEN, pending_lifetime=PENDING_LIFETIME, gateway=gateway
+        ),
+        PaymentService(units, clock, gateway),
+        gateway,
+    )
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    limit=st.integers(1, 8),
+    per_customer=st.none() | st.integers(1, 3),
+    attempts=st.lists(st.integers(1, 4), min_size=1, max_size=8),
+    cancels=st.lists(st.booleans(), max_size=32),
+    turns=st.randoms(use_true_random=False),
+)
+def test_any_burst_of_checkouts_takes_exactly_the_uses_its_limits_allow(
+    limit: int,
+    per_customer: int | None,
+    attempts: list[int],
+    cancels: list[bool],
+    turns: random.Random,
+) -> None:
+    """Customers check out at once, each several times in a row, in an order drawn anew;
+    some cancel an order as soon as it is placed, giving its use back. Without cancellations
+    exactly min(limit, sum of each customer's min(attempts, per-customer limit)) orders get
+    the coupon; with them, the coupon's count is always its live redemptions, within both
+    limits."""
+    shop, wanted = _shop(), iter(cancels)
+    customers = [Actor(f"customer-{n}") for n in range(len(attempts))]
+    placed: list[Order] = []
+    refusals: list[CouponRefusal] = []
+
+    async def shopper(customer: Actor, times: int, plan: Plan) -> None:
+        for _ in range(times):
+            await asyncio.sleep(turns.random() / 1_000)  # the burst's order is drawn
+            await shop.fill(customer, plan)
+            try:
+                order = await shop.orders.checkout(customer, coupon_code="BURST")
+            except CouponRefused as refused:
+                refusals.append(refused.reason)
+                continue
+            placed.append(order)
+            if next(wanted, False):
+                await shop.orders.cancel(customer, order.id)
+
+    async def burst() -> tuple[Coupon, list[Order]]:
+        plan = await shop.plan(5_000)
+        coupon = await shop.coupon("BURST", max_redemptions=limit, max_per_customer=per_customer)
+        await asyncio.gather(
+            *(shopper(c, n, plan) for c, n in zip(customers, attempts, strict=True))
+        )
+        return await shop.stored_coupon(coupon.id), await shop.stored_orders()
+
+    coupon, stored = asyncio.run(burst())
+    live = [o for o in stored if o.status is OrderStatus.PENDING]
+    assert set(refusals) <= {CouponRefusal.EXHAUSTED, CouponRefusal.CUSTOMER_LIMIT_REACHED}
+    assert all(o.discount == pen(500) for o in placed)
+    assert coupon.redemptions == len(live) <= limit
+    if per_customer is not None:
+        assert all(sum(o.customer_id == c.id for o in live) <= per_customer for c in customers)
+    if not any(cancels[: len(placed)]):
+        cap = per_customer or max(attempts)
+        assert len(placed) == min(limit, sum(min(cap, n) for n in attempts))

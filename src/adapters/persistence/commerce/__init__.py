@@ -1,14 +1,12 @@
 """The commerce context's tables and repositories, bound together by ``CommerceRepositories``.
 
 Locks. In a writing unit of work the rows a use case reads to change are locked
-(``FOR UPDATE``) until the transaction ends: the customer's cart, a coupon (by id or by
-code), an order (by id or by number; its items and history are not locked, only the order
-row), and the live redemptions ``live_count`` counts. The coupon row is what serialises
-checkouts that use one coupon; reading the redemptions with a locking read as well means
-the count is of what is committed now, not of the snapshot MySQL and MariaDB keep under
-REPEATABLE READ from the transaction's first plain read. PostgreSQL refuses ``FOR UPDATE``
-beside an aggregate, so the rows are counted here. SQLite, which serialises writers
-anyway, ignores the clause; reading units lock nothing.
+(``FOR UPDATE``) until the transaction ends: the customer's cart, a coupon by id (an admin's
+revision), an order (by id or by number; its items and history are not locked, only the
+order row). A coupon read by code and ``live_count`` lock nothing: a checkout only looks at
+them, then ``take_use`` counts its use with one conditional ``UPDATE`` and counts the
+customer's uses again under that row's lock (see ``coupons``). SQLite, which serialises
+writers anyway, ignores the clause; reading units lock nothing.
 
 Lists keep their order: cart items and order items by a ``position`` column, an order's
 history by time (then by id, a time-ordered UUIDv7).
@@ -48,7 +46,7 @@ class CommerceRepositories(RepositoryBundle):
         self.products = SqlAlchemyProductCatalog(tx)
         self.carts = SqlAlchemyCartRepository(tx, lock=lock)
         self.coupons = SqlAlchemyCouponRepository(tx, lock=lock)
-        self.redemptions = SqlAlchemyRedemptionRepository(tx, lock=lock)
+        self.redemptions = SqlAlchemyRedemptionRepository(tx)
         self.orders = SqlAlchemyOrderRepository(tx, lock=lock)
         self.payment_journal = SqlAlchemyPaymentJournal(tx)
         super().bind(tx, lock=lock)

@@ -1,7 +1,13 @@
-"""Coupons and their redemptions; the coupon row serialises checkouts that use it."""
+"""Coupons and their redemptions.
+
+A use is taken by one conditional ``UPDATE`` of the coupon's count (``take_use``): the row
+lock it takes is the only thing checkouts with one coupon wait for, and it lasts from that
+statement to the commit, which the checkout makes its last few statements.
+"""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -9,21 +15,21 @@ import sqlalchemy as sa
 from adapters.persistence.commerce.tables import coupon_redemptions, coupons
 from adapters.persistence.connection import Transaction, locked
 from adapters.persistence.mapping import money_values, optional_money
-from talia_core.commerce.coupon import Coupon, CouponKind, Redemption
+from talia_core.commerce.coupon import Coupon, CouponKind, CouponRefusal, Redemption
 from talia_core.commerce.products import ProductRef
 from talia_core.shared.errors import NotFound
 from talia_core.shared.pagination import Page, PageRequest
 
 
 def _coupon_terms(coupon: Coupon) -> dict[str, Any]:
-    """The columns a coupon's life changes (see ``Coupon.revise``, ``redeem``, ``give_back``)."""
+    """The columns ``Coupon.revise`` changes; the count changes only in ``take_use`` and
+    ``give_back``, by one conditional write each."""
     return {
         **money_values("minimum_order", coupon.minimum_order),
         "valid_until": coupon.valid_until,
         "max_redemptions": coupon.max_redemptions,
         "max_per_customer": coupon.max_per_customer,
         "active": coupon.active,
-        "redemptions": coupon.redemptions,
         "updated_at": coupon.updated_at,
     }
 
@@ -38,6 +44,7 @@ def _coupon_row(coupon: Coupon) -> dict[str, Any]:
         "valid_from": coupon.valid_from,
         "applies_to": [str(ref) for ref in coupon.applies_to],
         "created_at": coupon.created_at,
+        "redemptions": coupon.redemptions,
         **_coupon_terms(coupon),
     }
 
@@ -77,7 +84,8 @@ class SqlAlchemyCouponRepository:
         return found
 
     async def by_code(self, code: str) -> Coupon | None:
-        return await self._one(coupons.c.code == code)
+        row = await self._tx.one_or_none(coupons.select().where(coupons.c.code == code))
+        return None if row is None else _coupon(row._mapping)
 
     async def _one(self, condition: sa.ColumnElement[bool]) -> Coupon | None:
         row = await self._tx.one_or_none(locked(coupons.select().where(condition), self._lock))
@@ -95,53 +103,95 @@ class SqlAlchemyCouponRepository:
         order = [coupons.c.created_at.desc(), coupons.c.id.desc()]
         return await self._tx.page(query, page, order, _coupon)
 
+    async def take_use(self, redemption: Redemption) -> CouponRefusal | None:
+        """``Coupon.limit_refusal`` where the count is kept.
 
-def _redemption(row: sa.RowMapping) -> Redemption:
-    return Redemption(
-        id=row["id"],
-        coupon_id=row["coupon_id"],
-        customer_id=row["customer_id"],
-        order_id=row["order_id"],
-        redeemed_at=row["redeemed_at"],
-        released_at=row["released_at"],
+        The total limit is the ``UPDATE``'s condition, evaluated on the row as it stands once
+        its lock is held. The customer's uses are counted after it, under that lock: every
+        other use of the coupon is stored by a transaction that held it, so the count is of
+        all of them (a locking read on MySQL and MariaDB, whose plain reads would see the
+        snapshot of the transaction's first read). Refused there, the count is put back.
+        """
+        coupon_id, at = redemption.coupon_id, redemption.redeemed_at
+        taken = (
+            coupons.update()
+            .where(
+                coupons.c.id == coupon_id,
+                sa.or_(
+                    coupons.c.max_redemptions.is_(None),
+                    coupons.c.redemptions < coupons.c.max_redemptions,
+                ),
+            )
+            .values(redemptions=coupons.c.redemptions + 1, updated_at=at)
+        )
+        if self._tx.dialect in ("mysql", "mariadb"):  # no UPDATE ... RETURNING
+            if (await self._tx.execute(taken)).rowcount == 0:
+                return CouponRefusal.EXHAUSTED
+            limit_query = locked(
+                sa.select(coupons.c.max_per_customer).where(coupons.c.id == coupon_id), True
+            )
+            per_customer = (await self._tx.execute(limit_query)).scalar_one()
+        else:
+            row = (await self._tx.execute(taken.returning(coupons.c.max_per_customer))).first()
+            if row is None:
+                return CouponRefusal.EXHAUSTED
+            per_customer = row.max_per_customer
+        if per_customer is not None:
+            # PostgreSQL refuses FOR UPDATE beside an aggregate: the rows are counted here.
+            uses = locked(_live_uses(coupon_id, redemption.customer_id), True)
+            if len((await self._tx.execute(uses)).all()) >= per_customer:
+                await self._tx.execute(
+                    coupons.update()
+                    .where(coupons.c.id == coupon_id)
+                    .values(redemptions=coupons.c.redemptions - 1)
+                )
+                return CouponRefusal.CUSTOMER_LIMIT_REACHED
+        await self._tx.execute(
+            coupon_redemptions.insert().values(
+                id=redemption.id,
+                coupon_id=coupon_id,
+                customer_id=redemption.customer_id,
+                order_id=redemption.order_id,
+                redeemed_at=at,
+                released_at=None,
+            )
+        )
+        return None
+
+    async def give_back(self, coupon_id: str, order_id: str, *, at: datetime) -> bool:
+        """The coupon's row first, as ``take_use`` locks it, then the redemption's. The
+        order's lock, which every caller holds, keeps two give-backs of one order apart."""
+        live = sa.and_(
+            coupon_redemptions.c.coupon_id == coupon_id,
+            coupon_redemptions.c.order_id == order_id,
+            coupon_redemptions.c.released_at.is_(None),
+        )
+        if await self._tx.one_or_none(sa.select(coupon_redemptions.c.id).where(live)) is None:
+            return False
+        await self._tx.execute(
+            coupons.update()
+            .where(coupons.c.id == coupon_id, coupons.c.redemptions > 0)
+            .values(redemptions=coupons.c.redemptions - 1, updated_at=at)
+        )
+        await self._tx.execute(coupon_redemptions.update().where(live).values(released_at=at))
+        return True
+
+
+def _live_uses(coupon_id: str, customer_id: str) -> sa.Select[Any]:
+    return sa.select(coupon_redemptions.c.id).where(
+        coupon_redemptions.c.coupon_id == coupon_id,
+        coupon_redemptions.c.customer_id == customer_id,
+        coupon_redemptions.c.released_at.is_(None),
     )
 
 
 class SqlAlchemyRedemptionRepository:
-    def __init__(self, tx: Transaction, *, lock: bool = False) -> None:
+    def __init__(self, tx: Transaction) -> None:
         self._tx = tx
-        self._lock = lock
-
-    async def add(self, redemption: Redemption) -> None:
-        await self._tx.execute(
-            coupon_redemptions.insert().values(
-                id=redemption.id,
-                coupon_id=redemption.coupon_id,
-                customer_id=redemption.customer_id,
-                order_id=redemption.order_id,
-                redeemed_at=redemption.redeemed_at,
-                released_at=redemption.released_at,
-            )
-        )
 
     async def live_count(self, coupon_id: str, customer_id: str) -> int:
-        query = sa.select(coupon_redemptions.c.id).where(
-            coupon_redemptions.c.coupon_id == coupon_id,
-            coupon_redemptions.c.customer_id == customer_id,
-            coupon_redemptions.c.released_at.is_(None),
+        """Never locked: a first look, which ``take_use`` repeats under the coupon's lock."""
+        query = sa.select(sa.func.count()).select_from(
+            _live_uses(coupon_id, customer_id).subquery()
         )
-        return len((await self._tx.execute(locked(query, self._lock))).all())
-
-    async def for_order(self, order_id: str) -> Redemption | None:
-        """Not locked: only a use case holding the order's lock changes its redemption."""
-        row = await self._tx.one_or_none(
-            coupon_redemptions.select().where(coupon_redemptions.c.order_id == order_id)
-        )
-        return None if row is None else _redemption(row._mapping)
-
-    async def update(self, redemption: Redemption) -> None:
-        await self._tx.execute(
-            coupon_redemptions.update()
-            .where(coupon_redemptions.c.id == redemption.id)
-            .values(released_at=redemption.released_at)
-        )
+        return int((await self._tx.execute(query)).scalar_one())

@@ -121,7 +121,21 @@ class SqlAlchemyOrderRepository:
         self._lock = lock
 
     async def add(self, order: Order) -> None:
-        await self._tx.execute(orders.insert().values(_order_row(order)))
+        """On PostgreSQL one statement stores the order, its items and its history (the
+        order's insert and the items' as common table expressions: the foreign keys are
+        checked at the statement's end), one trip to the server where checkout takes the
+        order number and holds it until the commit."""
+        order_row = orders.insert().values(_order_row(order))
+        if self._tx.dialect == "postgresql" and order.items and order.history:
+            together = (
+                order_transitions.insert()
+                .values([_transition_row(t) for t in order.history])
+                .add_cte(order_row.cte("placed_order"))
+                .add_cte(order_items.insert().values(_item_rows(order)).cte("placed_items"))
+            )
+            await self._tx.execute(together)
+            return
+        await self._tx.execute(order_row)
         if order.items:
             await self._tx.execute(order_items.insert(), _item_rows(order))
         await self._append(order.history)
