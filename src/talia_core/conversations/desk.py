@@ -101,7 +101,7 @@ class AgentDesk:
             conversation.mark_read()
             await uow.messages.add(message)
             await uow.conversations.update(conversation)
-            await uow.jobs.add(delivery(message.id, now))
+            await uow.jobs.add(delivery([message.id], now))
             await uow.commit()
         self._wake()
         return message

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from talia_core.shared.jobs import Job, job_id_for
@@ -37,9 +38,10 @@ def understanding_retry(message_id: str, at: datetime, delay: timedelta) -> Job:
     )
 
 
-def delivery(message_id: str, at: datetime) -> Job:
-    """Send an outbound message through its channel."""
-    return Job.new(DELIVER_JOB, {"message_id": message_id}, at=at)
+def delivery(message_ids: Sequence[str], at: datetime) -> Job:
+    """Send outbound messages through their channel in this order: the parts of one reply go
+    in one job, so a later part never overtakes an earlier one."""
+    return Job.new(DELIVER_JOB, {"message_ids": list(message_ids)}, at=at)
 
 
 def channel_hand_off(conversation_id: str, at: datetime) -> Job:

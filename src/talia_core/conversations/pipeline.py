@@ -122,7 +122,9 @@ class ConversationPipeline:
             await self.take_assistant_turn(payload["conversation_id"])
 
         async def deliver(payload: Mapping[str, Any]) -> None:
-            await self.deliver(payload["message_id"])
+            # One message id: a job recorded before replies were delivered in one job.
+            for message_id in payload.get("message_ids") or [payload["message_id"]]:
+                await self.deliver(message_id)
 
         async def media(payload: Mapping[str, Any]) -> None:
             await self.fetch_media(payload["message_id"])
@@ -246,7 +248,8 @@ class ConversationPipeline:
                 return []  # a human took over while the assistant was thinking
             for message in replies:
                 await uow.messages.add(message)
-                await uow.jobs.add(delivery(message.id, now))
+            if replies:
+                await uow.jobs.add(delivery([message.id for message in replies], now))
             if speaker is not None:
                 conversation.assistant = speaker.name
                 for call in reply.tool_calls:

@@ -104,7 +104,7 @@ class Reminders:
                 if conversation.status is not ConversationStatus.CLOSED:
                     conversation.record_reply(now)
                     await uow.conversations.update(conversation)
-                await uow.jobs.add(delivery(message.id, now))
+                await uow.jobs.add(delivery([message.id], now))
                 await uow.commit()
         except Conflict:
             return None  # its message exists: sent already

@@ -10,7 +10,9 @@ from talia_core.conversations.contacts import Contact
 from talia_core.conversations.conversation import Conversation
 from talia_core.conversations.errors import OutsideServiceWindow
 from talia_core.conversations.events import Sender, StatusUpdate, ThreadUpdate
-from talia_core.conversations.messages import Template
+from talia_core.conversations.jobs import DELIVER_JOB
+from talia_core.conversations.messages import MAX_TEXT, Template
+from talia_core.conversations.outgoing import sendable_parts
 from talia_core.conversations.vocabulary import (
     Channel,
     ChannelIdentity,
@@ -233,3 +235,21 @@ async def test_only_web_chat_answers_are_drafted(world: World) -> None:
     await world.run_jobs()
 
     assert sorted(world.assistant.drafted) == [False, True]
+
+
+async def test_the_parts_of_a_long_reply_go_out_in_order_in_one_job_even_after_a_retry(
+    world: World,
+) -> None:
+    question = " ".join(f"¿Incluye el plan {n} la invitación impresa?" for n in range(150))
+    await world.receive(whatsapp(question, at=T0))
+    world.senders[Channel.WHATSAPP].fail_next(1)
+
+    await world.run_jobs()
+
+    parts = sendable_parts(f"answering: {question}", MAX_TEXT)
+    assert len(parts) >= 2
+    assert [o.text for o in world.senders[Channel.WHATSAPP].sent] == parts
+    async with world.uow(read_only=True) as uow:
+        jobs = (await uow.jobs.find(PageRequest(limit=50), status=None)).items
+    [deliveries] = [job for job in jobs if job.kind == DELIVER_JOB]
+    assert (deliveries.status, deliveries.attempts) == (JobStatus.DONE, 2)
