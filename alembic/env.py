@@ -8,11 +8,13 @@ from typing import Any, Literal
 from alembic import context
 from alembic.autogenerate.api import AutogenContext
 from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.persistence.engine import create_database_engine
 from adapters.persistence.metadata import UtcDateTime
 from adapters.persistence.schema import include_name, metadata
 from entrypoints.settings import load_settings
+from entrypoints.wiring.clients import migration_engine
 
 config = context.config
 
@@ -38,8 +40,7 @@ def _configure(connection: Connection) -> None:
         context.run_migrations()
 
 
-async def _run_with_own_engine(url: str) -> None:
-    engine = create_database_engine(url)
+async def _run_with_own_engine(engine: AsyncEngine) -> None:
     try:
         async with engine.connect() as connection:
             await connection.run_sync(_configure)
@@ -48,17 +49,23 @@ async def _run_with_own_engine(url: str) -> None:
         await engine.dispose()
 
 
-def _url() -> str:
-    """``-x url=...``, else the URL `talia` itself would use (environment and ``.env``)."""
+def _given_url() -> str | None:
     given = context.get_x_argument(as_dictionary=True).get("url")
-    return str(given) if given else load_settings().database.url
+    return str(given) if given else None
+
+
+def _engine() -> AsyncEngine:
+    """On ``-x url=...``, else where `talia migrate` would connect (environment and ``.env``)."""
+    given = _given_url()
+    return create_database_engine(given) if given else migration_engine(load_settings())
 
 
 if context.is_offline_mode():
-    context.configure(url=_url(), target_metadata=metadata, literal_binds=True)
+    url = _given_url() or load_settings().database.url
+    context.configure(url=url, target_metadata=metadata, literal_binds=True)
     with context.begin_transaction():
         context.run_migrations()
 elif (shared := config.attributes.get("connection")) is not None:
     _configure(shared)
 else:
-    asyncio.run(_run_with_own_engine(_url()))
+    asyncio.run(_run_with_own_engine(_engine()))

@@ -21,6 +21,7 @@ from entrypoints.settings import Settings
 from talia_core.identity.model import Role
 from talia_core.shared.clock import Clock
 from talia_core.shared.email import EmailMessage
+from tests.databases import database_settings
 
 PASSWORD = "correct-horse-42"
 _serial = itertools.count(1)
@@ -30,7 +31,7 @@ def settings_for_tests(database_url: str, **overrides: Any) -> Settings:
     values: dict[str, Any] = {
         "environment": "test",
         "demo_data": False,
-        "database": {"url": database_url},
+        "database": database_settings(database_url),
         "auth": {"argon2_time_cost": 1, "argon2_memory_kib": 64},
     }
     values.update(overrides)

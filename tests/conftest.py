@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from adapters.memory.database import InMemoryDatabase
 from adapters.memory.unit_of_work import InMemoryUnitOfWork
 from adapters.persistence.unit_of_work import SqlAlchemyUnitOfWork
-from tests.databases import BACKENDS, PGVECTOR, empty_tables, fresh_engine
+from tests.databases import PGVECTOR, WITH_PGBOUNCER, empty_tables, fresh_engine
 
 
 class Engines:
@@ -44,7 +44,7 @@ async def engines(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Eng
     await cache.dispose()
 
 
-@pytest.fixture(params=BACKENDS)
+@pytest.fixture(params=WITH_PGBOUNCER)
 async def engine(request: pytest.FixtureRequest, engines: Engines) -> AsyncIterator[AsyncEngine]:
     """A migrated database on each backend, emptied after each test."""
     engine = await engines.get(request.param)
@@ -55,7 +55,7 @@ async def engine(request: pytest.FixtureRequest, engines: Engines) -> AsyncItera
 UowFactory = Callable[..., SqlAlchemyUnitOfWork | InMemoryUnitOfWork]
 
 
-@pytest.fixture(params=["memory", *BACKENDS])
+@pytest.fixture(params=["memory", *WITH_PGBOUNCER])
 async def uow_factory(
     request: pytest.FixtureRequest, engines: Engines
 ) -> AsyncIterator[UowFactory]:

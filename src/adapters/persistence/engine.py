@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import weakref
 from typing import Any
+from uuid import uuid4
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine, make_url
@@ -19,20 +20,29 @@ BUSY_TIMEOUT_SECONDS = 30
 """How long a SQLite writer waits for another process's write lock."""
 
 _write_locks: weakref.WeakKeyDictionary[Engine, asyncio.Lock] = weakref.WeakKeyDictionary()
+_transaction_pooled: weakref.WeakSet[Engine] = weakref.WeakSet()
 
 
-def create_database_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> AsyncEngine:
+def create_database_engine(
+    url: str, *, pool_size: int = 10, echo: bool = False, transaction_pooler: bool = False
+) -> AsyncEngine:
+    """``transaction_pooler``: the PostgreSQL URL is a pooler in transaction mode (see
+    ``_transaction_pooler_arguments``); it changes nothing on the other databases."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(url, echo=echo)
+    postgresql = parsed.get_backend_name() == "postgresql"
     # A server that does not answer fails the request in seconds (503), not at the OS's
     # TCP timeout; a pooled connection waits no longer than that either.
-    connect_timeout = (
+    connect_args: dict[str, Any] = (
         {"timeout": CONNECT_TIMEOUT_SECONDS}
-        if parsed.get_backend_name() == "postgresql"
+        if postgresql
         else {"connect_timeout": CONNECT_TIMEOUT_SECONDS}
     )
-    return create_async_engine(
+    pooled = transaction_pooler and postgresql
+    if pooled:
+        connect_args |= _transaction_pooler_arguments()
+    engine = create_async_engine(
         url,
         echo=echo,
         pool_size=pool_size,
@@ -40,8 +50,38 @@ def create_database_engine(url: str, *, pool_size: int = 10, echo: bool = False)
         pool_timeout=CONNECT_TIMEOUT_SECONDS,
         pool_pre_ping=True,
         pool_recycle=1800,
-        connect_args=connect_timeout,
+        connect_args=connect_args,
     )
+    if pooled:
+        _transaction_pooled.add(engine.sync_engine)
+    return engine
+
+
+def _transaction_pooler_arguments() -> dict[str, Any]:
+    """asyncpg's arguments for a pooler that gives each transaction any server connection
+    (PgBouncer before 1.21, Supabase's Supavisor on port 6543).
+
+    A prepared statement lives on the server connection that prepared it, so asyncpg's
+    statement cache and SQLAlchemy's are off, and every statement asyncpg must still prepare
+    gets a name of its own: two clients given the same server connection never collide on
+    ``__asyncpg_stmt_1__``. The engine keeps its pool: its connections are to the pooler,
+    and reusing one spares the connection set-up (asyncpg's type introspection) a new one
+    costs on every checkout.
+    """
+    return {
+        "statement_cache_size": 0,
+        "prepared_statement_cache_size": 0,
+        "prepared_statement_name_func": lambda: f"__asyncpg_{uuid4()}__",
+    }
+
+
+def autocommit_allowed(engine: AsyncEngine) -> bool:
+    """Whether a statement may run outside a transaction on ``engine``.
+
+    Not behind a pooler in transaction mode: outside a transaction, the pooler may give the
+    statement's prepare and its execution to two server connections.
+    """
+    return engine.sync_engine not in _transaction_pooled
 
 
 def _sqlite_engine(url: str, *, echo: bool) -> AsyncEngine:

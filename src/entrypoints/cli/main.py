@@ -15,7 +15,6 @@ from rich.progress import Progress
 from sqlalchemy.engine import make_url
 
 from adapters.persistence import migrations
-from adapters.persistence.engine import create_database_engine
 from entrypoints.bootstrap import open_talia
 from entrypoints.cli import assistants, backups, knowledge, users
 from entrypoints.container import (
@@ -28,6 +27,7 @@ from entrypoints.container import (
 from entrypoints.logs import configure_logging
 from entrypoints.seed import DEMO_ADMIN, prepare_demo
 from entrypoints.settings import Settings, SettingsError, load_settings
+from entrypoints.wiring import clients
 from talia_core.commerce.order_service import ExpiryReport
 from talia_core.identity.model import Role
 from talia_core.shared.errors import TaliaError
@@ -156,7 +156,7 @@ async def _work(settings: Settings) -> None:
 
 
 async def _migrate(settings: Settings) -> None:
-    engine = create_database_engine(settings.database.url)
+    engine = clients.migration_engine(settings)
     try:
         await migrations.upgrade(engine)
     finally:
@@ -164,7 +164,7 @@ async def _migrate(settings: Settings) -> None:
 
 
 async def _require_head(settings: Settings) -> None:
-    engine = create_database_engine(settings.database.url)
+    engine = clients.engine(settings)
     try:
         if not await migrations.is_at_head(engine):
             raise SystemExit(

@@ -22,6 +22,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from entrypoints.settings.ai import AiSettings
 from entrypoints.settings.calendar import CalendarProvider, CalendarSettings
+from entrypoints.settings.database import DatabaseSettings
 from entrypoints.settings.email import EmailSettings
 from entrypoints.settings.invitation_pages import InvitationPageSettings
 from entrypoints.settings.knowledge import KnowledgeSettings
@@ -35,23 +36,6 @@ from entrypoints.wiring.capabilities import MODELS
 from talia_core.assistants.definition import Provider
 
 DEMO_JWT_SECRET = "change-me-this-is-the-embedded-demo-secret"
-
-
-class DatabaseSettings(BaseModel):
-    url: str = Field(
-        "sqlite+aiosqlite:///./talia.db",
-        description="SQLAlchemy async URL: sqlite+aiosqlite, postgresql+asyncpg or mysql+asyncmy.",
-    )
-    pool_size: Annotated[int, Field(ge=1, le=200)] = 10
-    echo: bool = False
-
-    @field_validator("url")
-    @classmethod
-    def _supported(cls, value: str) -> str:
-        drivers = ("sqlite+aiosqlite://", "postgresql+asyncpg://", "mysql+asyncmy://")
-        if not value.startswith(drivers):
-            raise ValueError(f"must start with one of {', '.join(drivers)}")
-        return value
 
 
 class ThrottleBackend(StrEnum):

@@ -11,13 +11,26 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from adapters.persistence.engine import create_database_engine
 from adapters.persistence.inbox import SqlAlchemyInbox
 from entrypoints.settings import Settings
+from entrypoints.settings.database import DatabasePooler
 
 
 def engine(settings: Settings) -> AsyncEngine:
     """Connects on first use: building it does no I/O."""
+    database = settings.database
     return create_database_engine(
-        settings.database.url, pool_size=settings.database.pool_size, echo=settings.database.echo
+        database.url,
+        pool_size=database.pool_size,
+        echo=database.echo,
+        transaction_pooler=database.pooler is DatabasePooler.TRANSACTION,
     )
+
+
+def migration_engine(settings: Settings) -> AsyncEngine:
+    """The direct connection of ``TALIA_DATABASE__MIGRATION_URL`` when set, else the app's."""
+    database = settings.database
+    if database.migration_url:
+        return create_database_engine(database.migration_url, echo=database.echo)
+    return engine(settings)
 
 
 def redis_client(settings: Settings) -> Redis:

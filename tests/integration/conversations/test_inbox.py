@@ -35,7 +35,7 @@ from talia_core.shared.errors import ExternalServiceUnavailable, Malformed
 from talia_core.shared.jobs import JobStatus
 from talia_core.shared.pagination import PageRequest
 from tests.conftest import Engines, UowFactory
-from tests.databases import BACKENDS, empty_tables
+from tests.databases import WITH_PGBOUNCER, empty_tables
 
 T0 = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
 
@@ -52,7 +52,7 @@ def entry(external_id: str, channel: Channel = Channel.WHATSAPP) -> InboxEntry:
     return InboxEntry.of(event, T0)
 
 
-@pytest.fixture(params=["memory", *BACKENDS])
+@pytest.fixture(params=["memory", *WITH_PGBOUNCER])
 async def inbox(
     request: pytest.FixtureRequest, engines: Engines
 ) -> AsyncIterator[tuple[Inbox, UowFactory]]:

@@ -35,7 +35,7 @@ from tests.channels import (
     whatsapp_text,
 )
 from tests.conftest import Engines
-from tests.databases import BACKENDS, empty_tables
+from tests.databases import WITH_PGBOUNCER, empty_tables
 
 WEBHOOK = "/api/whatsapp/webhook"
 
@@ -48,7 +48,7 @@ class Channels:
         container.gateways.channel_senders.override(providers.Object(self.senders))
 
 
-@pytest.fixture(params=BACKENDS)
+@pytest.fixture(params=WITH_PGBOUNCER)
 async def desk(
     request: pytest.FixtureRequest, engines: Engines, tmp_path: Path
 ) -> AsyncIterator[tuple[Api, Channels]]:

@@ -18,7 +18,7 @@ from talia_core.identity.model import Role
 from talia_core.shared.clock import FakeClock
 from tests.api import PASSWORD, Api, open_api, settings_for_tests
 from tests.conftest import Engines
-from tests.databases import BACKENDS, empty_tables
+from tests.databases import WITH_PGBOUNCER, empty_tables
 
 
 @pytest.fixture
@@ -26,7 +26,7 @@ def clock() -> FakeClock:
     return FakeClock()
 
 
-@pytest.fixture(params=BACKENDS)
+@pytest.fixture(params=WITH_PGBOUNCER)
 async def api(
     request: pytest.FixtureRequest, engines: Engines, clock: FakeClock
 ) -> AsyncIterator[Api]:

@@ -1,12 +1,18 @@
-"""A purchase end to end through the real app, on SQLite, PostgreSQL and MariaDB."""
+"""A purchase end to end through the real app, on SQLite, PostgreSQL (directly and through
+PgBouncer in transaction mode) and MariaDB."""
 
 from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from talia_core.identity.model import Role
 from tests.api import Api, assert_problem
+from tests.databases import WITH_PGBOUNCER
 from tests.shop import FORM, IPN, answer, coupon, fill_cart, pending_order, shop, signed
+
+pytestmark = pytest.mark.parametrize("database_url", WITH_PGBOUNCER, indirect=True)
 
 
 async def run_jobs(api: Api) -> None:

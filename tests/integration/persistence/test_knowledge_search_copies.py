@@ -9,10 +9,10 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from adapters.persistence.engine import create_database_engine
 from adapters.persistence.unit_of_work import SqlAlchemyUnitOfWork
 from talia_core.knowledge.model import Chunk, Document, DocumentKind
 from talia_core.shared.ids import new_id
+from tests.databases import another_engine
 
 MODEL = "all-minilm-l6-v2"
 
@@ -20,7 +20,7 @@ MODEL = "all-minilm-l6-v2"
 @pytest.fixture
 async def other(engine: AsyncEngine) -> AsyncIterator[AsyncEngine]:
     """Another engine on the same database, as another process would open."""
-    second = create_database_engine(engine.url.render_as_string(hide_password=False))
+    second = another_engine(engine)
     yield second
     await second.dispose()
 

@@ -9,7 +9,7 @@ from sqlalchemy import exc
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.persistence.connection import Transaction, translate
-from adapters.persistence.engine import READ_ONLY
+from adapters.persistence.engine import READ_ONLY, autocommit_allowed
 from adapters.persistence.scheduling.events import CalendarEvent, SqlAlchemyCalendarEventRepository
 from adapters.persistence.unit_of_work import SqlAlchemyUnitOfWork
 from talia_core.scheduling.errors import SlotTaken
@@ -39,13 +39,15 @@ class SqlAlchemyCalendar:
 
     async def busy(self, calendar_id: str, start: datetime, end: datetime) -> Sequence[TimeRange]:
         """One statement in autocommit: no transaction to open and roll back, and no unit of
-        work to bind, on the path every availability question takes."""
+        work to bind, on the path every availability question takes (in a transaction behind
+        a pooler in transaction mode, which cannot run one outside)."""
         window = TimeRange(start, end)
+        options: dict[str, object] = {READ_ONLY: True}
+        if autocommit_allowed(self._engine):
+            options["isolation_level"] = "AUTOCOMMIT"
         try:
             async with self._engine.connect() as connection:
-                reading = await connection.execution_options(
-                    isolation_level="AUTOCOMMIT", **{READ_ONLY: True}
-                )
+                reading = await connection.execution_options(**options)
                 events = SqlAlchemyCalendarEventRepository(Transaction(reading))
                 return await events.busy(calendar_id, window.start, window.end)
         except exc.DBAPIError as error:
