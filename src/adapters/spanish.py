@@ -14,8 +14,7 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
-
-import snowballstemmer
+from typing import Any
 
 _WORD = re.compile(r"[^\W_]+")
 
@@ -29,7 +28,15 @@ _COMMON = """
     uno unos usted ustedes vosotros y ya yo
 """
 _STOPWORDS = frozenset(_COMMON.split())
-_STEMMER = snowballstemmer.stemmer("spanish")
+
+
+@functools.cache
+def _stemmer() -> Any:
+    """Snowball's Spanish stemmer, imported by the first word stemmed (snowballstemmer loads
+    every language it has, 4 MB)."""
+    import snowballstemmer
+
+    return snowballstemmer.stemmer("spanish")
 
 
 def fold(word: str) -> str:
@@ -47,9 +54,8 @@ def words(query: str) -> list[str]:
 def stems(word: str) -> tuple[str, ...]:
     """The folded stems of a lower-cased word: one, or two when the word's accents change
     its stem."""
-    return tuple(
-        dict.fromkeys((fold(_STEMMER.stemWord(word)), fold(_STEMMER.stemWord(fold(word)))))
-    )
+    stemmer = _stemmer()
+    return tuple(dict.fromkeys((fold(stemmer.stemWord(word)), fold(stemmer.stemWord(fold(word))))))
 
 
 def terms(text: str) -> str:

@@ -14,7 +14,6 @@ from datetime import timedelta
 from dependency_injector import containers, providers
 
 from adapters.assistant.agents import AgentsAssistant
-from adapters.jobs.saq import SaqJobQueue
 from adapters.jobs.worker import DatabaseJobQueue
 from adapters.persistence.leads.criteria import DefinitionLeadCriteria
 from entrypoints.gateways import Gateways
@@ -414,14 +413,7 @@ class UseCases(containers.DeclarativeContainer):
             concurrency=settings.provided.jobs.concurrency,
             poll_seconds=settings.provided.jobs.poll_seconds,
         ),
-        saq=providers.Singleton(
-            SaqJobQueue,
-            job_runner,
-            redis_url=settings.provided.redis.url,
-            queue_name=settings.provided.jobs.saq_queue,
-            concurrency=settings.provided.jobs.concurrency,
-            poll_seconds=settings.provided.jobs.poll_seconds,
-        ),
+        saq=providers.Singleton(jobs.saq_queue, job_runner, settings),
     )
 
 

@@ -27,7 +27,6 @@ from adapters.security.tokens import JwtAccessTokens
 from adapters.security.webchat_tokens import WebChatTokens
 from adapters.throttle.fallback import FallbackAttemptStore
 from adapters.throttle.memory import InMemoryAttemptStore
-from adapters.throttle.redis import RedisAttemptStore
 from entrypoints.settings import Settings
 from entrypoints.wiring import (
     channels,
@@ -41,6 +40,7 @@ from entrypoints.wiring import (
     policies,
     probes,
     storage,
+    throttle,
     voice,
 )
 from entrypoints.wiring.scheduling import (
@@ -71,7 +71,7 @@ class Gateways(containers.DeclarativeContainer):
         algorithm=settings.provided.auth.jwt_algorithm,
     )
     redis = providers.Singleton(clients.redis_client, settings)
-    redis_lifetime = providers.Resource(clients.redis_lifetime, redis)
+    redis_lifetime = providers.Resource(clients.redis_lifetime, settings, redis.provider)
     attempt_store = providers.Selector(
         settings.provided.auth.throttle_backend.value,
         memory=providers.Singleton(InMemoryAttemptStore, clock=core.clock),
@@ -79,7 +79,7 @@ class Gateways(containers.DeclarativeContainer):
             FallbackAttemptStore,
             providers.Singleton(
                 resilient,
-                providers.Singleton(RedisAttemptStore, redis),
+                providers.Singleton(throttle.redis_attempt_store, redis),
                 providers.Singleton(policies.runner, "redis", breakers, settings),
                 non_idempotent={"hit", "take_back"},
             ),
@@ -91,7 +91,9 @@ class Gateways(containers.DeclarativeContainer):
         storage.ftp_connections_lifetime, settings, ftp_files.provider
     )
     files_probe = providers.Singleton(storage.file_store_probe, settings, ftp_files.provider)
-    probes = providers.Singleton(probes.readiness_probes, settings, core.engine, redis, files_probe)
+    probes = providers.Singleton(
+        probes.readiness_probes, settings, core.engine, redis.provider, files_probe
+    )
     outbound = providers.Singleton(clients.http_client, settings)
     outbound_lifetime = providers.Resource(clients.http_client_lifetime, outbound)
     inbox = providers.Singleton(SqlAlchemyInbox, core.engine)

@@ -2,7 +2,8 @@
 
 The URL carries a token, an HMAC of the calendar id, so an app can fetch it without a login;
 changing the secret revokes every subscribed URL. Cancelled appointments stay in the feed
-as ``STATUS:CANCELLED`` with a higher ``SEQUENCE``, so subscribers drop them.
+as ``STATUS:CANCELLED`` with a higher ``SEQUENCE``, so subscribers drop them. icalendar is
+imported by the first feed rendered.
 """
 
 from __future__ import annotations
@@ -10,8 +11,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 from datetime import timedelta
-
-import icalendar
 
 from adapters.persistence.scheduling.calendar import SqlAlchemyCalendar
 from talia_core.shared.clock import Clock
@@ -39,6 +38,8 @@ class LocalCalendarFeed:
             token.encode(), self.token(calendar_id).encode()
         ):
             raise NotFound("calendar", calendar_id)
+        import icalendar
+
         now = self._clock.now()
         feed = icalendar.Calendar()
         feed.add("prodid", "-//Talia//Appointments//ES")

@@ -20,16 +20,16 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
-from typing import Any
-
-from redis.asyncio import Redis
-from redis.asyncio.client import PubSub
-from redis.exceptions import RedisError
+from typing import TYPE_CHECKING, Any
 
 from talia_core.conversations.messages import Message
 from talia_core.conversations.ports import Outbound
 from talia_core.conversations.vocabulary import Channel, Direction, MessageType
 from talia_core.shared.errors import ExternalServiceUnavailable
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
+    from redis.asyncio.client import PubSub
 
 logger = logging.getLogger("talia.webchat")
 
@@ -194,6 +194,14 @@ class InProcessLiveFeed:
 SUBSCRIBE_TIMEOUT_SECONDS = 5.0
 
 
+def _redis_errors() -> tuple[type[Exception], type[OSError]]:
+    """What a call to Redis raises, for ``except``: evaluated only once something was raised,
+    so redis-py is imported by the client a Redis feed is given, never by this module."""
+    from redis.exceptions import RedisError
+
+    return RedisError, OSError
+
+
 class RedisLiveFeed:
     """The feed across processes: a job worker publishes, the API worker holding the socket
     receives, through Redis pub/sub (channel ``<prefix><session id>``, the frame as JSON).
@@ -227,7 +235,7 @@ class RedisLiveFeed:
     async def _send(self, thread: str, item: dict[str, Any]) -> None:
         try:
             await self._redis.publish(self._prefix + thread, json.dumps(item))
-        except (RedisError, OSError) as error:
+        except _redis_errors() as error:
             raise ExternalServiceUnavailable("redis", type(error).__name__) from error
 
     def watching(self, thread: str) -> int:
@@ -255,7 +263,7 @@ class RedisLiveFeed:
                     pubsub = self._pubsub or self._redis.pubsub()
                     self._pubsub = pubsub
                     await pubsub.subscribe(self._prefix + thread)
-                except (RedisError, OSError) as error:
+                except _redis_errors() as error:
                     await self._forget(thread, subscriber)
                     raise ExternalServiceUnavailable("redis", type(error).__name__) from error
                 if self._reader is None:
@@ -285,7 +293,7 @@ class RedisLiveFeed:
             return
         try:
             await self._pubsub.unsubscribe(self._prefix + thread)
-        except (RedisError, OSError):
+        except _redis_errors():
             logger.warning("webchat feed: could not unsubscribe", exc_info=True)
 
     async def _close(self) -> None:
@@ -296,7 +304,7 @@ class RedisLiveFeed:
             with contextlib.suppress(asyncio.CancelledError):
                 await reader
         if pubsub is not None:
-            with contextlib.suppress(RedisError, OSError):
+            with contextlib.suppress(*_redis_errors()):
                 await pubsub.aclose()  # type: ignore[no-untyped-call]  # untyped in redis-py
 
     async def _read(self, pubsub: PubSub) -> None:
@@ -305,7 +313,7 @@ class RedisLiveFeed:
                 received = await pubsub.get_message(timeout=None)
                 if received is not None:
                     self._dispatch(received)
-        except (RedisError, OSError):
+        except _redis_errors():
             # Whatever was published meanwhile is lost: every watcher here starts over.
             logger.warning("webchat feed: lost the Redis connection", exc_info=True)
             async with self._lock:

@@ -2,7 +2,8 @@
 
 Reading is CPU-bound, so it runs in a worker thread; the kind comes from the bytes
 (``sniffing``), never from a file's name. Limits are the constructor's: pages read of a
-PDF, and what a DOCX may unpack to, in all and as a ratio per part.
+PDF, and what a DOCX may unpack to, in all and as a ratio per part. pypdf and python-docx
+(25 MB between them once imported) are imported by the first document of their kind.
 """
 
 from __future__ import annotations
@@ -11,11 +12,9 @@ import asyncio
 
 from adapters.documents.encoding import decoded
 from adapters.documents.markdown import read_markdown
-from adapters.documents.pdf import read_pdf
 from adapters.documents.plain import read_text
 from adapters.documents.sniffing import sniff
 from adapters.documents.webpage import read_html
-from adapters.documents.word import read_docx
 from talia_core.knowledge.errors import Unreadable
 from talia_core.knowledge.model import DocumentKind
 from talia_core.knowledge.text import ExtractedText
@@ -50,8 +49,12 @@ class LocalTextExtractor:
     def _read(self, content: bytes, kind: DocumentKind) -> ExtractedText:
         match kind:
             case DocumentKind.PDF:
+                from adapters.documents.pdf import read_pdf
+
                 return read_pdf(content, self._max_pages)
             case DocumentKind.DOCX:
+                from adapters.documents.word import read_docx
+
                 return read_docx(
                     content,
                     max_unpacked_bytes=self._max_unpacked_bytes,

@@ -9,9 +9,12 @@ from __future__ import annotations
 import asyncio
 import uuid
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from adapters.files.ftp import FtpFileStore
 from talia_core.shared.errors import ExternalServiceUnavailable
+
+if TYPE_CHECKING:
+    from adapters.files.ftp import FtpFileStore
 
 NAME = "files"
 

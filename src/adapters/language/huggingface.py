@@ -6,30 +6,15 @@ OpenAI's chat completions at a base URL (vLLM, Ollama, llama.cpp, Mistral, TGI).
 The instructions are the ``system`` message; stored prompts are OpenAI's, so a step with
 only a ``PromptRef`` is refused. ``huggingface_hub`` runs on its own httpx2 client, which
 it keeps open, with every stream's response, until it is closed: each step opens and closes
-one, so nothing outlives the step.
+one, so nothing outlives the step. ``huggingface_hub`` (10 MB once imported) is imported with
+the first client, so a process without a token never holds it.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Iterable
-from typing import Any
-
-import httpx2
-from huggingface_hub import (
-    AsyncInferenceClient,
-    ChatCompletionInputFunctionDefinition,
-    ChatCompletionInputTool,
-    ChatCompletionOutput,
-    ChatCompletionStreamOutput,
-    ChatCompletionStreamOutputDeltaToolCall,
-)
-from huggingface_hub.errors import (
-    HfHubHTTPError,
-    InferenceTimeoutError,
-    TextGenerationError,
-    ValidationError,
-)
+from typing import TYPE_CHECKING, Any
 
 from adapters.language import failures
 from talia_core.assistants.language import (
@@ -43,6 +28,17 @@ from talia_core.assistants.language import (
     Usage,
 )
 from talia_core.shared.errors import ExternalServiceUnavailable, RequestRefused, TaliaError
+
+if TYPE_CHECKING:
+    import httpx2
+    from huggingface_hub import (
+        AsyncInferenceClient,
+        ChatCompletionInputTool,
+        ChatCompletionOutput,
+        ChatCompletionStreamOutput,
+        ChatCompletionStreamOutputDeltaToolCall,
+    )
+    from huggingface_hub.errors import HfHubHTTPError
 
 SERVICE = "huggingface"
 
@@ -63,7 +59,7 @@ class HuggingFaceLanguageModel:
                 output = await client.chat_completion(
                     messages, **_parameters(request), stream=False
                 )
-            except (HfHubHTTPError, httpx2.HTTPError) as error:
+            except client_errors() as error:
                 raise failure_of(error) from error
         return _reply(output)
 
@@ -81,13 +77,15 @@ class HuggingFaceLanguageModel:
                 async for chunk in chunks:
                     if (text := reply.add(chunk)) is not None:
                         yield TextDelta(text)
-            except (HfHubHTTPError, httpx2.HTTPError) as error:
+            except client_errors() as error:
                 raise failure_of(error) from error
         yield reply.finished()
 
     def _client(self) -> AsyncInferenceClient:
         if not self._token:
             raise failures.unconfigured(SERVICE, "TALIA_HUGGINGFACE__TOKEN")
+        from huggingface_hub import AsyncInferenceClient
+
         return AsyncInferenceClient(
             base_url=self._base_url, api_key=self._token, timeout=self._timeout
         )
@@ -126,6 +124,8 @@ def _parameters(request: ModelRequest) -> dict[str, Any]:
 
 
 def _tool(spec: ToolSpec) -> ChatCompletionInputTool:
+    from huggingface_hub import ChatCompletionInputFunctionDefinition, ChatCompletionInputTool
+
     return ChatCompletionInputTool(
         type="function",
         function=ChatCompletionInputFunctionDefinition(
@@ -196,8 +196,25 @@ class _Collected:
         )
 
 
+def client_errors() -> tuple[type[HfHubHTTPError], type[httpx2.HTTPError]]:
+    """What a client of huggingface_hub raises, for an ``except`` clause: evaluated only once
+    something was raised, so only after a client (which imported the library) was made."""
+    import httpx2
+    from huggingface_hub.errors import HfHubHTTPError
+
+    return HfHubHTTPError, httpx2.HTTPError
+
+
 def failure_of(error: HfHubHTTPError | httpx2.HTTPError) -> TaliaError:
     """The core error an error of huggingface_hub means, for every adapter on it."""
+    import httpx2
+    from huggingface_hub.errors import (
+        HfHubHTTPError,
+        InferenceTimeoutError,
+        TextGenerationError,
+        ValidationError,
+    )
+
     if isinstance(error, InferenceTimeoutError | httpx2.TimeoutException):
         return ExternalServiceUnavailable(SERVICE, "the request timed out")
     if isinstance(error, HfHubHTTPError) and error.response is not None:

@@ -11,18 +11,18 @@ the pieces already sent.
 The SDK is the transport (its client, authentication, errors and server-sent events), but
 the request body is built here as plain JSON and the response read with msgspec into the
 few fields a reply needs: the SDK's typed ``responses.create`` spends more time transforming
-its parameters and building pydantic objects than the rest of a turn's overhead.
+its parameters and building pydantic objects than the rest of a turn's overhead. The SDK
+(over 20 MB once imported) is imported with the first client, so a process without an API
+key never holds it.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import httpx
 import msgspec
-import openai
-from openai import AsyncOpenAI, AsyncStream, RequestOptions
 
 from adapters.language import failures
 from talia_core.assistants.language import (
@@ -38,6 +38,10 @@ from talia_core.assistants.language import (
     Usage,
 )
 from talia_core.shared.errors import ExternalServiceUnavailable, RequestRefused, TaliaError
+
+if TYPE_CHECKING:
+    import openai
+    from openai import AsyncOpenAI, RequestOptions
 
 SERVICE = "openai"
 OPENAI_URL = "https://api.openai.com/v1"
@@ -108,7 +112,7 @@ class OpenAIResponsesLanguageModel:
         client = self._configured()
         try:
             raw = await client.post(_PATH, cast_to=bytes, body=_body(request), options=_OPTIONS)
-        except openai.APIError as error:
+        except api_error() as error:
             raise failure_of(error) from error
         response = _decoded(raw)
         if response.error is not None:
@@ -117,6 +121,8 @@ class OpenAIResponsesLanguageModel:
 
     async def stream(self, request: ModelRequest) -> AsyncIterator[ModelEvent]:
         client = self._configured()
+        from openai import AsyncStream
+
         body = {**_body(request), "stream": True}
         try:
             events = await client.post(
@@ -140,7 +146,7 @@ class OpenAIResponsesLanguageModel:
                         raise _failed(error.code if error else None, error.message if error else "")
                     elif event.type == "error":
                         raise _failed(event.code, event.message)
-        except openai.APIError as error:
+        except api_error() as error:
             raise failure_of(error) from error
         raise ExternalServiceUnavailable(SERVICE, "the stream ended before the response did")
 
@@ -154,6 +160,8 @@ def sdk_client(client: httpx.AsyncClient, *, api_key: str, base_url: str) -> Asy
     """The SDK's client on ``client``, never retrying; None without an API key."""
     if not api_key:
         return None
+    from openai import AsyncOpenAI
+
     # The SDK runs on httpx2 and also takes a client of httpx, the one we share.
     return AsyncOpenAI(
         api_key=api_key, base_url=base_url, http_client=cast(Any, client), max_retries=0
@@ -256,8 +264,18 @@ def _reply(response: _Response) -> ModelReply:
     )
 
 
+def api_error() -> type[openai.APIError]:
+    """The SDK's error, for an ``except`` clause: evaluated only once something was raised,
+    so only after a client (which imported the SDK) was called."""
+    import openai
+
+    return openai.APIError
+
+
 def failure_of(error: openai.APIError) -> TaliaError:
     """The core error an error of the SDK means, for every adapter on OpenAI."""
+    import openai
+
     if isinstance(error, openai.APITimeoutError):
         return ExternalServiceUnavailable(SERVICE, "the request timed out")
     if isinstance(error, openai.APIConnectionError):

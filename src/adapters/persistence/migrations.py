@@ -1,38 +1,48 @@
-"""Alembic migrations run in-process on an async engine, and the schema drift check."""
+"""Alembic migrations run in-process on an async engine, and the schema drift check.
+
+Alembic (10 MB once imported, with Mako) is imported by the first call, so a process that
+imports this module and never migrates does not hold it.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.autogenerate import compare_metadata
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.persistence.schema import include_name, metadata
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+
 PROJECT_ROOT = Path(__file__).resolve().parents[3]
 
 
 def alembic_config() -> Config:
+    from alembic.config import Config
+
     config = Config(str(PROJECT_ROOT / "alembic.ini"))
     config.set_main_option("script_location", str(PROJECT_ROOT / "alembic"))
     return config
 
 
 async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
+    from alembic import command
+
     await _run(engine, command.upgrade, revision)
 
 
 async def downgrade(engine: AsyncEngine, revision: str = "base") -> None:
+    from alembic import command
+
     await _run(engine, command.downgrade, revision)
 
 
 async def current_revision(engine: AsyncEngine) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
     async with engine.connect() as connection:
         return await connection.run_sync(
             lambda sync: MigrationContext.configure(sync).get_current_revision()
@@ -41,6 +51,9 @@ async def current_revision(engine: AsyncEngine) -> str | None:
 
 async def drift(engine: AsyncEngine) -> list[Any]:
     """Differences between the table definitions and the migrated database; empty is good."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
     async with engine.connect() as connection:
         return await connection.run_sync(
             lambda sync: compare_metadata(
@@ -63,5 +76,7 @@ async def _run(engine: AsyncEngine, action: Any, revision: str) -> None:
 
 
 async def is_at_head(engine: AsyncEngine) -> bool:
+    from alembic.script import ScriptDirectory
+
     heads = set(ScriptDirectory.from_config(alembic_config()).get_heads())
     return await current_revision(engine) in heads

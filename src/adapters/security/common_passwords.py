@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from zxcvbn.frequency_lists import FREQUENCY_LISTS
-
 _ADDED_AT_THE_END = "0123456789!?.,;:-_+*#@$%&/=~ "
 _SHORTEST_BASE = 4
 """A base this short ("abcd") is no common password however it ends: "abcd-2026" passes."""
@@ -29,6 +27,16 @@ class ListedCommonPasswords:
         return len(base) >= _SHORTEST_BASE and base != folded and base in self._listed
 
 
-class ZxcvbnCommonPasswords(ListedCommonPasswords):
+class ZxcvbnCommonPasswords:
+    """zxcvbn (12 MB of word lists once imported) is read at the first check: most processes
+    never check a new password."""
+
     def __init__(self) -> None:
-        super().__init__(FREQUENCY_LISTS["passwords"])
+        self._listed: ListedCommonPasswords | None = None
+
+    def is_common(self, password: str) -> bool:
+        if self._listed is None:
+            from zxcvbn.frequency_lists import FREQUENCY_LISTS
+
+            self._listed = ListedCommonPasswords(FREQUENCY_LISTS["passwords"])
+        return self._listed.is_common(password)

@@ -7,6 +7,7 @@ import argparse
 import asyncio
 import getpass
 import logging
+import multiprocessing
 import signal
 import sys
 from collections.abc import Sequence
@@ -114,15 +115,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _serve(settings: Settings, host: str | None, port: int | None, workers: int) -> int:
     import uvicorn
 
-    embedded = make_url(settings.database.url).get_backend_name() == "sqlite"
-    if embedded:
-        asyncio.run(_migrate(settings))
-        if settings.demo_data and asyncio.run(prepare_demo(settings)):
-            logger.info(
-                "demo data seeded; see the README for the demo users", extra={"admin": DEMO_ADMIN}
-            )
-    else:
-        asyncio.run(_require_head(settings))
+    # The database is made ready in a process of its own, so the server never holds what
+    # that took: Alembic, the demo data, the list of common passwords the seed checks.
+    preparing = multiprocessing.Process(target=_prepare, args=(settings,), name="talia-prepare")
+    preparing.start()
+    preparing.join()
+    if preparing.exitcode:
+        return preparing.exitcode
     uvicorn.run(
         "entrypoints.http.asgi:make_app",
         factory=True,
@@ -135,6 +134,20 @@ def _serve(settings: Settings, host: str | None, port: int | None, workers: int)
         server_header=False,
     )
     return 0
+
+
+def _prepare(settings: Settings) -> None:
+    """On SQLite, migrate and seed the demo data; on a server database, refuse to serve
+    until ``talia migrate`` has run."""
+    configure_logging(settings.log)
+    if make_url(settings.database.url).get_backend_name() != "sqlite":
+        asyncio.run(_require_head(settings))
+        return
+    asyncio.run(_migrate(settings))
+    if settings.demo_data and asyncio.run(prepare_demo(settings)):
+        logger.info(
+            "demo data seeded; see the README for the demo users", extra={"admin": DEMO_ADMIN}
+        )
 
 
 async def _work(settings: Settings) -> None:

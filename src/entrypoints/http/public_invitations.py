@@ -15,7 +15,6 @@ from urllib.parse import quote_plus
 from zoneinfo import ZoneInfo
 
 import attrs
-import icalendar
 from jinja2 import Environment, PackageLoader, select_autoescape
 from litestar import Controller, Request, get
 from litestar.di import NamedDependency
@@ -363,6 +362,8 @@ def _when(event: Event) -> str:
 
 
 def events_ics(invitation: Invitation, base: str) -> bytes:
+    import icalendar  # 3 MB once imported: by the first calendar asked for
+
     calendar = icalendar.Calendar()
     calendar.add("prodid", "-//Talia//Invitations//ES")
     calendar.add("version", "2.0")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from entrypoints.settings import JobBackend, Settings
+from entrypoints.settings import JobBackend, Settings, ThrottleBackend
 
 DEMO_ASSISTANT = Path(__file__).resolve().parent.parent / "demo_assistant.json"
 
@@ -32,6 +32,14 @@ def job_backend(settings: Settings) -> str:
 def live_backend(settings: Settings) -> str:
     """Several processes need Redis to reach the socket's process; one process does not."""
     return "redis" if settings.jobs.backend is JobBackend.SAQ else "memory"
+
+
+def uses_redis(settings: Settings) -> bool:
+    """The job queue (and with it the live feed) or the login throttle lives on Redis."""
+    return (
+        settings.jobs.backend is JobBackend.SAQ
+        or settings.auth.throttle_backend is ThrottleBackend.REDIS
+    )
 
 
 def izipay_ipn_url(settings: Settings) -> str | None:

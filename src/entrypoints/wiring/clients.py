@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from typing import TYPE_CHECKING
 
 import httpx
-from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.persistence.engine import create_database_engine
 from adapters.persistence.inbox import SqlAlchemyInbox
 from entrypoints.settings import Settings
 from entrypoints.settings.database import DatabasePooler
+from entrypoints.wiring.choices import uses_redis
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
 
 
 def engine(settings: Settings) -> AsyncEngine:
@@ -34,7 +38,10 @@ def migration_engine(settings: Settings) -> AsyncEngine:
 
 
 def redis_client(settings: Settings) -> Redis:
-    """Connects on first use, so an unused client costs nothing."""
+    """Connects on first use, so an unused client costs nothing; redis-py is imported with
+    it."""
+    from redis.asyncio import Redis
+
     return Redis.from_url(
         settings.redis.url, socket_timeout=2, socket_connect_timeout=2, health_check_interval=30
     )
@@ -65,6 +72,9 @@ async def inbox_lifetime(inbox: SqlAlchemyInbox) -> AsyncIterator[SqlAlchemyInbo
     await inbox.close()
 
 
-async def redis_lifetime(client: Redis) -> AsyncIterator[Redis]:
-    yield client
-    await client.aclose()
+async def redis_lifetime(settings: Settings, client: Callable[[], Redis]) -> AsyncIterator[None]:
+    """The client is closed at the end when the settings put something on Redis; else it was
+    never built."""
+    yield
+    if uses_redis(settings):
+        await client().aclose()

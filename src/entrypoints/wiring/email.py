@@ -1,4 +1,5 @@
-"""The e-mail sender the settings choose, and the account mail that uses it."""
+"""The e-mail sender the settings choose, and the account mail that uses it; aiosmtplib is
+imported only when the settings choose SMTP."""
 
 from __future__ import annotations
 
@@ -6,8 +7,6 @@ from datetime import timedelta
 from pathlib import Path
 
 from adapters.email.files import FileEmailSender
-from adapters.email.smtp import SmtpEmailSender, SmtpServer, SmtpTls
-from adapters.files.ftp_connections import tls_context
 from adapters.resilience import BreakerBoard, resilient
 from entrypoints.settings import Settings
 from entrypoints.settings.email import EmailBackend, EmailTls
@@ -24,6 +23,9 @@ def email_sender(settings: Settings, board: BreakerBoard, clock: Clock) -> Email
     mail = settings.email
     if mail.backend is EmailBackend.FILE:
         return FileEmailSender(Path(mail.directory), sender=mail.from_address, clock=clock)
+    from adapters.email.smtp import SmtpEmailSender, SmtpServer, SmtpTls
+    from adapters.files.ftp_connections import tls_context
+
     server = SmtpServer(
         host=mail.host,
         port=mail.port,

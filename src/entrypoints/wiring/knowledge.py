@@ -1,13 +1,11 @@
 """The knowledge base's embedder, as configured (``TALIA_KNOWLEDGE__EMBEDDER``): none, or
-one provider behind its resilience runner (a local model calls nothing and needs none)."""
+one provider behind its resilience runner (a local model calls nothing and needs none).
+Each provider's module, and the SDK it runs on, is imported only when it is the one chosen."""
 
 from __future__ import annotations
 
 import httpx
 
-from adapters.embeddings import huggingface, openai
-from adapters.embeddings.huggingface import HuggingFaceEmbedder
-from adapters.embeddings.openai import OpenAIEmbedder
 from adapters.resilience import BreakerBoard, resilient
 from entrypoints.settings import Settings
 from entrypoints.settings.knowledge import EmbedderProvider
@@ -20,6 +18,9 @@ def embedder(settings: Settings, client: httpx.AsyncClient, board: BreakerBoard)
     choice = settings.knowledge.embedder
     model = settings.knowledge.embedding_model
     if choice is EmbedderProvider.OPENAI:
+        from adapters.embeddings import openai
+        from adapters.embeddings.openai import OpenAIEmbedder
+
         remote = OpenAIEmbedder(
             client,
             api_key=settings.openai.api_key.get_secret_value(),
@@ -28,6 +29,9 @@ def embedder(settings: Settings, client: httpx.AsyncClient, board: BreakerBoard)
         )
         return resilient(remote, runner("openai-embeddings", board, settings))
     if choice is EmbedderProvider.HUGGINGFACE:
+        from adapters.embeddings import huggingface
+        from adapters.embeddings.huggingface import HuggingFaceEmbedder
+
         hugging_face = HuggingFaceEmbedder(
             token=settings.huggingface.token.get_secret_value(),
             base_url=settings.knowledge.embedding_url,

@@ -1,27 +1,18 @@
 """The hearing and seeing engines as configured (``TALIA_PERCEPTION__*``), each remote one
 behind its own resilience runner (``{provider}-{capability}``); a capability no setting
 gives an engine, or whose provider lacks its credentials, answers
-``CapabilityNotConfigured``. espeak-ng runs here and needs no runner."""
+``CapabilityNotConfigured``. espeak-ng runs here and needs no runner. A provider's module,
+and the SDK it runs on, is imported only when an engine on it is built."""
 
 from __future__ import annotations
 
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import httpx
-from openai import AsyncOpenAI
 
 from adapters.audio.pyav import PyAVAudioConverter
 from adapters.language.openai import sdk_client
-from adapters.perception import huggingface_speech, huggingface_vision, openai_speech, openai_vision
 from adapters.perception.espeak import DEFAULT_VOICE, EspeakTextToSpeech
-from adapters.perception.huggingface_inference import InferenceModel
-from adapters.perception.huggingface_speech import HuggingFaceSpeechToText, HuggingFaceTextToSpeech
-from adapters.perception.huggingface_vision import (
-    HuggingFaceImageUnderstanding,
-    HuggingFaceSignLanguageReader,
-)
-from adapters.perception.openai_speech import OpenAISpeechToText, OpenAITextToSpeech
-from adapters.perception.openai_vision import OpenAIImageUnderstanding
 from adapters.perception.unconfigured import (
     UnconfiguredImageUnderstanding,
     UnconfiguredSignLanguageReader,
@@ -34,6 +25,11 @@ from entrypoints.settings.perception import RemoteEngine, SignEngine, SpeechEngi
 from entrypoints.wiring.policies import runner
 from talia_core.shared.speech import AudioConverter, SpeechToText, TextToSpeech
 from talia_core.shared.vision import ImageUnderstanding, SignLanguageReader
+
+if TYPE_CHECKING:
+    from openai import AsyncOpenAI
+
+    from adapters.perception.huggingface_inference import InferenceModel
 
 _NO_PROVIDER = "no provider is set for it"
 _NO_KEY = {
@@ -54,11 +50,15 @@ def speech_to_text(
 ) -> SpeechToText:
     chosen, model = settings.perception.speech_to_text, settings.perception.speech_to_text_model
     if chosen is RemoteEngine.OPENAI and (sdk := _openai(settings, client)):
-        engine: SpeechToText = OpenAISpeechToText(
+        from adapters.perception import openai_speech
+
+        engine: SpeechToText = openai_speech.OpenAISpeechToText(
             sdk, model=model or openai_speech.DEFAULT_TRANSCRIPTION_MODEL
         )
     elif chosen is RemoteEngine.HUGGINGFACE and _has_token(settings):
-        engine = HuggingFaceSpeechToText(
+        from adapters.perception import huggingface_speech
+
+        engine = huggingface_speech.HuggingFaceSpeechToText(
             _inference(settings, model or huggingface_speech.DEFAULT_RECOGNITION_MODEL)
         )
     else:
@@ -77,13 +77,17 @@ def text_to_speech(
             timeout_seconds=perception.espeak_timeout_seconds,
         )
     if chosen is SpeechEngine.OPENAI and (sdk := _openai(settings, client)):
-        engine: TextToSpeech = OpenAITextToSpeech(
+        from adapters.perception import openai_speech
+
+        engine: TextToSpeech = openai_speech.OpenAITextToSpeech(
             sdk,
             model=model or openai_speech.DEFAULT_SPEECH_MODEL,
             voice=perception.voice or openai_speech.DEFAULT_VOICE,
         )
     elif chosen is SpeechEngine.HUGGINGFACE and _has_token(settings):
-        engine = HuggingFaceTextToSpeech(
+        from adapters.perception import huggingface_speech
+
+        engine = huggingface_speech.HuggingFaceTextToSpeech(
             _inference(settings, model or huggingface_speech.DEFAULT_SPEECH_MODEL)
         )
     else:
@@ -101,11 +105,15 @@ def image_understanding(
     perception = settings.perception
     chosen, model = perception.images, perception.caption_model
     if chosen is RemoteEngine.OPENAI and (sdk := _openai(settings, client)):
-        engine: ImageUnderstanding = OpenAIImageUnderstanding(
+        from adapters.perception import openai_vision
+
+        engine: ImageUnderstanding = openai_vision.OpenAIImageUnderstanding(
             sdk, model=model or openai_vision.DEFAULT_MODEL
         )
     elif chosen is RemoteEngine.HUGGINGFACE and _has_token(settings):
-        engine = HuggingFaceImageUnderstanding(
+        from adapters.perception import huggingface_vision
+
+        engine = huggingface_vision.HuggingFaceImageUnderstanding(
             captions=_inference(settings, model or huggingface_vision.DEFAULT_CAPTION_MODEL),
             detections=_inference(
                 settings, perception.detection_model or huggingface_vision.DEFAULT_DETECTION_MODEL
@@ -119,6 +127,8 @@ def image_understanding(
 def sign_language_reader(settings: Settings, board: BreakerBoard) -> SignLanguageReader:
     chosen = settings.perception.signs
     if chosen is SignEngine.HUGGINGFACE and _has_token(settings):
+        from adapters.perception.huggingface_vision import HuggingFaceSignLanguageReader
+
         reader = HuggingFaceSignLanguageReader(_inference(settings, settings.perception.sign_model))
         return _behind(reader, "huggingface-signs", settings, board)
     return UnconfiguredSignLanguageReader(SIGNS, _NO_KEY.get(chosen, _NO_PROVIDER))
@@ -135,6 +145,8 @@ def _has_token(settings: Settings) -> bool:
 
 
 def _inference(settings: Settings, model: str) -> InferenceModel:
+    from adapters.perception.huggingface_inference import InferenceModel
+
     return InferenceModel(
         token=settings.huggingface.token.get_secret_value(),
         model=model,

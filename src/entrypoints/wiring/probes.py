@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Protocol
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Protocol
 
-from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.persistence.probe import SqlAlchemyDatabaseProbe
-from adapters.throttle.redis import RedisProbe
-from entrypoints.settings import JobBackend, Settings, ThrottleBackend
+from entrypoints.settings import JobBackend, Settings
+from entrypoints.wiring.choices import uses_redis
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
 
 
 class Probe(Protocol):
@@ -26,12 +28,13 @@ class Probe(Protocol):
 
 
 def readiness_probes(
-    settings: Settings, engine: AsyncEngine, redis: Redis, files: Probe
+    settings: Settings, engine: AsyncEngine, redis: Callable[[], Redis], files: Probe
 ) -> Sequence[Probe]:
     """The database and the file store always; Redis when the throttle or the job queue (SAQ)
     lives there, critical only for the job queue."""
     probes: list[Probe] = [SqlAlchemyDatabaseProbe(engine), files]
-    saq = settings.jobs.backend is JobBackend.SAQ
-    if saq or settings.auth.throttle_backend is ThrottleBackend.REDIS:
-        probes.append(RedisProbe(redis, critical=saq))
+    if uses_redis(settings):
+        from adapters.throttle.redis import RedisProbe
+
+        probes.append(RedisProbe(redis(), critical=settings.jobs.backend is JobBackend.SAQ))
     return probes

@@ -1,19 +1,25 @@
-"""The file store's FTP server and the store's readiness probe, from the settings."""
+"""The file store's FTP server and the store's readiness probe, from the settings; aioftp is
+imported only when the settings choose FTP."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from adapters.files.ftp import FtpFileStore
-from adapters.files.ftp_connections import FtpServer, tls_context
 from adapters.files.probe import FtpFileStoreProbe, LocalFileStoreProbe
 from entrypoints.settings import Settings
 from entrypoints.settings.storage import StorageProvider
 from entrypoints.wiring.probes import Probe
 
+if TYPE_CHECKING:
+    from adapters.files.ftp import FtpFileStore
+
 
 def ftp_file_store(settings: Settings) -> FtpFileStore:
+    from adapters.files.ftp import FtpFileStore
+    from adapters.files.ftp_connections import FtpServer, tls_context
+
     storage = settings.storage
     server = FtpServer(
         host=storage.ftp_host,

@@ -10,18 +10,22 @@ transaction, and the next search reads the collection again.
 
 Slabs of one engine take at most ``MAX_BYTES`` (256 MiB: 160 000 vectors of 384 floats,
 43 000 of 1 536), the least recently searched going first; a collection larger than that
-alone is read for each search instead and kept by none.
+alone is read for each search instead and kept by none. numpy is imported by the first
+search, so a process without an embedder never holds it.
 """
 
 from __future__ import annotations
 
 import weakref
 from collections import OrderedDict
+from typing import TYPE_CHECKING
 
 import attrs
-import numpy as np
-import numpy.typing as npt
 from sqlalchemy.engine import Engine
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
 
 MAX_BYTES = 256 * 1024 * 1024
 ID_BYTES = 100
@@ -29,7 +33,8 @@ ID_BYTES = 100
 
 Key = tuple[str, int, str]
 """An embedding model, its vectors' size, a collection."""
-Matrix = npt.NDArray[np.float32]
+if TYPE_CHECKING:
+    Matrix = npt.NDArray[np.float32]
 
 
 @attrs.frozen
@@ -49,6 +54,8 @@ class Slab:
         last of them: the caller breaks ties by id, the same in every process."""
         if not self.ids:
             return []
+        import numpy as np
+
         # einsum's own loop, on this thread: a BLAS product hands rows to its threads, which
         # then wait on the database driver's thread and take ten times longer.
         scores = np.einsum("ij,j->i", self.matrix, target)

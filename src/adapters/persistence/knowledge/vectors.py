@@ -12,14 +12,14 @@ vectors of those collections.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
-import numpy as np
 import sqlalchemy as sa
 
 from adapters.persistence.connection import Transaction
 from adapters.persistence.knowledge import generations
 from adapters.persistence.knowledge.lexical import PASSAGE_COLUMNS
-from adapters.persistence.knowledge.matrix import Matrix, Slab, cache_of
+from adapters.persistence.knowledge.matrix import Slab, cache_of
 from adapters.persistence.knowledge.tables import (
     knowledge_chunks,
     knowledge_documents,
@@ -28,10 +28,16 @@ from adapters.persistence.knowledge.tables import (
 from adapters.persistence.mapping import from_row
 from talia_core.knowledge.model import Chunk, Passage
 
-_STORED = np.dtype("<f4")
+if TYPE_CHECKING:
+    from adapters.persistence.knowledge.matrix import Matrix
+
+_STORED = "<f4"
+"""Float32, little-endian: numpy's name for it (numpy is imported by the first vector)."""
 
 
 def _unit(vector: Sequence[float]) -> Matrix:
+    import numpy as np
+
     values = np.asarray(vector, dtype=np.float64)
     norm = np.linalg.norm(values)
     return (values / norm if norm else values).astype(np.float32)
@@ -109,6 +115,8 @@ class SqlAlchemyVectorRepository:
         slabs = {name: cache.get((model, dims, name), tokens.get(name)) for name in names}
         stale = [name for name, slab in slabs.items() if slab is None]
         if stale:
+            import numpy as np
+
             read = await self._read(model, dims, stale)
             for name in stale:
                 ids, blobs = read.get(name, ([], []))
