@@ -13,6 +13,7 @@ backoff and its dead letters, and must be idempotent, keyed by the event's id.
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -52,17 +53,27 @@ class Relayed:
     deliveries: int
 
 
+RELAY_STRIPES = 8
+"""How many relay jobs may wait at once: the events of a burst share them."""
+
+
 def relaying(event: DomainEvent) -> Job:
     """The job scheduled with each event (``JobStore.schedule(..., sooner=True)``): it relays
     whatever the outbox holds when it runs. While one waits, the events recorded after it
     share it rather than each adding another (a burst of events costs a few relays, not one
-    each), and it runs no later than the earliest of them."""
+    each), and it runs no later than the earliest of them.
+
+    Sharing a waiting job updates its row, which stays locked until the event's transaction
+    ends; the events spread over ``RELAY_STRIPES`` keys by id, so concurrent transactions
+    seldom wait for one another there.
+    """
+    stripe = zlib.crc32(event.id.encode()) % RELAY_STRIPES
     return Job.new(
         RELAY_JOB,
         {"event_id": event.id},
         at=event.occurred_at,
         job_id=job_id_for(f"{RELAY_JOB}:{event.id}"),
-        debounce_key=RELAY_JOB,
+        debounce_key=f"{RELAY_JOB}:{stripe}",
     )
 
 

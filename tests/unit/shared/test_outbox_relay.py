@@ -25,6 +25,7 @@ from talia_core.shared.events import DomainEvent
 from talia_core.shared.jobs import JobRunner, JobStatus
 from talia_core.shared.outbox_relay import (
     RELAY_JOB,
+    RELAY_STRIPES,
     Consumer,
     OutboxRelay,
     Relayed,
@@ -127,14 +128,15 @@ async def test_events_recorded_while_a_relay_waits_share_it_and_all_reach_their_
 
     for event in burst:
         await world.record(event)
-    assert len(await world.jobs_of(RELAY_JOB)) == 1
+    assert 1 <= len(await world.jobs_of(RELAY_JOB)) <= RELAY_STRIPES
 
     await world.run_jobs()
+    relays = len(await world.jobs_of(RELAY_JOB))
     later = an_event(99)
     await world.record(later)
     await world.run_jobs()
 
-    assert len(await world.jobs_of(RELAY_JOB)) == 2
+    assert len(await world.jobs_of(RELAY_JOB)) == relays + 1
     assert sorted(e.id for e in recorder.events) == sorted(e.id for e in [*burst, later])
 
 
