@@ -216,6 +216,9 @@ class StatusUpdate:
     at: datetime
     error_code: str | None = attrs.field(default=None, converter=_text)
     error_title: str | None = attrs.field(default=None, converter=_text)
+    message_id: str | None = attrs.field(default=None, converter=_text)
+    """Our id of the message, when the provider echoes what we sent with it (WhatsApp's
+    ``biz_opaque_callback_data``)."""
 
     def to_data(self) -> dict[str, Any]:
         return {
@@ -226,6 +229,7 @@ class StatusUpdate:
             "at": self.at.isoformat(),
             "error_code": self.error_code,
             "error_title": self.error_title,
+            "message_id": self.message_id,
         }
 
     @classmethod
@@ -237,6 +241,7 @@ class StatusUpdate:
             at=datetime.fromisoformat(data["at"]),
             error_code=data.get("error_code"),
             error_title=data.get("error_title"),
+            message_id=data.get("message_id"),
         )
 
 

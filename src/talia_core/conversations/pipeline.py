@@ -350,11 +350,15 @@ class ConversationPipeline:
     async def record_status(self, update: StatusUpdate) -> Message | None:
         async with self._uow() as uow:
             message = await uow.messages.by_external_id(update.channel, update.external_id)
+            adopted = False
+            if message is None:
+                message = await self._sent_unrecorded(uow, update)
+                adopted = message is not None
             if message is None:
                 if self._clock.now() - update.at > UNKNOWN_STATUS_PATIENCE:
                     return None
                 raise NotFound("message", f"{update.channel.value}:{update.external_id}")
-            if message.record_status(update):
+            if message.record_status(update) or adopted:
                 await uow.messages.update(message)
                 await uow.commit()
             elif update.status is DeliveryStatus.FAILED:
@@ -364,6 +368,24 @@ class ConversationPipeline:
                     message.id,
                     message.status.value,
                 )
+        return message
+
+    @staticmethod
+    async def _sent_unrecorded(
+        uow: ConversationsUnitOfWork, update: StatusUpdate
+    ) -> Message | None:
+        """Our message a status names by our id, taken by the provider but never recorded as
+        sent (the worker stopped between the two): it takes the provider's id now, so its
+        delivery job, run again, does not send it twice."""
+        if update.message_id is None:
+            return None
+        try:
+            message = await uow.messages.get(update.message_id)
+        except NotFound:
+            return None
+        if message.channel is not update.channel or message.external_id is not None:
+            return None
+        message.accepted(update.external_id, update.at)
         return message
 
     async def apply_thread_update(self, update: ThreadUpdate) -> Conversation | None:

@@ -156,6 +156,7 @@ async def test_a_text_is_posted_to_the_phone_numbers_messages_with_the_bearer_to
         "to": "51987654321",
         "type": "text",
         "text": {"body": "Hola, ¿cómo te ayudo?"},
+        "biz_opaque_callback_data": "msg-1",
     }
     assert external_id == "wamid.HBgLNTE5ODc2NTQzMjEVAgARGBI0001"
 

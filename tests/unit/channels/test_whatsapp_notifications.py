@@ -397,6 +397,22 @@ def test_delivery_statuses_move_our_messages(name: str, expected: DeliveryStatus
     assert parsed.ignored == []
 
 
+def test_a_status_carries_back_our_message_id_sent_as_callback_data() -> None:
+    sent = status("sent", biz_opaque_callback_data="0193a6f2-5c1e-7d3a-9b1f-2f0c8e4d7a10")
+
+    parsed = parse_notification(notification(value(statuses=[sent])))
+
+    assert parsed.events == [
+        StatusUpdate(
+            Channel.WHATSAPP,
+            "wamid.sent-by-us",
+            DeliveryStatus.SENT,
+            WHEN,
+            message_id="0193a6f2-5c1e-7d3a-9b1f-2f0c8e4d7a10",
+        )
+    ]
+
+
 def test_a_failed_status_carries_metas_first_error() -> None:
     errors = [
         {

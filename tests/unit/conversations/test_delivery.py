@@ -13,12 +13,14 @@ from talia_core.conversations.events import Sender, StatusUpdate, ThreadUpdate
 from talia_core.conversations.jobs import DELIVER_JOB
 from talia_core.conversations.messages import MAX_TEXT, Template
 from talia_core.conversations.outgoing import sendable_parts
+from talia_core.conversations.ports import Outbound
 from talia_core.conversations.vocabulary import (
     Channel,
     ChannelIdentity,
     ConversationStatus,
     DeliveryStatus,
     IdentityKind,
+    MessageType,
 )
 from talia_core.shared.errors import NotFound, RuleViolated
 from talia_core.shared.jobs import JobStatus
@@ -253,3 +255,43 @@ async def test_the_parts_of_a_long_reply_go_out_in_order_in_one_job_even_after_a
         jobs = (await uow.jobs.find(PageRequest(limit=50), status=None)).items
     [deliveries] = [job for job in jobs if job.kind == DELIVER_JOB]
     assert (deliveries.status, deliveries.attempts) == (JobStatus.DONE, 2)
+
+
+async def test_a_reply_the_provider_took_but_a_stopped_worker_never_recorded_is_not_sent_twice(
+    world: World,
+) -> None:
+    conversation_id = await _conversation(world)
+    reply = await world.desk.send_human_reply(conversation_id, agent_id="a", text="Hola")
+    # The provider took it, then the worker stopped before recording the id it got.
+    to = ChannelIdentity(IdentityKind.WA_ID, "51987654321")
+    sent = Outbound(reply.id, Channel.WHATSAPP, to, MessageType.TEXT, text="Hola")
+    await world.senders[Channel.WHATSAPP].send(sent)
+
+    status = StatusUpdate(
+        Channel.WHATSAPP, "fake-1", DeliveryStatus.DELIVERED, T0, message_id=reply.id
+    )
+    await world.pipeline.record_status(status)
+    await world.run_jobs()
+
+    assert [o.text for o in world.senders[Channel.WHATSAPP].sent] == ["Hola"]
+    page = await world.desk.messages(conversation_id, PageRequest())
+    stored = {m.id: m for m in page.items}[reply.id]
+    assert (stored.external_id, stored.status) == ("fake-1", DeliveryStatus.DELIVERED)
+
+
+async def test_a_status_naming_a_message_already_given_another_provider_id_changes_nothing(
+    world: World,
+) -> None:
+    conversation_id = await _conversation(world)
+    reply = await world.desk.send_human_reply(conversation_id, agent_id="a", text="Hola")
+    await world.run_jobs()
+
+    stray = StatusUpdate(
+        Channel.WHATSAPP, "wamid.other", DeliveryStatus.READ, T0, message_id=reply.id
+    )
+    with pytest.raises(NotFound):
+        await world.pipeline.record_status(stray)
+
+    page = await world.desk.messages(conversation_id, PageRequest())
+    stored = {m.id: m for m in page.items}[reply.id]
+    assert (stored.external_id, stored.status) == ("fake-1", DeliveryStatus.SENT)

@@ -69,6 +69,9 @@ class WhatsAppCloudChannelSender:
             "recipient_type": "individual",
             **recipient,
             **content,
+            # Echoed in the message's statuses: a send whose id was never recorded (the
+            # worker stopped) is still found by its status, and not sent again.
+            "biz_opaque_callback_data": message.message_id,
         }
         answer = await self._post("sending", self._url, json=payload)
         messages = answer.get("messages")

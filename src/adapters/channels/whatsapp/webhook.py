@@ -279,7 +279,8 @@ def _status(status: Mapping[str, Any]) -> StatusUpdate | str:
         raw_code = first.get("code")
         code = str(raw_code) if isinstance(raw_code, int | str) and raw_code != "" else None
         title = wire.text(first.get("title")) or wire.text(first.get("message"))
-    return StatusUpdate(Channel.WHATSAPP, external_id, tracked, at, code, title)
+    ours = wire.text(status.get("biz_opaque_callback_data"))  # what the sender sent with it
+    return StatusUpdate(Channel.WHATSAPP, external_id, tracked, at, code, title, ours)
 
 
 # --- reading JSON ------------------------------------------------------------------------
