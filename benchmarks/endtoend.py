@@ -3,6 +3,7 @@
     .venv/bin/python -m benchmarks.endtoend [--messages 20000] [--concurrency 32]
         [--postgres postgresql+asyncpg://postgres@127.0.0.1:5432/talia_e2e]
         [--redis redis://127.0.0.1:6379/14] [--only sqlite|postgresql] [--profile DIR]
+        [--statuses]
 
 Everything runs as deployed, each in a process of its own: ``talia serve`` takes the
 webhooks (``benchmarks.webhooks`` signs them as Meta does), ``talia worker`` processes run
@@ -22,6 +23,8 @@ get the same count of distinct texts). The channel's debounce stays at its defau
 last reply comes that long after its message at least.
 
 ``--postgres`` names a database that is dropped and made anew (it must be yours);
+``--statuses`` has the Graph server send a ``sent`` status for each reply to the webhook,
+as Meta does (three more webhooks and jobs a message).
 ``--redis`` names a Redis database that is flushed. ``--profile DIR`` records the first
 worker with py-spy into ``DIR/<setup>.speedscope.json`` and prints where its time went.
 """
@@ -233,9 +236,14 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 
 
 @contextlib.contextmanager
-def graph_server() -> Iterator[str]:
+def graph_server(statuses_to: int | None = None) -> Iterator[str]:
+    """The fake Graph; with ``statuses_to``, it sends a status for each message it takes to
+    the WhatsApp webhook on that port, as Meta does."""
     port = free_port()
     command = ["-m", "benchmarks.graph_app", "--port", str(port)]
+    if statuses_to is not None:
+        webhook = f"http://127.0.0.1:{statuses_to}/api/whatsapp/webhook"
+        command += ["--webhook", webhook, "--app-secret", APP_SECRET]
     with serving(command, port):
         yield f"http://127.0.0.1:{port}"
 
@@ -334,7 +342,9 @@ def hot_spots(speedscope: Path, top: int = 15) -> str:
 async def measure(
     setup: str, database_url: str, redis_url: str | None, workers: int, options: argparse.Namespace
 ) -> Check:
-    with tempfile.TemporaryDirectory() as tmp, graph_server() as graph_url:
+    port = free_port()
+    statuses_to = port if options.statuses else None
+    with tempfile.TemporaryDirectory() as tmp, graph_server(statuses_to) as graph_url:
         env = talia_env(database_url, graph_url, redis_url)
         if redis_url:
             flush_redis(redis_url)
@@ -343,7 +353,6 @@ async def measure(
             migrate(env, Path(tmp))
         log_path = Path(tmp) / "workers.log"
         log = log_path.open("wb")
-        port = free_port()
         served = {**env, "TALIA_HTTP__PORT": str(port)}
         with serving(["-m", "entrypoints", "serve"], port, env=served, cwd=Path(tmp)):
             running = [start_worker(env, Path(tmp), log) for _ in range(workers)]
@@ -410,6 +419,9 @@ if __name__ == "__main__":
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/14")
     parser.add_argument("--only", choices=("sqlite", "postgresql"))
     parser.add_argument("--profile", help="a directory for py-spy's profiles of the first worker")
+    parser.add_argument(
+        "--statuses", action="store_true", help="Graph sends a status for each reply, as Meta"
+    )
     arguments = parser.parse_args()
     if arguments.profile:
         Path(arguments.profile).mkdir(parents=True, exist_ok=True)

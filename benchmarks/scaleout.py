@@ -7,7 +7,10 @@
 ``talia serve --workers 2`` takes signed WhatsApp webhooks and two ``talia worker``
 processes run the jobs through SAQ on Redis (the set-up of ``benchmarks.endtoend``, whose
 pieces this reuses); the offline assistant answers, and the replies go to the local Graph
-server (``benchmarks.graph_app``). A separately started ``talia serve`` (one process,
+server (``benchmarks.graph_app``), which sends a ``sent`` status back for each as Meta does:
+a reply Graph took from a worker killed before it recorded the send is recognised by its
+status, so its delivery, run again, does not send it twice. A separately started
+``talia serve`` (one process,
 "process A") holds a web chat socket.
 
 1. The web chat across processes: a visitor's session opens a socket on process A, the
@@ -170,7 +173,8 @@ async def main(options: argparse.Namespace) -> int:
         f"for {options.seconds:g} s"
     )
     url = options.postgres
-    with tempfile.TemporaryDirectory() as tmp, graph_server() as graph_url:
+    api, process_a = free_port(), free_port()
+    with tempfile.TemporaryDirectory() as tmp, graph_server(api) as graph_url:
         cwd = Path(tmp)
         env = talia_env(url, graph_url, options.redis)
         flush_redis(options.redis)
@@ -178,7 +182,6 @@ async def main(options: argparse.Namespace) -> int:
         migrate(env, cwd)
         log_path = cwd / "workers.log"
         log = log_path.open("wb")
-        api, process_a = free_port(), free_port()
         served = ["-m", "entrypoints", "serve", "--workers", "2"]
         with (
             serving(served, api, env={**env, "TALIA_HTTP__PORT": str(api)}, cwd=cwd),
