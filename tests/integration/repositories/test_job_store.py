@@ -348,15 +348,22 @@ async def test_concurrent_claimers_get_different_jobs(engine: AsyncEngine) -> No
         assert (await uow.jobs.counts())[JobStatus.RUNNING] == 4
 
 
-async def test_a_renewal_extends_only_leases_still_held_by_the_same_attempt(
-    uow_factory: UowFactory,
-) -> None:
+async def _running_taken_over_and_finished(uow_factory: UowFactory) -> tuple[Job, Job, Job]:
+    """Three jobs started in their first attempt: one still running it, one claimed again by
+    another worker since, one finished."""
     held, taken_over, finished = _job(created=1), _job(created=2), _job(created=3)
     for job in (held, taken_over, finished):
         job.start(_at(10), LEASE)
-    taken_over.attempts += 1  # another worker claimed it again since
+    taken_over.attempts += 1
     finished.succeed(_at(11))
     await _add(uow_factory, held, taken_over, finished)
+    return held, taken_over, finished
+
+
+async def test_a_renewal_extends_only_leases_still_held_by_the_same_attempt(
+    uow_factory: UowFactory,
+) -> None:
+    held, taken_over, finished = await _running_taken_over_and_finished(uow_factory)
 
     async with uow_factory() as uow:
         renewed = await uow.jobs.renew({j.id: 1 for j in (held, taken_over, finished)}, _at(500))
@@ -371,12 +378,7 @@ async def test_a_renewal_extends_only_leases_still_held_by_the_same_attempt(
 async def test_settling_records_an_attempt_only_while_the_job_still_runs_it(
     uow_factory: UowFactory,
 ) -> None:
-    held, taken_over, finished = _job(created=1), _job(created=2), _job(created=3)
-    for job in (held, taken_over, finished):
-        job.start(_at(10), LEASE)
-    taken_over.attempts += 1  # another worker claimed it again since
-    finished.succeed(_at(11))
-    await _add(uow_factory, held, taken_over, finished)
+    held, taken_over, finished = await _running_taken_over_and_finished(uow_factory)
 
     settled = {}
     async with uow_factory() as uow:
