@@ -18,7 +18,7 @@ from typing import Any
 import msgspec
 import sqlalchemy as sa
 from sqlalchemy import exc
-from sqlalchemy.dialects import mysql, postgresql, sqlite
+from sqlalchemy.dialects import mysql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -111,23 +111,35 @@ class SqlAlchemyInbox:
         fresh = list(candidates.values())
         lock = write_lock(self._engine)
         stored: set[str]
-        if lock is None and self._engine.dialect.name == "postgresql":
-            async with self._engine.connect() as connection:
-                result = await connection.execute(_POSTGRESQL_ACCEPT, _postgresql_arrays(fresh))
-                stored = set(result.scalars())
-                await connection.commit()
-        elif lock is None:
-            async with self._engine.connect() as connection:
-                insert, stored_among, add_jobs = _statements(connection.dialect.name, fresh)
-                await connection.execute(insert, [_inbox_row(e) for e in fresh])
-                stored = {str(i) for i in (await connection.execute(stored_among)).scalars()}
-                if jobs_rows := [_job_row(e) for e in fresh if e.id in stored]:
-                    await connection.execute(add_jobs, jobs_rows)
-                await connection.commit()
-        else:
+        if lock is not None:
             async with lock:
                 stored = await self._write_sqlite(fresh)
+        elif self._engine.dialect.name == "postgresql":
+            stored = await self._write_postgresql(fresh)
+        else:
+            stored = await self._write_mysql(fresh)
         return [entry.id in stored for entry in entries]
+
+    async def _write_postgresql(self, fresh: list[InboxEntry]) -> set[str]:
+        async with self._engine.connect() as connection:
+            result = await connection.execute(_POSTGRESQL_ACCEPT, _postgresql_arrays(fresh))
+            stored = set(result.scalars())
+            await connection.commit()
+        return stored
+
+    async def _write_mysql(self, fresh: list[InboxEntry]) -> set[str]:
+        """Insert the entries (a redelivered key is skipped), read which of ours were
+        stored, insert the jobs of those: MySQL's upsert returns no rows."""
+        stored_among = sa.select(inbox.c.id).where(inbox.c.id.in_([e.id for e in fresh]))
+        async with self._engine.connect() as connection:
+            await connection.execute(
+                _insert_ignoring_duplicates("mysql", inbox), [_inbox_row(e) for e in fresh]
+            )
+            stored = {str(i) for i in (await connection.execute(stored_among)).scalars()}
+            if jobs_rows := [_job_row(e) for e in fresh if e.id in stored]:
+                await connection.execute(_insert_ignoring_duplicates("mysql", jobs), jobs_rows)
+            await connection.commit()
+        return stored
 
     async def _write_sqlite(self, fresh: list[InboxEntry]) -> set[str]:
         """On the event loop when SQLite's write lock is free: a batch takes a millisecond
@@ -164,19 +176,6 @@ def _refusal(error: Exception) -> Exception:
         # wrap: a lock held past the busy timeout, a full or read-only disk.
         return ExternalServiceUnavailable("database", type(error).__name__)
     return error
-
-
-def _statements(
-    dialect: str, fresh: list[InboxEntry]
-) -> tuple[sa.Insert, sa.Select[tuple[str]], sa.Insert]:
-    """Insert the entries (a redelivered key is skipped), find which of ours were stored,
-    insert the jobs of those."""
-    stored_among = sa.select(inbox.c.id).where(inbox.c.id.in_([e.id for e in fresh]))
-    return (
-        _insert_ignoring_duplicates(dialect, inbox),
-        stored_among,
-        _insert_ignoring_duplicates(dialect, jobs),
-    )
 
 
 _POSTGRESQL_ACCEPT = sa.text(
@@ -303,10 +302,9 @@ def _inbox_row(entry: InboxEntry) -> dict[str, object]:
 
 
 def _insert_ignoring_duplicates(dialect: str, table: sa.Table) -> sa.Insert:
-    if dialect in ("mysql", "mariadb"):
-        return mysql.insert(table).on_duplicate_key_update(id=table.c.id)
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    return insert(table).on_conflict_do_nothing()
+    if dialect == "sqlite":
+        return sqlite.insert(table).on_conflict_do_nothing()
+    return mysql.insert(table).on_duplicate_key_update(id=table.c.id)
 
 
 def _job_row(entry: InboxEntry) -> dict[str, object]:
