@@ -54,7 +54,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from benchmarks.graph_app import PHONE_NUMBER_ID, TOKEN, VERSION
-from benchmarks.loadgen import RequestFactory, _read_response, cpu_seconds
+from benchmarks.loadgen import RequestFactory, cpu_seconds, send_all
 from benchmarks.servers import free_port, serving
 from benchmarks.webhooks import APP_SECRET, signed_webhooks
 
@@ -106,30 +106,16 @@ async def send(
     concurrency: int = 32,
     rate: float | None = None,
 ) -> Sent:
-    """Post ``request(n)`` for every ``n`` of ``numbers`` from ``concurrency`` keep-alive
-    connections, as fast as they are answered or, with ``rate``, at most that many a second."""
+    """``loadgen.send_all``, counting what was acknowledged and when."""
     sent = Sent(first=time.time())
-    pending = iter(numbers)
-    start = time.monotonic()
 
-    async def client() -> None:
-        reader, writer = await asyncio.open_connection("127.0.0.1", port)
-        try:
-            for n in pending:
-                if rate is not None:
-                    await asyncio.sleep(
-                        max(0.0, start + (n - numbers.start) / rate - time.monotonic())
-                    )
-                writer.write(request(n))
-                status = await _read_response(reader)
-                if status < 400:
-                    sent.acknowledged += 1
-                else:
-                    sent.errors += 1
-        finally:
-            writer.close()
+    def answered(status: int) -> None:
+        if status < 400:
+            sent.acknowledged += 1
+        else:
+            sent.errors += 1
 
-    await asyncio.gather(*(client() for _ in range(concurrency)))
+    await send_all(port, request, numbers, concurrency=concurrency, rate=rate, answered=answered)
     sent.last = time.time()
     return sent
 
@@ -142,18 +128,23 @@ def replies_since(graph_url: str, since: int) -> list[tuple[str, str, float]]:
 async def wait_for_replies(
     graph_url: str, recipients: set[str], idle_seconds: float = IDLE_SECONDS
 ) -> list[tuple[str, str, float]]:
-    """Every reply recorded, once each of ``recipients`` has one (or none came for
-    ``idle_seconds``); a second more is waited for, so a late duplicate shows too."""
+    """Every reply recorded, once each of ``recipients`` has as many texts as any of them
+    (a reply's later texts wait with its delivery job when a worker is killed), or none came
+    for ``idle_seconds``; a second more is waited for, so a late duplicate shows too."""
     replies: list[tuple[str, str, float]] = []
-    answered: set[str] = set()
+    texts: Counter[str] = Counter()
+
+    def complete() -> bool:
+        return recipients <= texts.keys() and min(texts.values()) == max(texts.values())
+
     idle_since = time.monotonic()
-    while not recipients <= answered and time.monotonic() - idle_since < idle_seconds:
+    while not complete() and time.monotonic() - idle_since < idle_seconds:
         await asyncio.sleep(0.5)
         new = await asyncio.to_thread(replies_since, graph_url, len(replies))
         if new:
             idle_since = time.monotonic()
         replies += new
-        answered.update(recipient for recipient, _, _ in new)
+        texts.update(recipient for recipient, _, _ in new if recipient in recipients)
     await asyncio.sleep(1)
     return replies + await asyncio.to_thread(replies_since, graph_url, len(replies))
 

@@ -52,6 +52,7 @@ class RecordingGraph(FakeGraph):
         self._webhook = webhook
         self._app_secret = app_secret.encode()
         self._notifying: set[asyncio.Task[None]] = set()
+        self._client: httpx.AsyncClient | None = None  # one for every status, made in the loop
 
     async def listen(self, port: int) -> None:
         """Serve on ``port`` of the loopback address until cancelled."""
@@ -102,15 +103,16 @@ class RecordingGraph(FakeGraph):
         digest = hmac.new(self._app_secret, body, hashlib.sha256).hexdigest()
         headers = {"Content-Type": "application/json", "X-Hub-Signature-256": f"sha256={digest}"}
         assert self._webhook is not None
-        async with httpx.AsyncClient(timeout=10) as client:
-            for _ in range(30):
-                try:
-                    answer = await client.post(self._webhook, content=body, headers=headers)
-                    if answer.status_code == 200:
-                        return
-                except httpx.HTTPError:
-                    pass
-                await asyncio.sleep(1)
+        if self._client is None:
+            self._client = httpx.AsyncClient(timeout=10)
+        for _ in range(30):
+            try:
+                answer = await self._client.post(self._webhook, content=body, headers=headers)
+                if answer.status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            await asyncio.sleep(1)
 
 
 if __name__ == "__main__":

@@ -110,6 +110,36 @@ async def _read_response(reader: asyncio.StreamReader) -> int:
     return status
 
 
+async def send_all(
+    port: int,
+    request: RequestFactory,
+    numbers: range,
+    *,
+    concurrency: int = 32,
+    rate: float | None = None,
+    answered: Callable[[int], None] = lambda status: None,
+) -> None:
+    """Post ``request(n)`` for every ``n`` of ``numbers`` from ``concurrency`` keep-alive
+    connections, as fast as they are answered or, with ``rate``, at most that many a second;
+    ``answered`` hears each answer's status."""
+    pending = iter(numbers)
+    start = time.monotonic()
+
+    async def client() -> None:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        try:
+            for n in pending:
+                if rate is not None:
+                    due = start + (n - numbers.start) / rate
+                    await asyncio.sleep(max(0.0, due - time.monotonic()))
+                writer.write(request(n))
+                answered(await _read_response(reader))
+        finally:
+            writer.close()
+
+    await asyncio.gather(*(client() for _ in range(concurrency)))
+
+
 async def run(
     label: str,
     port: int,

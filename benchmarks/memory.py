@@ -33,7 +33,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, cast
 
-from benchmarks.loadgen import RequestFactory, _read_response, get, post
+from benchmarks.loadgen import RequestFactory, get, post, send_all
 from benchmarks.servers import free_port, serving, uvicorn
 from benchmarks.webhooks import APP_SECRET, notification, signed_webhooks
 
@@ -115,25 +115,16 @@ async def _load(
     every: Callable[[int], None] = lambda done: None,
 ) -> int:
     """Send ``total`` requests; ``every`` is called each ``SAMPLE_EVERY``. The failures."""
-    counter = iter(range(total))
-    failures = 0
-    done = 0
+    failures = done = 0
 
-    async def client() -> None:
+    def answered(status: int) -> None:
         nonlocal failures, done
-        reader, writer = await asyncio.open_connection("127.0.0.1", port)
-        try:
-            for n in counter:
-                writer.write(request(n))
-                status = await _read_response(reader)
-                failures += status >= 400
-                done += 1
-                if done % SAMPLE_EVERY == 0:
-                    every(done)
-        finally:
-            writer.close()
+        failures += status >= 400
+        done += 1
+        if done % SAMPLE_EVERY == 0:
+            every(done)
 
-    await asyncio.gather(*(client() for _ in range(concurrency)))
+    await send_all(port, request, range(total), concurrency=concurrency, answered=answered)
     return failures
 
 
