@@ -106,8 +106,10 @@ class Transaction:
         except exc.DBAPIError as error:
             raise translate(error) from error
 
-    async def one_or_none(self, statement: Executable) -> sa.Row[Any] | None:
-        return (await self.execute(statement)).first()
+    async def one_or_none(
+        self, statement: Executable, parameters: Any = None
+    ) -> sa.Row[Any] | None:
+        return (await self.execute(statement, parameters)).first()
 
     async def page(
         self,

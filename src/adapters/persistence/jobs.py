@@ -23,18 +23,20 @@ When both kinds are due, up to twice ``limit`` rows stay locked until the claim 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from functools import partial
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import mysql, postgresql, sqlite
+from sqlalchemy.dialects import mysql
 
 from adapters.persistence.bundle import RepositoryBundle
 from adapters.persistence.connection import Transaction
 from adapters.persistence.mapping import as_row, from_row
 from adapters.persistence.metadata import UtcDateTime, id_column, metadata
+from adapters.persistence.prepared import dialect_insert, key, keyed
 from talia_core.shared.errors import Conflict, NotFound
 from talia_core.shared.jobs import MAX_ERROR_LENGTH, Job, JobStatus
 from talia_core.shared.pagination import Page, PageRequest
@@ -66,6 +68,53 @@ jobs = sa.Table(
 
 _job = partial(from_row, Job)
 
+_INSERT = jobs.insert()
+_TAKEN = sa.select(jobs.c.id).where(jobs.c.id == key(jobs.c.id)).with_for_update(read=True)
+_GET = jobs.select().where(jobs.c.id == key(jobs.c.id))
+_GET_LOCKED = _GET.with_for_update()
+_UPDATE = jobs.update().where(jobs.c.id == key(jobs.c.id))
+# The attempt is still the job's when its row matches: a lease that ran out, or an end
+# recorded, leaves it unmatched.
+_RUNNING_ATTEMPT = jobs.update().where(
+    jobs.c.id == key(jobs.c.id),
+    jobs.c.status == JobStatus.RUNNING.value,
+    jobs.c.attempts == key(jobs.c.attempts),
+)
+_PENDING_DUE = (
+    jobs.select()
+    .where(jobs.c.status == JobStatus.PENDING.value, jobs.c.run_at <= key(jobs.c.run_at))
+    .order_by(jobs.c.run_at, jobs.c.id)
+    .limit(sa.bindparam("key_limit", type_=sa.Integer))
+)
+_PENDING_DUE_LOCKED = _PENDING_DUE.with_for_update(skip_locked=True)
+_LEASE_RAN_OUT = sa.and_(
+    jobs.c.status == JobStatus.RUNNING.value, jobs.c.locked_until <= key(jobs.c.locked_until)
+)
+_ABANDONED_IDS = (
+    sa.select(jobs.c.id)
+    .where(_LEASE_RAN_OUT)
+    .order_by(jobs.c.run_at, jobs.c.id)
+    .limit(sa.bindparam("key_limit", type_=sa.Integer))
+)
+
+
+@functools.cache
+def _add(dialect: str) -> Any:
+    return dialect_insert(dialect, jobs).on_conflict_do_nothing(index_elements=[jobs.c.id])
+
+
+@functools.cache
+def _schedule(dialect: str, *, sooner: bool) -> Any:
+    upsert = dialect_insert(dialect, jobs)
+    if dialect in ("mysql", "mariadb"):
+        return upsert.on_duplicate_key_update(
+            run_at=_kept_run_at(upsert.inserted.run_at, sooner=sooner)
+        )
+    run_at = _kept_run_at(upsert.excluded.run_at, sooner=sooner)
+    return upsert.on_conflict_do_update(
+        index_elements=[jobs.c.debounce_key], set_={"run_at": run_at}
+    )
+
 
 class SqlAlchemyJobStore:
     def __init__(self, tx: Transaction, *, lock: bool = False) -> None:
@@ -75,69 +124,39 @@ class SqlAlchemyJobStore:
     async def add(self, job: Job) -> bool:
         if self._tx.dialect in ("mysql", "mariadb"):
             try:
-                await self._tx.execute(jobs.insert().values(as_row(job)))
+                await self._tx.execute(_INSERT, as_row(job))
             except Conflict:
-                taken = sa.select(jobs.c.id).where(jobs.c.id == job.id).with_for_update(read=True)
-                if await self._tx.one_or_none(taken) is None:
+                if await self._tx.one_or_none(_TAKEN, keyed(id=job.id)) is None:
                     raise  # another unique key: the debounce key is taken
                 return False
             return True
-        insert = postgresql.insert if self._tx.dialect == "postgresql" else sqlite.insert
-        statement = (
-            insert(jobs).values(as_row(job)).on_conflict_do_nothing(index_elements=[jobs.c.id])
-        )
-        return (await self._tx.execute(statement)).rowcount == 1
+        return (await self._tx.execute(_add(self._tx.dialect), as_row(job))).rowcount == 1
 
     async def schedule(self, job: Job, *, sooner: bool = False) -> None:
         if job.debounce_key is None:
-            await self._tx.execute(jobs.insert().values(as_row(job)))
+            await self._tx.execute(_INSERT, as_row(job))
             return
-        if self._tx.dialect in ("mysql", "mariadb"):
-            upsert = mysql.insert(jobs).values(as_row(job))
-            run_at = _kept_run_at(upsert.inserted.run_at, sooner=sooner)
-            await self._tx.execute(upsert.on_duplicate_key_update(run_at=run_at))
-            return
-        insert = postgresql.insert if self._tx.dialect == "postgresql" else sqlite.insert
-        statement = insert(jobs).values(as_row(job))
-        run_at = _kept_run_at(statement.excluded.run_at, sooner=sooner)
-        await self._tx.execute(
-            statement.on_conflict_do_update(
-                index_elements=[jobs.c.debounce_key], set_={"run_at": run_at}
-            )
-        )
+        await self._tx.execute(_schedule(self._tx.dialect, sooner=sooner), as_row(job))
 
     async def get(self, job_id: str) -> Job:
-        query = jobs.select().where(jobs.c.id == job_id)
-        row = await self._tx.one_or_none(query.with_for_update() if self._lock else query)
+        row = await self._tx.one_or_none(_GET_LOCKED if self._lock else _GET, keyed(id=job_id))
         if row is None:
             raise NotFound("job", job_id)
         return _job(row._mapping)
 
     async def update(self, job: Job) -> None:
-        await self._tx.execute(jobs.update().where(jobs.c.id == job.id).values(_progress(job)))
+        await self._tx.execute(_UPDATE, {**keyed(id=job.id), **_progress(job)})
 
     async def settle(self, job: Job, attempt: int) -> bool:
-        """One conditional update: the attempt is still the job's when its row matches."""
-        running = sa.and_(
-            jobs.c.id == job.id,
-            jobs.c.status == JobStatus.RUNNING.value,
-            jobs.c.attempts == attempt,
-        )
-        result = await self._tx.execute(jobs.update().where(running).values(_progress(job)))
+        running = keyed(id=job.id, attempts=attempt)
+        result = await self._tx.execute(_RUNNING_ATTEMPT, {**running, **_progress(job)})
         return bool(result.rowcount == 1)
 
     async def renew(self, leases: Mapping[str, int], until: datetime) -> set[str]:
         renewed: set[str] = set()
         for job_id, attempt in leases.items():
-            result = await self._tx.execute(
-                jobs.update()
-                .where(
-                    jobs.c.id == job_id,
-                    jobs.c.status == JobStatus.RUNNING.value,
-                    jobs.c.attempts == attempt,
-                )
-                .values(locked_until=until)
-            )
+            running = keyed(id=job_id, attempts=attempt)
+            result = await self._tx.execute(_RUNNING_ATTEMPT, {**running, "locked_until": until})
             if result.rowcount:
                 renewed.add(job_id)
         return renewed
@@ -154,23 +173,21 @@ class SqlAlchemyJobStore:
         return [_job(row) for row in (await self._tx.execute(query)).mappings()]
 
     async def claim_due(self, now: datetime, limit: int) -> Sequence[Job]:
-        pending = sa.and_(jobs.c.status == JobStatus.PENDING.value, jobs.c.run_at <= now)
-        abandoned = sa.and_(jobs.c.status == JobStatus.RUNNING.value, jobs.c.locked_until <= now)
-        ordered = [jobs.c.run_at, jobs.c.id]
-        found = await self._claim(jobs.select().where(pending).order_by(*ordered).limit(limit))
+        pending = _PENDING_DUE_LOCKED if self._lock else _PENDING_DUE
+        due = await self._tx.execute(pending, keyed(run_at=now, limit=limit))
+        found = [_job(row) for row in due.mappings()]
         # Locked by id, not by a locking scan of the running jobs: under REPEATABLE READ that
         # scan would lock the gaps of the index range on MySQL and MariaDB, and every other
         # claimer moving its own jobs into the range would wait for it, or deadlock.
-        candidates = sa.select(jobs.c.id).where(abandoned).order_by(*ordered).limit(limit)
-        ids = list((await self._tx.execute(candidates)).scalars())
+        abandoned = keyed(locked_until=now, limit=limit)
+        ids = list((await self._tx.execute(_ABANDONED_IDS, abandoned)).scalars())
         if ids:
-            found += await self._claim(jobs.select().where(jobs.c.id.in_(ids), abandoned))
+            query = jobs.select().where(jobs.c.id.in_(ids), _LEASE_RAN_OUT)
+            if self._lock:
+                query = query.with_for_update(skip_locked=True)
+            taken = await self._tx.execute(query, keyed(locked_until=now))
+            found += [_job(row) for row in taken.mappings()]
         return sorted(found, key=lambda job: (job.run_at, job.id))[:limit]
-
-    async def _claim(self, query: sa.Select[Any]) -> list[Job]:
-        if self._lock:
-            query = query.with_for_update(skip_locked=True)
-        return [_job(row) for row in (await self._tx.execute(query)).mappings()]
 
     async def find(self, page: PageRequest, *, status: JobStatus | None) -> Page[Job]:
         query = jobs.select()

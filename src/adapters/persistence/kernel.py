@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Collection, Sequence
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import mysql, postgresql, sqlite
 
 from adapters.persistence.bundle import RepositoryBundle
 from adapters.persistence.connection import Transaction
 from adapters.persistence.jobs import SqlAlchemyJobStore
 from adapters.persistence.metadata import UtcDateTime, id_column, metadata
+from adapters.persistence.prepared import dialect_insert, key, keyed
 from talia_core.shared.events import DomainEvent
 from talia_core.shared.outbox_relay import relaying
 
@@ -35,6 +37,22 @@ outbox = sa.Table(
 )
 
 
+@functools.cache
+def _next_value(dialect: str) -> Any:
+    """The upsert that takes a sequence's next value (1 for a new one). It returns the value,
+    except on MySQL and MariaDB, which read it back with ``_CURRENT``."""
+    upsert = dialect_insert(dialect, sequences)
+    if dialect in ("mysql", "mariadb"):
+        return upsert.on_duplicate_key_update(value=sequences.c.value + 1)
+    return upsert.on_conflict_do_update(
+        index_elements=[sequences.c.name], set_={"value": sequences.c.value + 1}
+    ).returning(sequences.c.value)
+
+
+_CURRENT = sa.select(sequences.c.value).where(sequences.c.name == key(sequences.c.name))
+_OUTBOX_INSERT = outbox.insert()
+
+
 class SqlAlchemySequences:
     """An upsert that increments the row; the row lock serialises concurrent takers."""
 
@@ -42,22 +60,10 @@ class SqlAlchemySequences:
         self._tx = tx
 
     async def next_value(self, name: str) -> int:
-        values = {"name": name, "value": 1}
+        taken = await self._tx.execute(_next_value(self._tx.dialect), {"name": name, "value": 1})
         if self._tx.dialect in ("mysql", "mariadb"):
-            upsert = mysql.insert(sequences).values(values)
-            await self._tx.execute(upsert.on_duplicate_key_update(value=sequences.c.value + 1))
-            current = sa.select(sequences.c.value).where(sequences.c.name == name)
-            return int((await self._tx.execute(current)).scalar_one())
-        insert = (postgresql if self._tx.dialect == "postgresql" else sqlite).insert
-        statement = (
-            insert(sequences)
-            .values(values)
-            .on_conflict_do_update(
-                index_elements=[sequences.c.name], set_={"value": sequences.c.value + 1}
-            )
-            .returning(sequences.c.value)
-        )
-        return int((await self._tx.execute(statement)).scalar_one())
+            taken = await self._tx.execute(_CURRENT, keyed(name=name))
+        return int(taken.scalar_one())
 
 
 class SqlAlchemyOutbox:
@@ -73,11 +79,8 @@ class SqlAlchemyOutbox:
         self._lock = lock
 
     async def add(self, event: DomainEvent) -> None:
-        await self._tx.execute(
-            outbox.insert().values(
-                id=event.id, name=event.name, occurred_at=event.occurred_at, data=event.data
-            )
-        )
+        row = {"id": event.id, "name": event.name, "occurred_at": event.occurred_at}
+        await self._tx.execute(_OUTBOX_INSERT, {**row, "data": event.data})
         await self._jobs.schedule(relaying(event), sooner=True)
 
     async def unrelayed(self, limit: int) -> Sequence[DomainEvent]:

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
 
-from adapters.persistence.connection import Transaction, locked
+from adapters.persistence.connection import Transaction
 from adapters.persistence.conversations.tables import (
     contact_identities,
     contacts,
     contacts_matching,
 )
+from adapters.persistence.prepared import key, keyed, locking
 from talia_core.conversations.contacts import Contact
 from talia_core.conversations.vocabulary import ChannelIdentity, IdentityKind
 from talia_core.shared.errors import NotFound
@@ -56,22 +58,54 @@ def _identity_rows(contact: Contact) -> list[dict[str, Any]]:
     ]
 
 
+_INSERT = contacts.insert()
+_GET = locking(contacts.select().where(contacts.c.id == key(contacts.c.id)))
+_UPDATE = contacts.update().where(contacts.c.id == key(contacts.c.id))
+_IDENTITIES_OF = (
+    sa.select(contact_identities.c.kind, contact_identities.c.value)
+    .where(contact_identities.c.contact_id == key(contact_identities.c.contact_id))
+    .order_by(contact_identities.c.position)
+)
+_IDENTITIES_OF_ALL = (
+    contact_identities.select()
+    .where(contact_identities.c.contact_id.in_(sa.bindparam("key_contact_ids", expanding=True)))
+    .order_by(contact_identities.c.contact_id, contact_identities.c.position)
+)
+
+
+@functools.cache
+def _holding(count: int) -> sa.Select[Any]:
+    """The contacts holding any of ``count`` identities (``key_kind_<i>``, ``key_value_<i>``)."""
+    holders = sa.select(contact_identities.c.contact_id).where(
+        sa.or_(
+            *(
+                sa.and_(
+                    contact_identities.c.kind == sa.bindparam(f"key_kind_{i}"),
+                    contact_identities.c.value == sa.bindparam(f"key_value_{i}"),
+                )
+                for i in range(count)
+            )
+        )
+    )
+    return (
+        contacts.select()
+        .where(contacts.c.id.in_(holders))
+        .order_by(contacts.c.created_at, contacts.c.id)
+    )
+
+
 class SqlAlchemyContactRepository:
     def __init__(self, tx: Transaction, *, lock: bool = False) -> None:
         self._tx = tx
         self._lock = lock
 
     async def add(self, contact: Contact) -> None:
-        await self._tx.execute(
-            contacts.insert().values(
-                id=contact.id, created_at=contact.created_at, **_contact_values(contact)
-            )
-        )
+        row = {"id": contact.id, "created_at": contact.created_at, **_contact_values(contact)}
+        await self._tx.execute(_INSERT, row)
         await self._insert_identities(contact)
 
     async def get(self, contact_id: str) -> Contact:
-        query = contacts.select().where(contacts.c.id == contact_id)
-        row = await self._tx.one_or_none(locked(query, self._lock))
+        row = await self._tx.one_or_none(_GET[self._lock], keyed(id=contact_id))
         if row is None:
             raise NotFound("contact", contact_id)
         contact = _bare_contact(row._mapping)
@@ -79,14 +113,8 @@ class SqlAlchemyContactRepository:
         return contact
 
     async def update(self, contact: Contact) -> None:
-        await self._tx.execute(
-            contacts.update().where(contacts.c.id == contact.id).values(_contact_values(contact))
-        )
-        stored = await self._tx.execute(
-            sa.select(contact_identities.c.kind, contact_identities.c.value)
-            .where(contact_identities.c.contact_id == contact.id)
-            .order_by(contact_identities.c.position)
-        )
+        await self._tx.execute(_UPDATE, {**keyed(id=contact.id), **_contact_values(contact)})
+        stored = await self._tx.execute(_IDENTITIES_OF, keyed(contact_id=contact.id))
         current = [(i.kind.value, i.value) for i in contact.identities]
         if [tuple(row) for row in stored] != current:
             await self._tx.execute(
@@ -103,23 +131,11 @@ class SqlAlchemyContactRepository:
     async def by_identities(self, identities: Sequence[ChannelIdentity]) -> list[Contact]:
         if not identities:
             return []
-        holders = sa.select(contact_identities.c.contact_id).where(
-            sa.or_(
-                *(
-                    sa.and_(
-                        contact_identities.c.kind == identity.kind.value,
-                        contact_identities.c.value == identity.value,
-                    )
-                    for identity in identities
-                )
-            )
-        )
-        query = (
-            contacts.select()
-            .where(contacts.c.id.in_(holders))
-            .order_by(contacts.c.created_at, contacts.c.id)
-        )
-        found = [_bare_contact(row) for row in (await self._tx.execute(query)).mappings()]
+        held: dict[str, str] = {}
+        for i, identity in enumerate(identities):
+            held[f"key_kind_{i}"], held[f"key_value_{i}"] = identity.kind.value, identity.value
+        holding = await self._tx.execute(_holding(len(identities)), held)
+        found = [_bare_contact(row) for row in holding.mappings()]
         await self._complete(found)
         return found
 
@@ -141,11 +157,7 @@ class SqlAlchemyContactRepository:
         if not found:
             return
         by_id = {contact.id: contact for contact in found}
-        query = (
-            contact_identities.select()
-            .where(contact_identities.c.contact_id.in_(by_id))
-            .order_by(contact_identities.c.contact_id, contact_identities.c.position)
-        )
-        for row in (await self._tx.execute(query)).mappings():
+        held = await self._tx.execute(_IDENTITIES_OF_ALL, {"key_contact_ids": list(by_id)})
+        for row in held.mappings():
             identity = ChannelIdentity(IdentityKind(row["kind"]), row["value"])
             by_id[row["contact_id"]].identities.append(identity)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import mysql, postgresql, sqlite
 
-from adapters.persistence.connection import Transaction, locked
+from adapters.persistence.connection import Transaction
 from adapters.persistence.conversations.tables import messages
+from adapters.persistence.prepared import dialect_insert, key, keyed, locking
 from talia_core.conversations.events import Location
 from talia_core.conversations.messages import Media, Message, Template, Understanding
 from talia_core.conversations.vocabulary import (
@@ -121,6 +122,35 @@ def _message(row: sa.RowMapping) -> Message:
     )
 
 
+_INSERT = messages.insert()
+_GET = locking(messages.select().where(messages.c.id == key(messages.c.id)))
+_UPDATE = messages.update().where(messages.c.id == key(messages.c.id))
+_BY_EXTERNAL_ID = locking(
+    messages.select().where(
+        messages.c.channel == key(messages.c.channel),
+        messages.c.external_id == key(messages.c.external_id),
+    )
+)
+_HISTORY = (
+    messages.select()
+    .where(messages.c.conversation_id == key(messages.c.conversation_id))
+    .order_by(messages.c.created_at.desc(), messages.c.id.desc())
+    .limit(sa.bindparam("key_limit", type_=sa.Integer))
+)
+_MINE = sa.select(messages.c.id).where(messages.c.id == key(messages.c.id))
+
+
+@functools.cache
+def _add_once(dialect: str) -> Any:
+    """An insert that a message with the same provider id already stored turns into nothing."""
+    insert = dialect_insert(dialect, messages)
+    if dialect in ("mysql", "mariadb"):
+        return insert.on_duplicate_key_update(id=messages.c.id)
+    return insert.on_conflict_do_nothing(
+        index_elements=[messages.c.channel, messages.c.external_id]
+    )
+
+
 class SqlAlchemyMessageRepository:
     def __init__(self, tx: Transaction, *, lock: bool = False) -> None:
         self._tx = tx
@@ -129,52 +159,34 @@ class SqlAlchemyMessageRepository:
     async def add(self, message: Message) -> bool:
         values = _message_row(message)
         if message.external_id is None:
-            await self._tx.execute(messages.insert().values(values))
+            await self._tx.execute(_INSERT, values)
             return True
+        added = await self._tx.execute(_add_once(self._tx.dialect), values)
         if self._tx.dialect in ("mysql", "mariadb"):
-            upsert = mysql.insert(messages).values(values)
-            await self._tx.execute(upsert.on_duplicate_key_update(id=messages.c.id))
-            mine = sa.select(messages.c.id).where(messages.c.id == message.id)
-            return await self._tx.one_or_none(mine) is not None
-        insert = postgresql.insert if self._tx.dialect == "postgresql" else sqlite.insert
-        statement = (
-            insert(messages)
-            .values(values)
-            .on_conflict_do_nothing(index_elements=[messages.c.channel, messages.c.external_id])
-        )
-        return (await self._tx.execute(statement)).rowcount == 1
+            return await self._tx.one_or_none(_MINE, keyed(id=message.id)) is not None
+        return added.rowcount == 1
 
     async def get(self, message_id: str) -> Message:
-        found = await self._one(messages.c.id == message_id)
-        if found is None:
+        row = await self._tx.one_or_none(_GET[self._lock], keyed(id=message_id))
+        if row is None:
             raise NotFound("message", message_id)
-        return found
+        return _message(row._mapping)
 
     async def update(self, message: Message) -> None:
-        await self._tx.execute(
-            messages.update().where(messages.c.id == message.id).values(_message_state(message))
-        )
+        await self._tx.execute(_UPDATE, {**keyed(id=message.id), **_message_state(message)})
 
     async def by_external_id(self, channel: Channel, external_id: str) -> Message | None:
-        return await self._one(
-            sa.and_(messages.c.channel == channel.value, messages.c.external_id == external_id)
-        )
+        found = keyed(channel=channel.value, external_id=external_id)
+        row = await self._tx.one_or_none(_BY_EXTERNAL_ID[self._lock], found)
+        return None if row is None else _message(row._mapping)
 
     async def history(self, conversation_id: str, limit: int) -> list[Message]:
-        query = (
-            messages.select()
-            .where(messages.c.conversation_id == conversation_id)
-            .order_by(messages.c.created_at.desc(), messages.c.id.desc())
-            .limit(limit)
+        newest = await self._tx.execute(
+            _HISTORY, keyed(conversation_id=conversation_id, limit=limit)
         )
-        newest_first = [_message(row) for row in (await self._tx.execute(query)).mappings()]
-        return newest_first[::-1]
+        return [_message(row) for row in newest.mappings()][::-1]
 
     async def find(self, conversation_id: str, page: PageRequest) -> Page[Message]:
         query = messages.select().where(messages.c.conversation_id == conversation_id)
         order = [messages.c.created_at.desc(), messages.c.id.desc()]
         return await self._tx.page(query, page, order, _message)
-
-    async def _one(self, condition: sa.ColumnElement[bool]) -> Message | None:
-        row = await self._tx.one_or_none(locked(messages.select().where(condition), self._lock))
-        return None if row is None else _message(row._mapping)

@@ -6,17 +6,18 @@ Opening a lead is an insert that a concurrent opener cannot double: the unique k
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from datetime import datetime
 from functools import partial
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import mysql, postgresql, sqlite
 
-from adapters.persistence.connection import Transaction, locked
+from adapters.persistence.connection import Transaction
 from adapters.persistence.leads.tables import lead_events, lead_history, leads
 from adapters.persistence.mapping import as_row, from_row
+from adapters.persistence.prepared import dialect_insert, key, keyed, locking
 from talia_core.leads.model import Lead, LeadChange
 from talia_core.leads.ports import LeadFilter, LeadOrder
 from talia_core.shared.errors import Conflict, NotFound
@@ -36,75 +37,87 @@ def _lead(row: sa.RowMapping) -> Lead:
     return lead
 
 
+_GET = locking(leads.select().where(leads.c.id == key(leads.c.id)))
+_OF_CONTACT = locking(
+    leads.select().where(
+        leads.c.contact_id == key(leads.c.contact_id),
+        leads.c.business_line == key(leads.c.business_line),
+    )
+)
+_UPDATE = leads.update().where(leads.c.id == key(leads.c.id))
+_FIXED = ("id", "contact_id", "business_line", "created_at")
+_EVENT_INSERT = lead_events.insert()
+_DELIVERED = sa.select(lead_events.c.event_id).where(
+    lead_events.c.event_id == key(lead_events.c.event_id)
+)
+_HISTORY_INSERT = lead_history.insert()
+
+
+@functools.cache
+def _open_once(dialect: str) -> Any:
+    """An insert that a lead of the same contact and business line turns into nothing (on
+    MySQL and MariaDB, into a no-op update of that lead)."""
+    insert = dialect_insert(dialect, leads)
+    if dialect in ("mysql", "mariadb"):
+        # A plain insert that hits the key holds a shared lock on the row, and two such
+        # losers reading it for update deadlock; a no-op update on the duplicate takes
+        # the row exclusively instead.
+        return insert.on_duplicate_key_update(id=leads.c.id)
+    return insert.on_conflict_do_nothing(index_elements=[leads.c.contact_id, leads.c.business_line])
+
+
+@functools.cache
+def _first_delivery(dialect: str) -> Any:
+    return dialect_insert(dialect, lead_events).on_conflict_do_nothing()
+
+
 class SqlAlchemyLeadRepository:
     def __init__(self, tx: Transaction, *, lock: bool = False) -> None:
         self._tx = tx
         self._lock = lock
 
     async def add_if_absent(self, lead: Lead) -> bool:
-        row = as_row(lead)
+        opened = await self._tx.execute(_open_once(self._tx.dialect), as_row(lead))
         if self._tx.dialect in ("mysql", "mariadb"):
-            # A plain insert that hits the key holds a shared lock on the row, and two such
-            # losers reading it for update deadlock; a no-op update on the duplicate takes
-            # the row exclusively instead. Who inserted is told by whose id it holds.
-            upsert = mysql.insert(leads).values(row)
-            await self._tx.execute(upsert.on_duplicate_key_update(id=leads.c.id))
-            taken = self._of_contact(lead.contact_id, lead.business_line).with_for_update()
-            found = await self._tx.one_or_none(taken)
+            # Who inserted is told by whose id the lead holds.
+            of_contact = keyed(contact_id=lead.contact_id, business_line=lead.business_line)
+            found = await self._tx.one_or_none(_OF_CONTACT[True], of_contact)
             return found is not None and found.id == lead.id
-        insert = postgresql.insert if self._tx.dialect == "postgresql" else sqlite.insert
-        statement = (
-            insert(leads)
-            .values(row)
-            .on_conflict_do_nothing(index_elements=[leads.c.contact_id, leads.c.business_line])
-        )
-        return (await self._tx.execute(statement)).rowcount == 1
+        return opened.rowcount == 1
 
     async def get(self, lead_id: str) -> Lead:
-        query = locked(leads.select().where(leads.c.id == lead_id), self._lock)
-        row = await self._tx.one_or_none(query)
+        row = await self._tx.one_or_none(_GET[self._lock], keyed(id=lead_id))
         if row is None:
             raise NotFound("lead", lead_id)
         return _lead(row._mapping)
 
     async def of_contact(self, contact_id: str, business_line: str) -> Lead | None:
-        query = locked(self._of_contact(contact_id, business_line), self._lock)
-        row = await self._tx.one_or_none(query)
+        of_contact = keyed(contact_id=contact_id, business_line=business_line)
+        row = await self._tx.one_or_none(_OF_CONTACT[self._lock], of_contact)
         return None if row is None else _lead(row._mapping)
 
     async def update(self, lead: Lead) -> None:
-        values = as_row(lead)
-        for fixed in ("id", "contact_id", "business_line", "created_at"):
-            values.pop(fixed)
-        await self._tx.execute(leads.update().where(leads.c.id == lead.id).values(values))
+        values = {name: value for name, value in as_row(lead).items() if name not in _FIXED}
+        await self._tx.execute(_UPDATE, {**keyed(id=lead.id), **values})
 
     async def first_delivery(self, event_id: str, at: datetime) -> bool:
         row = {"event_id": event_id, "applied_at": at}
         if self._tx.dialect in ("mysql", "mariadb"):
             # IGNORE would also hide a bad value: only the duplicate key is let through.
             try:
-                await self._tx.execute(lead_events.insert().values(row))
+                await self._tx.execute(_EVENT_INSERT, row)
             except Conflict:
                 return False
             return True
-        insert = postgresql.insert if self._tx.dialect == "postgresql" else sqlite.insert
-        statement = insert(lead_events).values(row).on_conflict_do_nothing()
-        return (await self._tx.execute(statement)).rowcount == 1
+        return (await self._tx.execute(_first_delivery(self._tx.dialect), row)).rowcount == 1
 
     async def delivered(self, event_id: str) -> bool:
-        query = sa.select(lead_events.c.event_id).where(lead_events.c.event_id == event_id)
-        return await self._tx.one_or_none(query) is not None
+        return await self._tx.one_or_none(_DELIVERED, keyed(event_id=event_id)) is not None
 
     async def find(self, page: PageRequest, where: LeadFilter) -> Page[Lead]:
         query = leads.select().where(*_conditions(where))
         order = [_ORDER[where.order].desc(), leads.c.id.desc()]
         return await self._tx.page(query, page, order, _lead)
-
-    @staticmethod
-    def _of_contact(contact_id: str, business_line: str) -> sa.Select[Any]:
-        return leads.select().where(
-            leads.c.contact_id == contact_id, leads.c.business_line == business_line
-        )
 
 
 def _conditions(where: LeadFilter) -> list[sa.ColumnElement[bool]]:
@@ -131,7 +144,7 @@ class SqlAlchemyLeadHistory:
     async def add(self, changes: Sequence[LeadChange]) -> None:
         # One statement per change: the positions follow the order they were made in.
         for change in changes:
-            await self._tx.execute(lead_history.insert().values(as_row(change)))
+            await self._tx.execute(_HISTORY_INSERT, as_row(change))
 
     async def of(self, lead_id: str, page: PageRequest) -> Page[LeadChange]:
         query = sa.select(*(c for c in lead_history.c if c.name != "position")).where(
