@@ -37,6 +37,8 @@ VERSION = "v21.0"
 
 
 class RecordingGraph(FakeGraph):
+    keep_alive = True  # as Graph does: the sender's connections are reused
+
     def __init__(
         self,
         *,

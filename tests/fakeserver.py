@@ -85,12 +85,16 @@ class LocalServer:
     """One HTTP/1.1 server on a loopback address; ``answer`` says what it answers."""
 
     content_type: str | None = None  # sent with every reply that does not say its own
+    keep_alive = False
+    """Answer further requests on the same connection, as a provider's API does; the tests'
+    servers close each connection after one answer."""
 
     def __init__(self, host: str = "127.0.0.1") -> None:
         self.host = host
         self.requests: list[Recorded] = []
         self.replies: deque[Reply] = deque()
         self.base_url = ""
+        self.connections = 0  # how many the clients opened
         self._server: asyncio.Server | None = None
         self._release = asyncio.Event()
 
@@ -113,18 +117,22 @@ class LocalServer:
         raise NotImplementedError
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.connections += 1
         try:
-            try:
-                request = await self._read(reader)
-            except (ValueError, asyncio.IncompleteReadError, ConnectionError):
-                return  # not a request: the client went away
-            self.requests.append(request)
-            reply = self.replies.popleft() if self.replies else self.answer(request)
-            if reply.stall:
-                await self._release.wait()
-                return
-            writer.write(self._head(reply) + _body(reply))
-            await writer.drain()
+            while True:
+                try:
+                    request = await self._read(reader)
+                except (ValueError, asyncio.IncompleteReadError, ConnectionError):
+                    return  # not a request: the client went away
+                self.requests.append(request)
+                reply = self.replies.popleft() if self.replies else self.answer(request)
+                if reply.stall:
+                    await self._release.wait()
+                    return
+                writer.write(self._head(reply) + _body(reply))
+                await writer.drain()
+                if not self._keeps(reply):
+                    return
         except ConnectionError:
             return  # the client stopped reading (a download over its limit)
         finally:
@@ -135,9 +143,13 @@ class LocalServer:
         head = [f"HTTP/1.1 {reply.status} {_reason(reply.status)}"]
         if reply.declare_length:
             head.append(f"Content-Length: {len(_body(reply))}")
-        head.append("Connection: close")
+        head.append("Connection: keep-alive" if self._keeps(reply) else "Connection: close")
         head += [f"{name}: {value}" for name, value in (headers | reply.headers).items()]
         return ("\r\n".join(head) + "\r\n\r\n").encode()
+
+    def _keeps(self, reply: Reply) -> bool:
+        """A body without its length ends with the connection."""
+        return self.keep_alive and reply.declare_length
 
     @staticmethod
     async def _read(reader: asyncio.StreamReader) -> Recorded:

@@ -161,6 +161,22 @@ async def test_a_text_is_posted_to_the_phone_numbers_messages_with_the_bearer_to
     assert external_id == "wamid.HBgLNTE5ODc2NTQzMjEVAgARGBI0001"
 
 
+async def test_messages_in_a_row_reuse_one_connection_graph_keeps_open(
+    graph: FakeGraph, sender: WhatsAppCloudChannelSender
+) -> None:
+    graph.keep_alive = True
+
+    for part in ("Hola", "Tenemos tres planes", "¿Para qué fecha es tu boda?"):
+        await sender.send(outbound(text=part))
+
+    assert [request.json()["text"]["body"] for request in graph.requests] == [
+        "Hola",
+        "Tenemos tres planes",
+        "¿Para qué fecha es tu boda?",
+    ]
+    assert graph.connections == 1
+
+
 async def test_a_customer_known_only_by_business_scoped_id_is_addressed_as_recipient(
     graph: FakeGraph, sender: WhatsAppCloudChannelSender
 ) -> None:
