@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import mimetypes
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -123,8 +123,7 @@ class ConversationPipeline:
 
         async def deliver(payload: Mapping[str, Any]) -> None:
             # One message id: a job recorded before replies were delivered in one job.
-            for message_id in payload.get("message_ids") or [payload["message_id"]]:
-                await self.deliver(message_id)
+            await self.deliver_all(payload.get("message_ids") or [payload["message_id"]])
 
         async def media(payload: Mapping[str, Any]) -> None:
             await self.fetch_media(payload["message_id"])
@@ -265,12 +264,32 @@ class ConversationPipeline:
 
     async def deliver(self, message_id: str) -> Message:
         """Send an outbound message through its channel; retried by the job when it is down."""
+        [message] = await self.deliver_all([message_id])
+        return message
+
+    async def deliver_all(self, message_ids: Sequence[str]) -> list[Message]:
+        """Send outbound messages through their channel in this order, each recorded as sent
+        (or refused) as soon as the channel answers; one that is down stops the rest, for
+        the job to retry. The parts of a reply share their conversation and contact: they
+        are read once."""
         async with self._uow(read_only=True) as uow:
-            message = await uow.messages.get(message_id)
-            if message.status is not DeliveryStatus.PENDING or message.external_id:
-                return message
-            conversation = await uow.conversations.get(message.conversation_id)
-            contact = await uow.contacts.get(conversation.contact_id)
+            messages = [await uow.messages.get(message_id) for message_id in message_ids]
+            recipients: dict[str, tuple[Conversation, Contact]] = {}
+            for message in messages:
+                if _unsent(message) and message.conversation_id not in recipients:
+                    conversation = await uow.conversations.get(message.conversation_id)
+                    contact = await uow.contacts.get(conversation.contact_id)
+                    recipients[conversation.id] = (conversation, contact)
+        delivered = []
+        for message in messages:
+            if _unsent(message):
+                message = await self._send(message, *recipients[message.conversation_id])
+            delivered.append(message)
+        return delivered
+
+    async def _send(
+        self, message: Message, conversation: Conversation, contact: Contact
+    ) -> Message:
         address = contact.identity_for(conversation.channel)
         media = message.media
         voice_note = None
@@ -295,8 +314,8 @@ class ConversationPipeline:
             )
         except DeliveryRefused as refusal:
             code, title = refusal.code, refusal.title
-            return await self._settle(message_id, lambda m, at: m.refused(code, title, at))
-        sent = await self._settle(message_id, lambda m, at: m.accepted(external_id, at))
+            return await self._settle(message.id, lambda m, at: m.refused(code, title, at))
+        sent = await self._settle(message.id, lambda m, at: m.accepted(external_id, at))
         await self._show(conversation, sent)
         return sent
 
@@ -450,6 +469,10 @@ class ConversationPipeline:
     async def _show(self, conversation: Conversation, message: Message) -> None:
         if conversation.channel is Channel.WEBCHAT and conversation.thread:
             await self._live.publish(conversation.thread, message)
+
+
+def _unsent(message: Message) -> bool:
+    return message.status is DeliveryStatus.PENDING and not message.external_id
 
 
 def _unanswered(history: list[Message]) -> list[Message]:
