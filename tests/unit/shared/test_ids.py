@@ -20,10 +20,13 @@ def test_ids_made_in_a_row_sort_in_the_order_they_were_made() -> None:
     assert len(set(made)) == len(made)
 
 
-def test_an_id_is_a_uuid7_carrying_the_time_it_was_made() -> None:
+def test_an_id_is_a_uuid7_in_canonical_form_carrying_the_time_it_was_made() -> None:
     before = time.time_ns() // 1_000_000
-    made = uuid.UUID(new_id())
+    text = new_id()
     after = time.time_ns() // 1_000_000
+    made = uuid.UUID(text)
+
+    assert str(made) == text
 
     assert made.version == 7
     assert made.variant == uuid.RFC_4122
