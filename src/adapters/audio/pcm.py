@@ -30,6 +30,9 @@ STREAMED = 0x7FFF0000 // 2
 """A WAV written to a pipe (``espeak-ng --stdout``) cannot know its length and declares
 about 2 GiB: its frames are what follows the header."""
 
+MAX_RATE = 384_000
+"""The highest sample rate audio is recorded at: a header that declares more is damaged."""
+
 
 class BeyondTheStandardLibrary(NotMedia):
     """A WAV file in an encoding ``wave`` does not read (extensible, float, A-law): FFmpeg's."""
@@ -57,7 +60,7 @@ def is_plain(audio: Audio) -> bool:
 def decoded(audio: Audio) -> Samples:
     """The samples of raw PCM, μ-law or a PCM WAV file. ``NotMedia`` for anything else."""
     if audio.mime_type in (PCM, MULAW):
-        if not audio.sample_rate or audio.sample_rate <= 0:
+        if not audio.sample_rate or not 0 < audio.sample_rate <= MAX_RATE:
             raise NotMedia(f"raw {audio.mime_type} audio needs its sample rate")
         if audio.mime_type == MULAW:
             return Samples(mulaw_to_pcm(audio.content), audio.sample_rate)
@@ -75,7 +78,9 @@ def decoded(audio: Audio) -> Samples:
         raise NotMedia(f"the WAV file cannot be read: {error}") from None
     except Exception:  # a damaged header fails in wave's many ways (EOF, chunk seeks, struct)
         raise NotMedia("the WAV file is damaged or cut short") from None
-    if rate <= 0 or (len(frames) < declared * channels * width and declared < STREAMED):
+    if not 0 < rate <= MAX_RATE:
+        raise NotMedia(f"the WAV file declares a sample rate of {rate} Hz")
+    if len(frames) < declared * channels * width and declared < STREAMED:
         raise NotMedia("the WAV file is cut short")
     frames = frames[: len(frames) - len(frames) % (channels * width)]
     if width != WIDTH:

@@ -131,6 +131,23 @@ class AudioConverterContract:
         with pytest.raises(NotMedia):
             await converter.convert(Audio(content[:30], "audio/wav"), AudioFormat.PCM_16K)
 
+    @pytest.mark.parametrize("target", list(AudioFormat))
+    async def test_a_wav_declaring_a_sample_rate_no_audio_has_is_refused(
+        self, converter: AudioConverter, target: AudioFormat
+    ) -> None:
+        content = bytearray(wav(0.2))
+        content[24:28] = struct.pack("<I", 0x7FFF_F000)  # the header's sample rate
+
+        with pytest.raises(NotMedia):
+            await converter.convert(Audio(bytes(content), "audio/wav"), target)
+
+    @pytest.mark.parametrize("mime_type", [PCM, MULAW])
+    async def test_raw_audio_at_a_rate_no_audio_has_is_refused(
+        self, converter: AudioConverter, mime_type: str
+    ) -> None:
+        with pytest.raises(NotMedia, match="sample rate"):
+            await converter.convert(Audio(bytes(320), mime_type, 2**40), AudioFormat.WAV)
+
     @pytest.mark.parametrize("mime_type", [PCM, MULAW])
     async def test_raw_audio_without_its_rate_is_refused(
         self, converter: AudioConverter, mime_type: str
