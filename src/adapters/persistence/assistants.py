@@ -19,7 +19,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql
 
-from adapters.persistence.bundle import RepositoryBundle
+from adapters.persistence.bundle import RepositoryBundle, bound
 from adapters.persistence.connection import Transaction, locked
 from adapters.persistence.mapping import money_columns, money_values, optional_money
 from adapters.persistence.metadata import UtcDateTime, id_column, metadata
@@ -355,10 +355,5 @@ class SqlAlchemyEvalSetRepository:
 
 
 class AssistantsRepositories(RepositoryBundle):
-    assistants: SqlAlchemyAssistantRepository
-    eval_sets: SqlAlchemyEvalSetRepository
-
-    def bind(self, tx: Transaction, *, lock: bool) -> None:
-        self.assistants = SqlAlchemyAssistantRepository(tx, lock=lock)
-        self.eval_sets = SqlAlchemyEvalSetRepository(tx)
-        super().bind(tx, lock=lock)
+    assistants = bound(SqlAlchemyAssistantRepository, locks=True)
+    eval_sets = bound(SqlAlchemyEvalSetRepository)

@@ -16,7 +16,7 @@ from typing import Any
 import attrs
 import sqlalchemy as sa
 
-from adapters.persistence.bundle import RepositoryBundle
+from adapters.persistence.bundle import RepositoryBundle, bound
 from adapters.persistence.connection import Transaction
 from adapters.persistence.mapping import money, money_columns, money_values
 from adapters.persistence.metadata import UtcDateTime, id_column, metadata
@@ -180,10 +180,5 @@ class SqlAlchemyTemplateRepository:
 
 
 class CatalogRepositories(RepositoryBundle):
-    plans: SqlAlchemyPlanRepository
-    templates: SqlAlchemyTemplateRepository
-
-    def bind(self, tx: Transaction, *, lock: bool) -> None:
-        self.plans = SqlAlchemyPlanRepository(tx, lock=lock)
-        self.templates = SqlAlchemyTemplateRepository(tx, lock=lock)
-        super().bind(tx, lock=lock)
+    plans = bound(SqlAlchemyPlanRepository, locks=True)
+    templates = bound(SqlAlchemyTemplateRepository, locks=True)

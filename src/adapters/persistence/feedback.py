@@ -11,7 +11,7 @@ from functools import partial
 
 import sqlalchemy as sa
 
-from adapters.persistence.bundle import RepositoryBundle
+from adapters.persistence.bundle import RepositoryBundle, bound
 from adapters.persistence.connection import Transaction
 from adapters.persistence.mapping import as_row, from_row
 from adapters.persistence.metadata import UtcDateTime, id_column, metadata
@@ -175,12 +175,6 @@ class SqlAlchemyTestimonialRepository:
 
 
 class FeedbackRepositories(RepositoryBundle):
-    contact_messages: SqlAlchemyContactMessageRepository
-    claims: SqlAlchemyClaimRepository
-    testimonials: SqlAlchemyTestimonialRepository
-
-    def bind(self, tx: Transaction, *, lock: bool) -> None:
-        self.contact_messages = SqlAlchemyContactMessageRepository(tx)
-        self.claims = SqlAlchemyClaimRepository(tx)
-        self.testimonials = SqlAlchemyTestimonialRepository(tx)
-        super().bind(tx, lock=lock)
+    contact_messages = bound(SqlAlchemyContactMessageRepository)
+    claims = bound(SqlAlchemyClaimRepository)
+    testimonials = bound(SqlAlchemyTestimonialRepository)

@@ -20,7 +20,7 @@ from functools import partial
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql
 
-from adapters.persistence.bundle import RepositoryBundle
+from adapters.persistence.bundle import RepositoryBundle, bound
 from adapters.persistence.connection import Transaction
 from adapters.persistence.mapping import as_row, from_row
 from adapters.persistence.metadata import UtcDateTime, id_column, metadata
@@ -333,16 +333,8 @@ class SqlAlchemyAuditEventRepository:
 
 
 class IdentityRepositories(RepositoryBundle):
-    users: SqlAlchemyUserRepository
-    sessions: SqlAlchemySessionRepository
-    refresh_tokens: SqlAlchemyRefreshTokenRepository
-    audit_events: SqlAlchemyAuditEventRepository
-    email_tokens: SqlAlchemyEmailTokenRepository
-
-    def bind(self, tx: Transaction, *, lock: bool) -> None:
-        self.users = SqlAlchemyUserRepository(tx, lock=lock)
-        self.sessions = SqlAlchemySessionRepository(tx, lock=lock)
-        self.refresh_tokens = SqlAlchemyRefreshTokenRepository(tx)
-        self.audit_events = SqlAlchemyAuditEventRepository(tx)
-        self.email_tokens = SqlAlchemyEmailTokenRepository(tx)
-        super().bind(tx, lock=lock)
+    users = bound(SqlAlchemyUserRepository, locks=True)
+    sessions = bound(SqlAlchemySessionRepository, locks=True)
+    refresh_tokens = bound(SqlAlchemyRefreshTokenRepository)
+    audit_events = bound(SqlAlchemyAuditEventRepository)
+    email_tokens = bound(SqlAlchemyEmailTokenRepository)

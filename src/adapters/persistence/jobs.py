@@ -32,7 +32,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql
 
-from adapters.persistence.bundle import RepositoryBundle
+from adapters.persistence.bundle import RepositoryBundle, bound
 from adapters.persistence.connection import Transaction
 from adapters.persistence.mapping import as_row, from_row
 from adapters.persistence.metadata import UtcDateTime, id_column, metadata
@@ -225,8 +225,4 @@ def _progress(job: Job) -> dict[str, Any]:
 
 
 class JobRepositories(RepositoryBundle):
-    jobs: SqlAlchemyJobStore
-
-    def bind(self, tx: Transaction, *, lock: bool) -> None:
-        self.jobs = SqlAlchemyJobStore(tx, lock=lock)
-        super().bind(tx, lock=lock)
+    jobs = bound(SqlAlchemyJobStore, locks=True)

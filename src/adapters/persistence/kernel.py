@@ -9,7 +9,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from adapters.persistence.bundle import RepositoryBundle
+from adapters.persistence.bundle import RepositoryBundle, bound, repository
 from adapters.persistence.connection import Transaction
 from adapters.persistence.jobs import SqlAlchemyJobStore
 from adapters.persistence.metadata import UtcDateTime, id_column, metadata
@@ -103,10 +103,5 @@ class SqlAlchemyOutbox:
 class KernelRepositories(RepositoryBundle):
     """What every context's unit of work carries: counters and the outbox."""
 
-    sequences: SqlAlchemySequences
-    outbox: SqlAlchemyOutbox
-
-    def bind(self, tx: Transaction, *, lock: bool) -> None:
-        self.sequences = SqlAlchemySequences(tx)
-        self.outbox = SqlAlchemyOutbox(tx, SqlAlchemyJobStore(tx), lock=lock)
-        super().bind(tx, lock=lock)
+    sequences = bound(SqlAlchemySequences)
+    outbox = repository(lambda tx, lock: SqlAlchemyOutbox(tx, SqlAlchemyJobStore(tx), lock=lock))

@@ -14,7 +14,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from adapters.persistence.bundle import RepositoryBundle
+from adapters.persistence.bundle import RepositoryBundle, bound
 from adapters.persistence.connection import Transaction
 from adapters.persistence.mapping import as_row, from_row
 from adapters.persistence.metadata import UtcDateTime, id_column, metadata
@@ -141,10 +141,5 @@ class SqlAlchemyModelPriceRepository:
 
 
 class UsageRepositories(RepositoryBundle):
-    model_calls: SqlAlchemyModelCallRepository
-    model_prices: SqlAlchemyModelPriceRepository
-
-    def bind(self, tx: Transaction, *, lock: bool) -> None:
-        self.model_calls = SqlAlchemyModelCallRepository(tx)
-        self.model_prices = SqlAlchemyModelPriceRepository(tx)
-        super().bind(tx, lock=lock)
+    model_calls = bound(SqlAlchemyModelCallRepository)
+    model_prices = bound(SqlAlchemyModelPriceRepository)

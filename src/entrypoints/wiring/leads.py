@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -10,18 +11,25 @@ import httpx
 from adapters.channels.chatwoot.desk import ChatwootAgentsDesk, ChatwootConversationApi
 from adapters.persistence.leads.bookings import AppointmentBookings
 from adapters.persistence.leads.criteria import DefinitionLeadCriteria
-from adapters.persistence.unit_of_work import SqlAlchemyUnitOfWork
 from adapters.resilience import BreakerBoard, resilient
 from entrypoints.settings import Settings
 from entrypoints.wiring.policies import runner
+from talia_core.assistants.ports import AssistantsUnitOfWork
 from talia_core.conversations.desk import AgentDesk
 from talia_core.leads.bookings import LeadBookings
 from talia_core.leads.consumers import booking_consumer, contact_consumer, desk_consumer
 from talia_core.leads.desk import DeskAnnouncements
+from talia_core.leads.ports import LeadsUnitOfWork
 from talia_core.leads.services import LeadBook
+from talia_core.scheduling.ports import SchedulingUnitOfWork
 from talia_core.shared.clock import Clock
 from talia_core.shared.outbox_relay import Consumer
 from talia_core.shared.ports import UnitOfWorkFactory
+
+
+class LeadSources(LeadsUnitOfWork, AssistantsUnitOfWork, SchedulingUnitOfWork, Protocol):
+    """The leads read their criteria from the assistants' definitions and follow the
+    scheduling's appointments, all in one database."""
 
 
 def business_time_zone(settings: Settings) -> ZoneInfo:
@@ -29,14 +37,14 @@ def business_time_zone(settings: Settings) -> ZoneInfo:
     return ZoneInfo(settings.calendar.time_zone)
 
 
-def lead_bookings(uow: UnitOfWorkFactory[SqlAlchemyUnitOfWork], clock: Clock) -> LeadBookings:
+def lead_bookings(uow: UnitOfWorkFactory[LeadSources], clock: Clock) -> LeadBookings:
     """The leads following the appointments, read through the scheduling's storage."""
     return LeadBookings(uow, clock, DefinitionLeadCriteria(uow), AppointmentBookings(uow, clock))
 
 
 def desk_announcements(
     settings: Settings,
-    uow: UnitOfWorkFactory[SqlAlchemyUnitOfWork],
+    uow: UnitOfWorkFactory[LeadSources],
     clock: Clock,
     client: httpx.AsyncClient,
     board: BreakerBoard,

@@ -22,7 +22,7 @@ journal then asks whether the row with the entry's own id is the one stored.
 
 from __future__ import annotations
 
-from adapters.persistence.bundle import RepositoryBundle
+from adapters.persistence.bundle import RepositoryBundle, bound
 from adapters.persistence.commerce.carts import SqlAlchemyCartRepository
 from adapters.persistence.commerce.coupons import (
     SqlAlchemyCouponRepository,
@@ -31,22 +31,12 @@ from adapters.persistence.commerce.coupons import (
 from adapters.persistence.commerce.orders import SqlAlchemyOrderRepository
 from adapters.persistence.commerce.payment_journal import SqlAlchemyPaymentJournal
 from adapters.persistence.commerce.products import SqlAlchemyProductCatalog
-from adapters.persistence.connection import Transaction
 
 
 class CommerceRepositories(RepositoryBundle):
-    products: SqlAlchemyProductCatalog
-    carts: SqlAlchemyCartRepository
-    coupons: SqlAlchemyCouponRepository
-    redemptions: SqlAlchemyRedemptionRepository
-    orders: SqlAlchemyOrderRepository
-    payment_journal: SqlAlchemyPaymentJournal
-
-    def bind(self, tx: Transaction, *, lock: bool) -> None:
-        self.products = SqlAlchemyProductCatalog(tx)
-        self.carts = SqlAlchemyCartRepository(tx, lock=lock)
-        self.coupons = SqlAlchemyCouponRepository(tx, lock=lock)
-        self.redemptions = SqlAlchemyRedemptionRepository(tx)
-        self.orders = SqlAlchemyOrderRepository(tx, lock=lock)
-        self.payment_journal = SqlAlchemyPaymentJournal(tx)
-        super().bind(tx, lock=lock)
+    products = bound(SqlAlchemyProductCatalog)
+    carts = bound(SqlAlchemyCartRepository, locks=True)
+    coupons = bound(SqlAlchemyCouponRepository, locks=True)
+    redemptions = bound(SqlAlchemyRedemptionRepository)
+    orders = bound(SqlAlchemyOrderRepository, locks=True)
+    payment_journal = bound(SqlAlchemyPaymentJournal)

@@ -25,8 +25,7 @@ MariaDB too, as on the other databases (their default collations ignore case and
 
 from __future__ import annotations
 
-from adapters.persistence.bundle import RepositoryBundle
-from adapters.persistence.connection import Transaction
+from adapters.persistence.bundle import RepositoryBundle, bound
 from adapters.persistence.conversations.contacts import SqlAlchemyContactRepository
 from adapters.persistence.conversations.messages import SqlAlchemyMessageRepository
 from adapters.persistence.conversations.threads import SqlAlchemyConversationRepository
@@ -34,14 +33,7 @@ from adapters.persistence.conversations.tool_uses import SqlAlchemyToolUseReposi
 
 
 class ConversationsRepositories(RepositoryBundle):
-    contacts: SqlAlchemyContactRepository
-    conversations: SqlAlchemyConversationRepository
-    messages: SqlAlchemyMessageRepository
-    tool_uses: SqlAlchemyToolUseRepository
-
-    def bind(self, tx: Transaction, *, lock: bool) -> None:
-        self.contacts = SqlAlchemyContactRepository(tx, lock=lock)
-        self.conversations = SqlAlchemyConversationRepository(tx, lock=lock)
-        self.messages = SqlAlchemyMessageRepository(tx, lock=lock)
-        self.tool_uses = SqlAlchemyToolUseRepository(tx)
-        super().bind(tx, lock=lock)
+    contacts = bound(SqlAlchemyContactRepository, locks=True)
+    conversations = bound(SqlAlchemyConversationRepository, locks=True)
+    messages = bound(SqlAlchemyMessageRepository, locks=True)
+    tool_uses = bound(SqlAlchemyToolUseRepository)

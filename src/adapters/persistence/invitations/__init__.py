@@ -3,8 +3,7 @@
 
 from __future__ import annotations
 
-from adapters.persistence.bundle import RepositoryBundle
-from adapters.persistence.connection import Transaction
+from adapters.persistence.bundle import RepositoryBundle, bound
 from adapters.persistence.invitations.repositories import (
     SqlAlchemyInvitationRepository,
     SqlAlchemyInvitationTerms,
@@ -13,12 +12,6 @@ from adapters.persistence.invitations.short_urls import SqlAlchemyShortUrlReposi
 
 
 class InvitationsRepositories(RepositoryBundle):
-    invitations: SqlAlchemyInvitationRepository
-    invitation_terms: SqlAlchemyInvitationTerms
-    short_urls: SqlAlchemyShortUrlRepository
-
-    def bind(self, tx: Transaction, *, lock: bool) -> None:
-        self.invitations = SqlAlchemyInvitationRepository(tx, lock=lock)
-        self.invitation_terms = SqlAlchemyInvitationTerms(tx)
-        self.short_urls = SqlAlchemyShortUrlRepository(tx)
-        super().bind(tx, lock=lock)
+    invitations = bound(SqlAlchemyInvitationRepository, locks=True)
+    invitation_terms = bound(SqlAlchemyInvitationTerms)
+    short_urls = bound(SqlAlchemyShortUrlRepository)

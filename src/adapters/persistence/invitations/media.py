@@ -14,7 +14,7 @@ from typing import Any
 import attrs
 import sqlalchemy as sa
 
-from adapters.persistence.bundle import RepositoryBundle
+from adapters.persistence.bundle import RepositoryBundle, bound
 from adapters.persistence.connection import Transaction, locked
 from adapters.persistence.invitations.tables import invitations
 from adapters.persistence.metadata import UtcDateTime, id_column, metadata
@@ -174,8 +174,4 @@ class SqlAlchemyMediaRepository:
 
 
 class InvitationMediaRepositories(RepositoryBundle):
-    invitation_media: SqlAlchemyMediaRepository
-
-    def bind(self, tx: Transaction, *, lock: bool) -> None:
-        self.invitation_media = SqlAlchemyMediaRepository(tx, lock=lock)
-        super().bind(tx, lock=lock)
+    invitation_media = bound(SqlAlchemyMediaRepository, locks=True)

@@ -13,7 +13,7 @@ import attrs
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql
 
-from adapters.persistence.bundle import RepositoryBundle
+from adapters.persistence.bundle import RepositoryBundle, bound
 from adapters.persistence.connection import Transaction, locked
 from adapters.persistence.invitations.tables import invitations
 from adapters.persistence.metadata import UtcDateTime, id_column, metadata
@@ -203,10 +203,5 @@ class SqlAlchemyAnswerRepository:
 
 
 class RsvpRepositories(RepositoryBundle):
-    guests: SqlAlchemyGuestRepository
-    answers: SqlAlchemyAnswerRepository
-
-    def bind(self, tx: Transaction, *, lock: bool) -> None:
-        self.guests = SqlAlchemyGuestRepository(tx)
-        self.answers = SqlAlchemyAnswerRepository(tx, lock=lock)
-        super().bind(tx, lock=lock)
+    guests = bound(SqlAlchemyGuestRepository)
+    answers = bound(SqlAlchemyAnswerRepository, locks=True)

@@ -11,8 +11,7 @@ document it reads (``FOR UPDATE``).
 
 from __future__ import annotations
 
-from adapters.persistence.bundle import RepositoryBundle
-from adapters.persistence.connection import Transaction
+from adapters.persistence.bundle import RepositoryBundle, bound, repository
 from adapters.persistence.knowledge.chunks import SqlAlchemyChunkRepository
 from adapters.persistence.knowledge.documents import SqlAlchemyDocumentRepository
 from adapters.persistence.knowledge.pgvector import PgvectorVectorRepository
@@ -20,13 +19,10 @@ from adapters.persistence.knowledge.vectors import SqlAlchemyVectorRepository
 
 
 class KnowledgeRepositories(RepositoryBundle):
-    documents: SqlAlchemyDocumentRepository
-    chunks: SqlAlchemyChunkRepository
-    vectors: SqlAlchemyVectorRepository
-
-    def bind(self, tx: Transaction, *, lock: bool) -> None:
-        self.documents = SqlAlchemyDocumentRepository(tx, lock=lock)
-        self.chunks = SqlAlchemyChunkRepository(tx)
-        postgresql = tx.dialect == "postgresql"
-        self.vectors = (PgvectorVectorRepository if postgresql else SqlAlchemyVectorRepository)(tx)
-        super().bind(tx, lock=lock)
+    documents = bound(SqlAlchemyDocumentRepository, locks=True)
+    chunks = bound(SqlAlchemyChunkRepository)
+    vectors = repository(
+        lambda tx, _: (
+            PgvectorVectorRepository if tx.dialect == "postgresql" else SqlAlchemyVectorRepository
+        )(tx)
+    )

@@ -3,8 +3,7 @@
 
 from __future__ import annotations
 
-from adapters.persistence.bundle import RepositoryBundle
-from adapters.persistence.connection import Transaction
+from adapters.persistence.bundle import RepositoryBundle, bound
 from adapters.persistence.leads.repositories import (
     SqlAlchemyLeadHistory,
     SqlAlchemyLeadRepository,
@@ -12,10 +11,5 @@ from adapters.persistence.leads.repositories import (
 
 
 class LeadsRepositories(RepositoryBundle):
-    leads: SqlAlchemyLeadRepository
-    lead_history: SqlAlchemyLeadHistory
-
-    def bind(self, tx: Transaction, *, lock: bool) -> None:
-        self.leads = SqlAlchemyLeadRepository(tx, lock=lock)
-        self.lead_history = SqlAlchemyLeadHistory(tx)
-        super().bind(tx, lock=lock)
+    leads = bound(SqlAlchemyLeadRepository, locks=True)
+    lead_history = bound(SqlAlchemyLeadHistory)

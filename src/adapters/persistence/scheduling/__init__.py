@@ -4,17 +4,11 @@ and the local calendar's events with the claims that make double booking impossi
 
 from __future__ import annotations
 
-from adapters.persistence.bundle import RepositoryBundle
-from adapters.persistence.connection import Transaction
+from adapters.persistence.bundle import RepositoryBundle, bound
 from adapters.persistence.scheduling.appointments import SqlAlchemyAppointmentRepository
 from adapters.persistence.scheduling.events import SqlAlchemyCalendarEventRepository
 
 
 class SchedulingRepositories(RepositoryBundle):
-    appointments: SqlAlchemyAppointmentRepository
-    calendar_events: SqlAlchemyCalendarEventRepository
-
-    def bind(self, tx: Transaction, *, lock: bool) -> None:
-        self.appointments = SqlAlchemyAppointmentRepository(tx, lock=lock)
-        self.calendar_events = SqlAlchemyCalendarEventRepository(tx)
-        super().bind(tx, lock=lock)
+    appointments = bound(SqlAlchemyAppointmentRepository, locks=True)
+    calendar_events = bound(SqlAlchemyCalendarEventRepository)
