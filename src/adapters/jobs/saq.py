@@ -219,6 +219,9 @@ class SaqJobQueue:
             status = await self._runner.execute(job)
         finally:
             self._executing.discard(task)
+            # Room in Redis, and whatever the job made due: the relay looks now, not at its
+            # next poll (under load Redis would otherwise run dry between polls).
+            self.wake()
         return status.value
 
 

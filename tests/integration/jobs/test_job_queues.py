@@ -197,6 +197,30 @@ async def test_a_relay_only_saq_queue_leaves_the_running_to_the_workers(
         await relay.stop()
 
 
+async def test_a_saq_worker_hands_over_more_jobs_as_it_finishes_them_not_at_its_next_poll(
+    redis: Redis, queue_name: str
+) -> None:
+    database, probe = in_memory(), Probe()
+    queue = SaqJobQueue(
+        probe_runner(database, probe),
+        redis_url=REDIS_URL,
+        queue_name=queue_name,
+        batch=2,
+        poll_seconds=30.0,
+    )
+    jobs = [a_job("slow", n, seconds=0.2) for n in range(8)]  # 4 run at once, 2 wait in Redis
+    await commit(database, *jobs)
+    await queue.start()
+    try:
+        queue.wake()
+        for job in jobs:
+            await reaches(database, job, JobStatus.DONE, within=3.0)
+    finally:
+        await queue.stop()
+
+    assert sorted(probe.finished) == list(range(8))
+
+
 async def test_a_job_that_waited_in_redis_past_its_lease_runs_once(
     redis: Redis, queue_name: str
 ) -> None:
