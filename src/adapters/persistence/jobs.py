@@ -36,7 +36,7 @@ from adapters.persistence.bundle import RepositoryBundle, bound
 from adapters.persistence.connection import Transaction
 from adapters.persistence.mapping import as_row, from_row
 from adapters.persistence.metadata import UtcDateTime, id_column, metadata
-from adapters.persistence.prepared import dialect_insert, key, keyed
+from adapters.persistence.prepared import dialect_insert, key, keyed, limit, locking
 from talia_core.shared.errors import Conflict, NotFound
 from talia_core.shared.jobs import MAX_ERROR_LENGTH, Job, JobStatus
 from talia_core.shared.pagination import Page, PageRequest
@@ -70,8 +70,7 @@ _job = partial(from_row, Job)
 
 _INSERT = jobs.insert()
 _TAKEN = sa.select(jobs.c.id).where(jobs.c.id == key(jobs.c.id)).with_for_update(read=True)
-_GET = jobs.select().where(jobs.c.id == key(jobs.c.id))
-_GET_LOCKED = _GET.with_for_update()
+_GET = locking(jobs.select().where(jobs.c.id == key(jobs.c.id)))
 _UPDATE = jobs.update().where(jobs.c.id == key(jobs.c.id))
 # The attempt is still the job's when its row matches: a lease that ran out, or an end
 # recorded, leaves it unmatched.
@@ -84,17 +83,14 @@ _PENDING_DUE = (
     jobs.select()
     .where(jobs.c.status == JobStatus.PENDING.value, jobs.c.run_at <= key(jobs.c.run_at))
     .order_by(jobs.c.run_at, jobs.c.id)
-    .limit(sa.bindparam("key_limit", type_=sa.Integer))
+    .limit(limit())
 )
 _PENDING_DUE_LOCKED = _PENDING_DUE.with_for_update(skip_locked=True)
 _LEASE_RAN_OUT = sa.and_(
     jobs.c.status == JobStatus.RUNNING.value, jobs.c.locked_until <= key(jobs.c.locked_until)
 )
 _ABANDONED_IDS = (
-    sa.select(jobs.c.id)
-    .where(_LEASE_RAN_OUT)
-    .order_by(jobs.c.run_at, jobs.c.id)
-    .limit(sa.bindparam("key_limit", type_=sa.Integer))
+    sa.select(jobs.c.id).where(_LEASE_RAN_OUT).order_by(jobs.c.run_at, jobs.c.id).limit(limit())
 )
 
 
@@ -139,7 +135,7 @@ class SqlAlchemyJobStore:
         await self._tx.execute(_schedule(self._tx.dialect, sooner=sooner), as_row(job))
 
     async def get(self, job_id: str) -> Job:
-        row = await self._tx.one_or_none(_GET_LOCKED if self._lock else _GET, keyed(id=job_id))
+        row = await self._tx.one_or_none(_GET[self._lock], keyed(id=job_id))
         if row is None:
             raise NotFound("job", job_id)
         return _job(row._mapping)

@@ -24,6 +24,11 @@ def key(column: sa.ColumnElement[Any]) -> sa.BindParameter[Any]:
     return sa.bindparam(f"key_{column.key}", type_=column.type)
 
 
+def limit() -> sa.BindParameter[int]:
+    """The parameter of a statement's ``LIMIT``: ``keyed(limit=n)`` gives it."""
+    return sa.bindparam("key_limit", type_=sa.Integer)
+
+
 def keyed(**values: Any) -> dict[str, Any]:
     """Values for the parameters ``key`` made."""
     return {f"key_{name}": value for name, value in values.items()}

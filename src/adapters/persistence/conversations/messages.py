@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from adapters.persistence.connection import Transaction
 from adapters.persistence.conversations.tables import messages
-from adapters.persistence.prepared import dialect_insert, key, keyed, locking
+from adapters.persistence.prepared import dialect_insert, key, keyed, limit, locking
 from talia_core.conversations.events import Location
 from talia_core.conversations.messages import Media, Message, Template, Understanding
 from talia_core.conversations.vocabulary import (
@@ -135,7 +135,7 @@ _HISTORY = (
     messages.select()
     .where(messages.c.conversation_id == key(messages.c.conversation_id))
     .order_by(messages.c.created_at.desc(), messages.c.id.desc())
-    .limit(sa.bindparam("key_limit", type_=sa.Integer))
+    .limit(limit())
 )
 _MINE = sa.select(messages.c.id).where(messages.c.id == key(messages.c.id))
 
