@@ -171,7 +171,8 @@ class ConversationPipeline:
             if message.media is not None:
                 await uow.jobs.add(Job.new(MEDIA_JOB, {"message_id": message.id}, at=now))
             if conversation.bot_may_reply and not self._waits_for_words(message):
-                await uow.jobs.schedule(assistant_turn(conversation.id, now, self._debounce))
+                turn = assistant_turn(conversation.id, now, self._debounce)
+                await uow.jobs.schedule(turn.in_line_from(message.created_at))
             await uow.commit()
         self._wake()
         await self._show(conversation, message)
@@ -248,7 +249,8 @@ class ConversationPipeline:
             for message in replies:
                 await uow.messages.add(message)
             if replies:
-                await uow.jobs.add(delivery([message.id for message in replies], now))
+                sending = delivery([message.id for message in replies], now)
+                await uow.jobs.add(sending.in_line_from(unanswered[0].created_at))
             if speaker is not None:
                 conversation.assistant = speaker.name
                 for call in reply.tool_calls:

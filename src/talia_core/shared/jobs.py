@@ -85,6 +85,18 @@ class Job:
             debounce_key=debounce_key,
         )
 
+    def in_line_from(self, since: datetime) -> Job:
+        """This job, placed in line as though recorded at ``since`` when that is earlier.
+
+        Due jobs run oldest ``run_at`` first. Work that carries on from a customer's message
+        (its turn, its reply) keeps that message's place: after a burst, a reply goes out
+        before the messages that came after the customer's are taken in, not after all of
+        them."""
+        waited = self.created_at - since
+        if waited > timedelta(0):
+            self.run_at -= waited
+        return self
+
     def is_due(self, now: datetime) -> bool:
         if self.status is JobStatus.PENDING:
             return self.run_at <= now

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from talia_core.conversations.ports import ConversationFilter
 from talia_core.conversations.vocabulary import Channel, ConversationStatus, DeliveryStatus
 from talia_core.shared.pagination import PageRequest
 from tests.unit.conversations.conftest import DEBOUNCE, World, chatwoot, whatsapp
@@ -116,3 +117,22 @@ async def test_released_conversations_are_answered_by_the_bot_again(world: World
     await world.run_jobs()
 
     assert [m.text for m in world.assistant.turns[0].unanswered] == ["hola", "¿siguen ahí?"]
+
+
+async def test_after_a_burst_each_reply_goes_out_before_later_customers_are_taken_in(
+    world: World,
+) -> None:
+    for number in ("51911111111", "51922222222", "51933333333"):
+        await world.inbox.receive([whatsapp("hola", wa_id=number)])
+        world.clock.advance(timedelta(seconds=10))
+    world.clock.advance(timedelta(minutes=5))  # the worker gets to the burst late
+
+    progress = []
+    while await world.runner.run_due(1):  # one job at a time, oldest first, as a worker
+        stored = await world.desk.list_conversations(PageRequest(), ConversationFilter())
+        answered = [m.to.value for m in world.senders[Channel.WHATSAPP].sent]
+        progress.append((stored.total, answered))
+
+    first_answer = next(step for step in progress if step[1])
+    assert first_answer == (1, ["51911111111"])  # answered before the others were taken in
+    assert progress[-1] == (3, ["51911111111", "51922222222", "51933333333"])

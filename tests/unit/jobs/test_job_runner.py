@@ -152,6 +152,22 @@ def test_a_new_job_is_due_at_its_run_at_and_not_before() -> None:
     assert job.is_due(START + timedelta(seconds=30))
 
 
+@given(
+    delay=st.integers(0, 3_600),
+    waited=st.integers(-3_600, 86_400),
+)
+def test_a_job_placed_in_line_from_earlier_keeps_its_delay_from_then_and_never_moves_later(
+    delay: int, waited: int
+) -> None:
+    job = Job.new("work", {}, at=START, delay=timedelta(seconds=delay))
+    since = START - timedelta(seconds=waited)
+
+    job.in_line_from(since)
+
+    assert job.created_at == START
+    assert job.run_at == min(START, since) + timedelta(seconds=delay)
+
+
 def test_a_started_job_runs_under_a_lease_and_lets_go_of_its_debounce_key() -> None:
     job = Job.new("work", {}, at=START, debounce_key="conversation:1")
 
