@@ -112,6 +112,10 @@ def configure_logging(settings: LogSettings) -> None:
     root.setLevel(settings.level)
     for noisy in ("uvicorn.access",):
         logging.getLogger(noisy).disabled = True
+    # Lines about each job or run, not worth one each above DEBUG: SAQ writes three for
+    # every job (the job store keeps how each ended), Alembic one per plugin it loads.
+    for chatty in ("saq", "alembic.runtime.plugins"):
+        logging.getLogger(chatty).setLevel("DEBUG" if settings.level == "DEBUG" else "WARNING")
     for name in ("uvicorn", "uvicorn.error"):
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True

@@ -95,6 +95,24 @@ def test_configured_logging_uses_the_format_asked_for() -> None:
         root.setLevel(level)
 
 
+@pytest.mark.parametrize(("level", "per_job"), [("INFO", False), ("DEBUG", True)])
+def test_the_job_queues_line_for_every_job_is_written_only_when_debugging(
+    level: str, per_job: bool
+) -> None:
+    root, saq = logging.getLogger(), logging.getLogger("saq")
+    before, root_level, saq_level = root.handlers[:], root.level, saq.level
+    try:
+        configure_logging(LogSettings(level=level, format=LogFormat.JSON))
+
+        assert saq.isEnabledFor(logging.INFO) is per_job
+        assert saq.isEnabledFor(logging.WARNING)
+        assert logging.getLogger("talia.jobs").isEnabledFor(logging.INFO)
+    finally:
+        root.handlers[:] = before
+        root.setLevel(root_level)
+        saq.setLevel(saq_level)
+
+
 def test_uvicorns_coloured_copy_of_the_message_is_not_a_field() -> None:
     record = _record("Started", color_message="\x1b[1mStarted\x1b[0m")
 
