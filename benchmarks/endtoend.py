@@ -376,7 +376,9 @@ async def measure(
     )
     print(f"  {check.line()}")
     wall = last - sent.first
-    print("  workers' CPU: " + ", ".join(f"{100 * cpu / wall:.0f}%" for cpu in busy) + " of a core")
+    if wall > 0:
+        shares = ", ".join(f"{100 * cpu / wall:.0f}%" for cpu in busy)
+        print(f"  workers' CPU: {shares} of a core")
     print("  one customer's texts: " + " | ".join(text[:50] for text in check.sample))
     if profile is not None and profile.exists():
         print(hot_spots(profile))
