@@ -56,8 +56,11 @@ class Api:
         """What the app mailed (unless ``prepare`` put in another sender)."""
 
     async def mail_to(self, address: str) -> list[EmailMessage]:
-        """Run the due jobs (the mail ones among them); every message mailed to ``address``."""
-        await self.container.use_cases.job_runner().run_due(100)
+        """Run the due jobs (the mail ones among them), and those they add, until none is
+        due; every message mailed to ``address``."""
+        runner = self.container.use_cases.job_runner()
+        while await runner.run_due(100):
+            pass
         return [message for message in self.mail.sent if message.to == address]
 
     async def user(self, role: Role = Role.CUSTOMER) -> tuple[str, dict[str, str]]:

@@ -400,6 +400,7 @@ class UseCases(containers.DeclarativeContainer):
             orders.provided.job_handlers.call(),
             media_processing.provided.job_handlers.call(),
             account_mail.provided.job_handlers.call(),
+            account_recovery.provided.job_handlers.call(),
         ),
         retry_delay=providers.Callable(policies.job_retry_delay, settings),
         lease=providers.Factory(timedelta, seconds=settings.provided.jobs.lease_seconds),

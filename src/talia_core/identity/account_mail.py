@@ -27,6 +27,7 @@ from talia_core.shared.ports import UnitOfWorkFactory
 VERIFY_JOB = "identity.mail.verify_email"
 RESET_JOB = "identity.mail.reset_password"
 REPEATED_JOB = "identity.mail.registration_repeated"
+RESET_REQUESTED_JOB = "identity.password_reset_requested"
 TOKEN = "{token}"
 """Where the token goes in a link template."""
 
@@ -46,6 +47,14 @@ def verification_mail(user_id: str, at: datetime) -> Job:
 def reset_mail(user_id: str, at: datetime) -> Job:
     """At most one a minute per account."""
     return _once_per(RESET_JOB, user_id, at, "%Y%m%d%H%M")
+
+
+def reset_request(address: str, at: datetime, *, ip: str | None, user_agent: str | None) -> Job:
+    """Someone asked for a reset link for ``address``, which may or may not be an account's:
+    at most one a minute per address."""
+    key = f"{RESET_REQUESTED_JOB}:{address}:{at:%Y%m%d%H%M}"
+    payload = {"email": address, "requested_at": at.isoformat(), "ip": ip, "user_agent": user_agent}
+    return Job.new(RESET_REQUESTED_JOB, payload, at=at, job_id=job_id_for(key))
 
 
 def repeated_registration_mail(user_id: str, at: datetime) -> Job:

@@ -3,16 +3,23 @@ in with a new password."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
+from typing import Any
 
-from talia_core.identity.account_mail import reset_mail, verification_mail
+from talia_core.identity.account_mail import (
+    RESET_REQUESTED_JOB,
+    reset_mail,
+    reset_request,
+    verification_mail,
+)
 from talia_core.identity.email_tokens import MAX_TOKEN_LENGTH, TokenPurpose, hash_token
 from talia_core.identity.model import AuditAction, AuditEvent, Principal, RevocationReason, User
 from talia_core.identity.ports import CommonPasswords, IdentityUnitOfWork, PasswordHasher
 from talia_core.identity.registration import check_new_password
 from talia_core.shared.clock import Clock
 from talia_core.shared.errors import RuleViolated
+from talia_core.shared.jobs import JobHandler
 from talia_core.shared.ports import UnitOfWorkFactory
 from talia_core.shared.text import email_address
 
@@ -74,20 +81,41 @@ class AccountRecovery:
             await uow.commit()
         self._wake()
 
+    def job_handlers(self) -> dict[str, JobHandler]:
+        async def reset_requested(payload: Mapping[str, Any]) -> None:
+            await self._reset_requested(
+                str(payload["email"]),
+                datetime.fromisoformat(str(payload["requested_at"])),
+                payload.get("ip"),
+                payload.get("user_agent"),
+            )
+
+        return {RESET_REQUESTED_JOB: reset_requested}
+
     async def forgot_password(
         self, email: str, *, ip: str | None = None, user_agent: str | None = None
     ) -> None:
         """Mail a reset link when an active account has the address; the caller is told
-        the same either way."""
+        the same either way, and the request does the same work either way (it records a
+        job that looks the address up), so its time tells nothing either. Asking again for
+        an address within the minute adds nothing."""
         address = email_address("email", email)
         now = self._clock.now()
+        async with self._uow() as uow:
+            await uow.jobs.add(reset_request(address, now, ip=ip, user_agent=user_agent))
+            await uow.commit()
+        self._wake()
+
+    async def _reset_requested(
+        self, address: str, at: datetime, ip: str | None, user_agent: str | None
+    ) -> None:
         async with self._uow() as uow:
             user = await uow.users.find_by_email(address)
             if user is None or not user.active:
                 return
-            await uow.jobs.add(reset_mail(user.id, now))
+            await uow.jobs.add(reset_mail(user.id, at))
             await uow.audit_events.add(
-                _by(user, AuditAction.PASSWORD_RESET_REQUESTED, now, ip, user_agent)
+                _by(user, AuditAction.PASSWORD_RESET_REQUESTED, at, ip, user_agent)
             )
             await uow.commit()
         self._wake()

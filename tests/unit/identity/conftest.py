@@ -115,18 +115,26 @@ def recovery(
 
 
 def mail_jobs(
-    uow: Callable[[], InMemoryUnitOfWork], clock: FakeClock, sender: FakeEmailSender
+    uow: Callable[[], InMemoryUnitOfWork],
+    clock: FakeClock,
+    sender: FakeEmailSender,
+    recovery: AccountRecovery,
 ) -> JobRunner:
-    """Runs the mail jobs committed so far (call ``run_due``); a failed one waits a second."""
+    """Runs the mail jobs, and the reset requests that lead to them, committed so far (call
+    ``run_due``); a failed one waits a second."""
     mail = AccountMail(uow, clock, sender, LINKS)
-    return JobRunner(uow, clock, mail.job_handlers(), lambda attempts, error: 1.0)
+    handlers = {**mail.job_handlers(), **recovery.job_handlers()}
+    return JobRunner(uow, clock, handlers, lambda attempts, error: 1.0)
 
 
 @pytest.fixture
 def jobs(
-    uow: Callable[[], InMemoryUnitOfWork], clock: FakeClock, sender: FakeEmailSender
+    uow: Callable[[], InMemoryUnitOfWork],
+    clock: FakeClock,
+    sender: FakeEmailSender,
+    recovery: AccountRecovery,
 ) -> JobRunner:
-    return mail_jobs(uow, clock, sender)
+    return mail_jobs(uow, clock, sender, recovery)
 
 
 @attrs.frozen
@@ -163,7 +171,7 @@ def accounts_over(
         throttle=LoginThrottle(InMemoryAttemptStore(clock)),
     )
     recovery = AccountRecovery(uow, clock, hasher=hasher, common_passwords=COMMON)
-    return Accounts(auth, recovery, mail_jobs(uow, clock, sender), sender, clock, uow)
+    return Accounts(auth, recovery, mail_jobs(uow, clock, sender, recovery), sender, clock, uow)
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Awaitable
 from datetime import timedelta
 
@@ -231,3 +232,38 @@ async def test_of_any_run_of_attempts_a_verification_token_verifies_once_and_res
             pass
 
     assert succeeded == (["verify"] if "verify" in tries else [])
+
+
+async def _written(accounts: Accounts) -> tuple[Counter[str], int]:
+    """The jobs recorded so far, by kind, and how many audit events."""
+    async with accounts.uow() as work:
+        jobs = await work.jobs.find(PageRequest(limit=100), status=None)
+        audit = await work.audit_events.find(
+            PageRequest(limit=100), actor_id=None, action=None, since=None
+        )
+    return Counter(job.kind for job in jobs.items), audit.total
+
+
+async def test_asking_for_a_reset_link_does_the_same_work_for_any_address(
+    accounts: Accounts,
+) -> None:
+    await _registered(accounts)
+    added = []
+    for address in (EMAIL, "nobody@example.com"):
+        jobs, audited = await _written(accounts)
+        await accounts.recovery.forgot_password(address, ip="10.0.0.9", user_agent="phone")
+        jobs_after, audited_after = await _written(accounts)
+        added.append((jobs_after - jobs, audited_after - audited))
+    asked_at = accounts.clock.now()
+    accounts.clock.advance(timedelta(seconds=5))
+
+    [message] = await mail_sent(accounts.jobs, accounts.sender)
+
+    assert added[0] == added[1] == (Counter({"identity.password_reset_requested": 1}), 0)
+    assert message.to == EMAIL
+    async with accounts.uow() as work:
+        audit = await work.audit_events.find(
+            PageRequest(), actor_id=None, action=AuditAction.PASSWORD_RESET_REQUESTED, since=None
+        )
+    [event] = audit.items
+    assert (event.actor_email, event.ip, event.occurred_at) == (EMAIL, "10.0.0.9", asked_at)
