@@ -28,6 +28,8 @@ from talia_core.commerce.actor import Actor
 from talia_core.commerce.products import ProductKind, ProductRef
 from talia_core.shared.clock import FakeClock, SystemClock
 from talia_core.shared.errors import Unauthorized
+from talia_core.shared.jobs import Job
+from talia_core.shared.pagination import PageRequest
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
@@ -299,6 +301,48 @@ def test_expire_orders_expires_stale_pending_orders_and_prints_a_summary(
     assert "1 of 1 stale pending orders expired" in capsys.readouterr().out
     assert asyncio.run(status_of(stale)) == "expired"
     assert asyncio.run(status_of(fresh)) == "pending"
+
+
+def test_forget_done_deletes_the_jobs_done_long_ago_and_says_how_many(
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run(["migrate"])
+    asyncio.run(record_done_jobs(days_ago=40, count=3))
+    asyncio.run(record_done_jobs(days_ago=1, count=1))
+    capsys.readouterr()
+
+    assert run(["jobs", "forget-done", "--days", "30"]) == 0
+
+    assert "talia: 3 jobs done more than 30 days ago deleted" in capsys.readouterr().out
+    assert asyncio.run(jobs_kept()) == 1
+
+
+def test_forget_done_refuses_less_than_a_day(workdir: Path) -> None:
+    with pytest.raises(SystemExit) as refused:
+        run(["jobs", "forget-done", "--days", "0"])
+
+    assert refused.value.code == 2
+
+
+async def record_done_jobs(*, days_ago: int, count: int) -> None:
+    container = build_container(load_settings())
+    await open_resources(container)
+    try:
+        at = SystemClock().now() - timedelta(days=days_ago)
+        async with container.gateways.unit_of_work() as uow:
+            for n in range(count):
+                job = Job.new("notifications.webhook", {"n": n}, at=at)
+                job.start(at, timedelta(seconds=30))
+                job.succeed(at)
+                await uow.jobs.add(job)
+            await uow.commit()
+    finally:
+        await close_resources(container)
+
+
+async def jobs_kept() -> int:
+    async with open_talia(load_settings()) as talia:
+        return (await talia.job_runner.list(PageRequest())).total
 
 
 async def place_order(*, hours_ago: int) -> str:

@@ -64,6 +64,19 @@ class InMemoryJobStore:
         )
         return sorted(found, key=lambda j: (j.finished_at or j.created_at, j.id))[:limit]
 
+    async def forget_done(self, finished_before: datetime, limit: int) -> int:
+        done = self._table.matching(
+            lambda j: (
+                j.status is JobStatus.DONE
+                and j.finished_at is not None
+                and j.finished_at < finished_before
+            )
+        )
+        oldest = sorted(done, key=lambda j: (j.finished_at or j.created_at, j.id))[:limit]
+        for job in oldest:
+            del self._table.rows[job.id]
+        return len(oldest)
+
     async def claim_due(self, now: datetime, limit: int) -> Sequence[Job]:
         due = self._table.matching(lambda j: j.is_due(now))
         return sorted(due, key=lambda j: (j.run_at, j.id))[:limit]

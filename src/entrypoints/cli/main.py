@@ -1,5 +1,6 @@
 """``talia serve | worker | migrate | seed | create-admin | jobs expire-orders |
-assistants eval | knowledge reindex | users import | backup | restore``."""
+jobs forget-done | assistants eval | knowledge reindex | users import | backup |
+restore``."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import multiprocessing
 import signal
 import sys
 from collections.abc import Sequence
+from datetime import timedelta
 
 from rich.progress import Progress
 from sqlalchemy.engine import make_url
@@ -65,6 +67,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         "expire-orders",
         help="expire pending orders older than TALIA_COMMERCE__PENDING_ORDER_MINUTES",
     )
+    forget = jobs.add_parser(
+        "forget-done", help="delete the jobs done more than --days ago (dead ones stay)"
+    )
+    forget.add_argument("--days", type=_days, default=30, help="at least 1; 30 by default")
     assistants.add_commands(commands)
     knowledge.add_commands(commands)
     users.add_commands(commands)
@@ -99,6 +105,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return users.run(settings, args)
         if args.command in ("backup", "restore"):
             return backups.run(settings, args)
+        if args.command == "jobs" and args.job == "forget-done":
+            forgotten = asyncio.run(_forget_done(settings, args.days))
+            print(f"talia: {forgotten} jobs done more than {args.days} days ago deleted")
+            return 0
         if args.command == "jobs":
             report = asyncio.run(_expire_orders(settings))
             print(f"talia: {report.expired} of {report.examined} stale pending orders expired")
@@ -203,6 +213,18 @@ async def _expire_orders(settings: Settings) -> ExpiryReport:
                 bar.update(task, completed=done, total=total)
 
             return await talia.orders.expire_stale(progress=advance)
+
+
+async def _forget_done(settings: Settings, days: int) -> int:
+    async with open_talia(settings) as talia:
+        return await talia.job_runner.forget_done(timedelta(days=days))
+
+
+def _days(text: str) -> int:
+    days = int(text)
+    if days < 1:
+        raise argparse.ArgumentTypeError("at least 1 day")
+    return days
 
 
 def _read_password(from_stdin: bool) -> str:

@@ -28,6 +28,7 @@ from talia_core.shared.ports import UnitOfWork, UnitOfWorkFactory
 logger = logging.getLogger("talia.jobs")
 
 REVIVE_BATCH = 500
+FORGET_BATCH = 1000
 _KEYED = uuid.UUID("6f1c2b8e-4a57-4d0e-9c3e-2d7f0b9a1e55")
 MAX_ERROR_LENGTH = 500
 """A failed attempt's error is kept for diagnosis only, shortened to this on purpose."""
@@ -183,6 +184,11 @@ class JobStore(Protocol):
     async def dead(self, *, kind: str | None, since: datetime | None, limit: int) -> Sequence[Job]:
         """Dead jobs, of ``kind`` and dead since ``since`` when given, oldest first; locked
         in a writing unit."""
+        ...
+
+    async def forget_done(self, finished_before: datetime, limit: int) -> int:
+        """Delete up to ``limit`` done jobs that finished before ``finished_before``; how
+        many. Dead jobs stay for an admin to look at."""
         ...
 
     async def claim_due(self, now: datetime, limit: int) -> Sequence[Job]:
@@ -374,6 +380,20 @@ class JobRunner:
             revived += len(found)
             if len(found) < REVIVE_BATCH:
                 return revived
+
+    async def forget_done(self, older_than: timedelta) -> int:
+        """Delete the jobs done more than ``older_than`` ago, in batches of a transaction
+        each, so a busy table is never locked for long; how many. Every job is a row kept
+        when it ends: without this the table grows with every message and order."""
+        before = self._clock.now() - older_than
+        forgotten = 0
+        while True:
+            async with self._uow() as uow:
+                deleted = await uow.jobs.forget_done(before, FORGET_BATCH)
+                await uow.commit()
+            forgotten += deleted
+            if deleted < FORGET_BATCH:
+                return forgotten
 
     async def retry(self, job_id: str) -> Job:
         async with self._uow() as uow:

@@ -418,3 +418,29 @@ async def test_dead_jobs_are_found_by_kind_and_since_oldest_first(
     assert [j.id for j in every] == [j.id for j in jobs[:3]]
     assert [j.id for j in recent_a] == [jobs[1].id]
     assert [j.id for j in first] == [jobs[0].id]
+
+
+async def test_only_done_jobs_finished_before_the_time_are_forgotten(
+    uow_factory: UowFactory,
+) -> None:
+    old_done = [_job("a", created=1), _job("a", created=2)]
+    recent_done, dead, pending = _job("a", created=3), _job("b", created=4), _job("c", created=5)
+    for n, job in enumerate(old_done):
+        job.start(_at(10), LEASE)
+        job.succeed(_at(100 + n))
+    recent_done.start(_at(10), LEASE)
+    recent_done.succeed(_at(500))
+    dead.start(_at(10), LEASE)
+    dead.fail("gone", _at(100), None)
+    await _add(uow_factory, *old_done, recent_done, dead, pending)
+
+    async with uow_factory() as uow:
+        first = await uow.jobs.forget_done(_at(200), limit=1)
+        rest = await uow.jobs.forget_done(_at(200), limit=10)
+        none_left = await uow.jobs.forget_done(_at(200), limit=10)
+        await uow.commit()
+
+    assert (first, rest, none_left) == (1, 1, 0)
+    async with uow_factory(read_only=True) as uow:
+        kept = await uow.jobs.find(PageRequest(), status=None)
+    assert {job.id for job in kept.items} == {recent_done.id, dead.id, pending.id}

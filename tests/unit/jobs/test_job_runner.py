@@ -6,7 +6,7 @@ import asyncio
 import math
 from collections.abc import Callable, Mapping
 from contextlib import nullcontext
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
@@ -26,6 +26,7 @@ from talia_core.shared.errors import (
     TaliaError,
 )
 from talia_core.shared.jobs import (
+    FORGET_BATCH,
     MAX_ERROR_LENGTH,
     Job,
     JobRunner,
@@ -635,6 +636,31 @@ async def test_dead_jobs_are_retried_together_by_kind_and_since(
     ]
     assert await runner.retry_dead() == 2
     assert (await stored(database, early)).attempts == 0
+
+
+async def test_jobs_done_long_enough_ago_are_forgotten_in_batches_and_the_rest_kept(
+    database: Database, clock: FakeClock, handlers: Handlers
+) -> None:
+    runner = a_runner(database, clock, handlers)
+    old = [ended(a_job(n), START + timedelta(days=1)) for n in range(FORGET_BATCH + 1)]
+    recent = ended(a_job(-1), START + timedelta(days=20))
+    dead = a_job(-2)
+    dead.start(START, LEASE)
+    dead.fail("gone", START + timedelta(days=1), None)
+    await commit(database, *old, recent, dead, a_job(-3))
+    clock.advance(timedelta(days=35))
+
+    assert await runner.forget_done(timedelta(days=30)) == FORGET_BATCH + 1  # two batches
+
+    kept = await runner.list(PageRequest(limit=10))
+    assert sorted(job.status.value for job in kept.items) == ["dead", "done", "pending"]
+    assert recent.id in {job.id for job in kept.items}
+
+
+def ended(job: Job, at: datetime) -> Job:
+    job.start(START, LEASE)
+    job.succeed(at)
+    return job
 
 
 async def test_a_job_running_longer_than_its_lease_keeps_it_while_it_runs(
