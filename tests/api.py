@@ -55,12 +55,15 @@ class Api:
         self.mail = mail or FakeEmailSender()
         """What the app mailed (unless ``prepare`` put in another sender)."""
 
-    async def mail_to(self, address: str) -> list[EmailMessage]:
-        """Run the due jobs (the mail ones among them), and those they add, until none is
-        due; every message mailed to ``address``."""
+    async def run_jobs(self) -> None:
+        """Run the due jobs, and those they add, until none is due."""
         runner = self.container.use_cases.job_runner()
         while await runner.run_due(100):
             pass
+
+    async def mail_to(self, address: str) -> list[EmailMessage]:
+        """Run the due jobs (the mail ones among them); every message mailed to ``address``."""
+        await self.run_jobs()
         return [message for message in self.mail.sent if message.to == address]
 
     async def user(self, role: Role = Role.CUSTOMER) -> tuple[str, dict[str, str]]:

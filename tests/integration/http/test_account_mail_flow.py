@@ -53,7 +53,7 @@ async def api(
 
 async def delivered_tokens(api: Api, mailbox: Mailbox, page: str) -> list[str]:
     """Run the due jobs; the tokens of the links to ``page`` the mail server took."""
-    await api.container.use_cases.job_runner().run_due(100)
+    await api.run_jobs()
     links = [_LINK.findall(str(m.get_content())) for m in mailbox.parsed() if m["To"] == EMAIL]
     return [token for found in links for kind, token in found if kind == page]
 
