@@ -36,7 +36,6 @@ import asyncio
 import contextlib
 import json
 import os
-import platform
 import signal
 import subprocess
 import sys
@@ -54,7 +53,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from benchmarks.graph_app import PHONE_NUMBER_ID, TOKEN, VERSION
-from benchmarks.loadgen import RequestFactory, cpu_seconds, send_all
+from benchmarks.loadgen import RequestFactory, cpu_seconds, machine, send_all
 from benchmarks.servers import free_port, serving
 from benchmarks.webhooks import APP_SECRET, signed_webhooks
 
@@ -386,12 +385,7 @@ async def measure(
 
 
 async def main(options: argparse.Namespace) -> int:
-    load = os.getloadavg()
-    print(
-        f"{platform.node()}: Python {platform.python_version()}, {os.cpu_count()} cores, "
-        f"load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}; {options.messages} messages, "
-        f"{options.concurrency} connections"
-    )
+    print(f"{machine()}; {options.messages} messages, {options.concurrency} connections")
     checks = []
     if options.only in (None, "sqlite"):
         with tempfile.TemporaryDirectory() as tmp:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import platform
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -108,6 +109,15 @@ async def _read_response(reader: asyncio.StreamReader) -> int:
     if length:
         await reader.readexactly(length)
     return status
+
+
+def machine() -> str:
+    """The host, Python, its cores and the load average when a run starts."""
+    load = " ".join(f"{x:.1f}" for x in os.getloadavg())
+    return (
+        f"{platform.node()}: Python {platform.python_version()}, {os.cpu_count()} cores, "
+        f"load average {load}"
+    )
 
 
 async def send_all(

@@ -36,8 +36,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
-import platform
 import signal
 import sys
 import tempfile
@@ -65,6 +63,7 @@ from benchmarks.endtoend import (
 from benchmarks.endtoend import (
     started as workers_started,
 )
+from benchmarks.loadgen import machine
 from benchmarks.servers import free_port, serving
 from benchmarks.webhooks import signed_webhooks
 
@@ -166,12 +165,7 @@ def phase_rates(
 
 
 async def main(options: argparse.Namespace) -> int:
-    load = os.getloadavg()
-    print(
-        f"{platform.node()}: Python {platform.python_version()}, {os.cpu_count()} cores, "
-        f"load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}; {options.rate:g} webhooks/s "
-        f"for {options.seconds:g} s"
-    )
+    print(f"{machine()}; {options.rate:g} webhooks/s for {options.seconds:g} s")
     url = options.postgres
     api, process_a = free_port(), free_port()
     with tempfile.TemporaryDirectory() as tmp, graph_server(api) as graph_url:
