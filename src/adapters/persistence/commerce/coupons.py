@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from adapters.persistence.commerce.tables import coupon_redemptions, coupons
 from adapters.persistence.connection import Transaction, locked
 from adapters.persistence.mapping import money_values, optional_money
+from adapters.persistence.prepared import key, keyed
 from talia_core.commerce.coupon import Coupon, CouponKind, CouponRefusal, Redemption
 from talia_core.commerce.products import ProductRef
 from talia_core.shared.errors import NotFound
@@ -69,6 +70,38 @@ def _coupon(row: sa.RowMapping) -> Coupon:
     )
 
 
+_BY_CODE = coupons.select().where(coupons.c.code == key(coupons.c.code))
+_TAKE = (
+    coupons.update()
+    .where(
+        coupons.c.id == key(coupons.c.id),
+        sa.or_(
+            coupons.c.max_redemptions.is_(None),
+            coupons.c.redemptions < coupons.c.max_redemptions,
+        ),
+    )
+    .values(redemptions=coupons.c.redemptions + 1, updated_at=key(coupons.c.updated_at))
+)
+_TAKE_RETURNING = _TAKE.returning(coupons.c.max_per_customer)
+_PER_CUSTOMER_LOCKED = (
+    sa.select(coupons.c.max_per_customer).where(coupons.c.id == key(coupons.c.id)).with_for_update()
+)
+_PUT_BACK = (
+    coupons.update()
+    .where(coupons.c.id == key(coupons.c.id))
+    .values(redemptions=coupons.c.redemptions - 1)
+)
+_LIVE_USES = sa.select(coupon_redemptions.c.id).where(
+    coupon_redemptions.c.coupon_id == key(coupon_redemptions.c.coupon_id),
+    coupon_redemptions.c.customer_id == key(coupon_redemptions.c.customer_id),
+    coupon_redemptions.c.released_at.is_(None),
+)
+# PostgreSQL refuses FOR UPDATE beside an aggregate: the locked rows are counted here.
+_LIVE_USES_LOCKED = _LIVE_USES.with_for_update()
+_LIVE_COUNT = sa.select(sa.func.count()).select_from(_LIVE_USES.subquery())
+_REDEMPTION_INSERT = coupon_redemptions.insert()
+
+
 class SqlAlchemyCouponRepository:
     def __init__(self, tx: Transaction, *, lock: bool = False) -> None:
         self._tx = tx
@@ -84,7 +117,7 @@ class SqlAlchemyCouponRepository:
         return found
 
     async def by_code(self, code: str) -> Coupon | None:
-        row = await self._tx.one_or_none(coupons.select().where(coupons.c.code == code))
+        row = await self._tx.one_or_none(_BY_CODE, keyed(code=code))
         return None if row is None else _coupon(row._mapping)
 
     async def _one(self, condition: sa.ColumnElement[bool]) -> Coupon | None:
@@ -112,50 +145,32 @@ class SqlAlchemyCouponRepository:
         all of them (a locking read on MySQL and MariaDB, whose plain reads would see the
         snapshot of the transaction's first read). Refused there, the count is put back.
         """
-        coupon_id, at = redemption.coupon_id, redemption.redeemed_at
-        taken = (
-            coupons.update()
-            .where(
-                coupons.c.id == coupon_id,
-                sa.or_(
-                    coupons.c.max_redemptions.is_(None),
-                    coupons.c.redemptions < coupons.c.max_redemptions,
-                ),
-            )
-            .values(redemptions=coupons.c.redemptions + 1, updated_at=at)
-        )
+        coupon_id, customer_id = redemption.coupon_id, redemption.customer_id
+        taking = keyed(id=coupon_id, updated_at=redemption.redeemed_at)
         if self._tx.dialect in ("mysql", "mariadb"):  # no UPDATE ... RETURNING
-            if (await self._tx.execute(taken)).rowcount == 0:
+            if (await self._tx.execute(_TAKE, taking)).rowcount == 0:
                 return CouponRefusal.EXHAUSTED
-            limit_query = locked(
-                sa.select(coupons.c.max_per_customer).where(coupons.c.id == coupon_id), True
-            )
-            per_customer = (await self._tx.execute(limit_query)).scalar_one()
+            limit = await self._tx.execute(_PER_CUSTOMER_LOCKED, keyed(id=coupon_id))
+            per_customer = limit.scalar_one()
         else:
-            row = (await self._tx.execute(taken.returning(coupons.c.max_per_customer))).first()
+            row = (await self._tx.execute(_TAKE_RETURNING, taking)).first()
             if row is None:
                 return CouponRefusal.EXHAUSTED
             per_customer = row.max_per_customer
         if per_customer is not None:
-            # PostgreSQL refuses FOR UPDATE beside an aggregate: the rows are counted here.
-            uses = locked(_live_uses(coupon_id, redemption.customer_id), True)
-            if len((await self._tx.execute(uses)).all()) >= per_customer:
-                await self._tx.execute(
-                    coupons.update()
-                    .where(coupons.c.id == coupon_id)
-                    .values(redemptions=coupons.c.redemptions - 1)
-                )
+            mine = keyed(coupon_id=coupon_id, customer_id=customer_id)
+            if len((await self._tx.execute(_LIVE_USES_LOCKED, mine)).all()) >= per_customer:
+                await self._tx.execute(_PUT_BACK, keyed(id=coupon_id))
                 return CouponRefusal.CUSTOMER_LIMIT_REACHED
-        await self._tx.execute(
-            coupon_redemptions.insert().values(
-                id=redemption.id,
-                coupon_id=coupon_id,
-                customer_id=redemption.customer_id,
-                order_id=redemption.order_id,
-                redeemed_at=at,
-                released_at=None,
-            )
-        )
+        used = {
+            "id": redemption.id,
+            "coupon_id": coupon_id,
+            "customer_id": customer_id,
+            "order_id": redemption.order_id,
+            "redeemed_at": redemption.redeemed_at,
+            "released_at": None,
+        }
+        await self._tx.execute(_REDEMPTION_INSERT, used)
         return None
 
     async def give_back(self, coupon_id: str, order_id: str, *, at: datetime) -> bool:
@@ -177,21 +192,11 @@ class SqlAlchemyCouponRepository:
         return True
 
 
-def _live_uses(coupon_id: str, customer_id: str) -> sa.Select[Any]:
-    return sa.select(coupon_redemptions.c.id).where(
-        coupon_redemptions.c.coupon_id == coupon_id,
-        coupon_redemptions.c.customer_id == customer_id,
-        coupon_redemptions.c.released_at.is_(None),
-    )
-
-
 class SqlAlchemyRedemptionRepository:
     def __init__(self, tx: Transaction) -> None:
         self._tx = tx
 
     async def live_count(self, coupon_id: str, customer_id: str) -> int:
         """Never locked: a first look, which ``take_use`` repeats under the coupon's lock."""
-        query = sa.select(sa.func.count()).select_from(
-            _live_uses(coupon_id, customer_id).subquery()
-        )
-        return int((await self._tx.execute(query)).scalar_one())
+        mine = keyed(coupon_id=coupon_id, customer_id=customer_id)
+        return int((await self._tx.execute(_LIVE_COUNT, mine)).scalar_one())
