@@ -92,6 +92,13 @@ def _entry(
     return entry
 
 
+async def _add_coupons(uow_factory: UowFactory, *coupons: Coupon) -> None:
+    async with uow_factory() as uow:
+        for coupon in coupons:
+            await uow.coupons.add(coupon)
+        await uow.commit()
+
+
 async def _add_orders(uow_factory: UowFactory, *orders: Order) -> None:
     async with uow_factory() as uow:
         for order in orders:
@@ -216,9 +223,7 @@ async def test_a_coupon_with_every_term_reads_back_equal(uow_factory: UowFactory
         at=T0,
     )
     coupon.redemptions = 7
-    async with uow_factory() as uow:
-        await uow.coupons.add(coupon)
-        await uow.commit()
+    await _add_coupons(uow_factory, coupon)
     async with uow_factory(read_only=True) as uow:
         stored = await uow.coupons.get(coupon.id)
     assert stored == coupon
@@ -231,9 +236,7 @@ async def test_a_coupon_with_no_optional_terms_reads_back_with_nulls(
     uow_factory: UowFactory,
 ) -> None:
     coupon = _coupon("SPRING")
-    async with uow_factory() as uow:
-        await uow.coupons.add(coupon)
-        await uow.commit()
+    await _add_coupons(uow_factory, coupon)
     async with uow_factory(read_only=True) as uow:
         stored = await uow.coupons.by_code("SPRING")
     assert stored == coupon
@@ -252,9 +255,7 @@ async def test_an_unknown_coupon_is_not_found_by_id_and_none_by_code(
 
 
 async def test_a_coupon_code_is_taken_once(uow_factory: UowFactory) -> None:
-    async with uow_factory() as uow:
-        await uow.coupons.add(_coupon("SPRING"))
-        await uow.commit()
+    await _add_coupons(uow_factory, _coupon("SPRING"))
     with pytest.raises(Conflict):
         async with uow_factory() as uow:
             await uow.coupons.add(_coupon("spring"))
@@ -265,9 +266,7 @@ async def test_a_revised_coupon_stores_its_terms_and_keeps_its_count_of_uses(
     uow_factory: UowFactory,
 ) -> None:
     coupon = _coupon("SPRING", max_redemptions=5)
-    async with uow_factory() as uow:
-        await uow.coupons.add(coupon)
-        await uow.commit()
+    await _add_coupons(uow_factory, coupon)
     async with uow_factory() as uow:
         stored = await uow.coupons.get(coupon.id)
         assert await uow.coupons.take_use(_use(coupon, "order-1")) is None
@@ -289,10 +288,7 @@ async def test_a_revised_coupon_stores_its_terms_and_keeps_its_count_of_uses(
 
 async def test_coupons_list_newest_first_and_filter_by_active(uow_factory: UowFactory) -> None:
     created = [_coupon(f"CODE-{n}", minutes=n, active=n != 2) for n in range(4)]
-    async with uow_factory() as uow:
-        for coupon in created:
-            await uow.coupons.add(coupon)
-        await uow.commit()
+    await _add_coupons(uow_factory, *created)
     async with uow_factory(read_only=True) as uow:
         first = await uow.coupons.find(PageRequest(limit=2), active=None)
         second = await uow.coupons.find(PageRequest(limit=2, offset=2), active=None)
@@ -318,9 +314,7 @@ async def test_a_use_is_taken_until_the_total_limit_and_refused_past_it(
     uow_factory: UowFactory,
 ) -> None:
     coupon = _coupon("SPRING", max_redemptions=2)
-    async with uow_factory() as uow:
-        await uow.coupons.add(coupon)
-        await uow.commit()
+    await _add_coupons(uow_factory, coupon)
     async with uow_factory() as uow:
         assert await uow.coupons.take_use(_use(coupon, "order-1")) is None
         assert await uow.coupons.take_use(_use(coupon, "order-2", "customer-2")) is None
@@ -339,9 +333,7 @@ async def test_a_use_past_the_customers_limit_is_refused_and_changes_nothing(
     coupon = Coupon.create(
         code="TWICE", kind=CouponKind.PERCENTAGE, percent_off_bp=1_000, max_per_customer=2, at=T0
     )
-    async with uow_factory() as uow:
-        await uow.coupons.add(coupon)
-        await uow.commit()
+    await _add_coupons(uow_factory, coupon)
     async with uow_factory() as uow:
         taken = [await uow.coupons.take_use(_use(coupon, f"order-{n}")) for n in range(3)]
         other = await uow.coupons.take_use(_use(coupon, "order-9", "customer-2"))
@@ -647,9 +639,7 @@ async def test_concurrent_deliveries_of_one_notification_keep_exactly_one(
 async def test_concurrent_uses_of_a_coupon_never_pass_its_limit(engine: AsyncEngine) -> None:
     units = partial(SqlAlchemyUnitOfWork, engine)
     coupon = _coupon("LIMITED", max_redemptions=10)
-    async with units() as uow:
-        await uow.coupons.add(coupon)
-        await uow.commit()
+    await _add_coupons(units, coupon)
 
     async def checkout(attempt: int) -> CouponRefusal | None:
         async with units() as uow:
@@ -676,9 +666,7 @@ async def test_concurrent_uses_by_one_customer_never_pass_the_per_customer_limit
     coupon = Coupon.create(
         code="TWICE", kind=CouponKind.PERCENTAGE, percent_off_bp=1_000, max_per_customer=2, at=T0
     )
-    async with units() as uow:
-        await uow.coupons.add(coupon)
-        await uow.commit()
+    await _add_coupons(units, coupon)
 
     async def checkout(attempt: int) -> CouponRefusal | None:
         async with units() as uow:
@@ -761,9 +749,7 @@ async def test_a_coupon_is_never_stored_with_more_redemptions_than_it_allows(
 ) -> None:
     units = partial(SqlAlchemyUnitOfWork, engine)
     coupon = _coupon("LIMITED", max_redemptions=2)
-    async with units() as uow:
-        await uow.coupons.add(coupon)
-        await uow.commit()
+    await _add_coupons(units, coupon)
     # The core never asks for it (Coupon.redeem and Coupon.revise refuse); the table's check
     # refuses it too, and a negative count.
     for redemptions in (3, -1):
