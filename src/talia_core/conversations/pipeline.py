@@ -264,16 +264,11 @@ class ConversationPipeline:
         self._wake()
         return replies
 
-    async def deliver(self, message_id: str) -> Message:
-        """Send an outbound message through its channel; retried by the job when it is down."""
-        [message] = await self.deliver_all([message_id])
-        return message
-
     async def deliver_all(self, message_ids: Sequence[str]) -> list[Message]:
         """Send outbound messages through their channel in this order, each recorded as sent
-        (or refused) as soon as the channel answers; one that is down stops the rest, for
-        the job to retry. The parts of a reply share their conversation and contact: they
-        are read once."""
+        (or refused) as soon as the channel answers; a channel that is down stops the rest,
+        and the delivery job retries them. The parts of a reply share their conversation and
+        contact: they are read once."""
         async with self._uow(read_only=True) as uow:
             messages = [await uow.messages.get(message_id) for message_id in message_ids]
             recipients: dict[str, tuple[Conversation, Contact]] = {}
